@@ -1,0 +1,19 @@
+// Rule-based escalation actor. A request with answer_confidence < 0 asks only the rules that apply
+// before an answer exists (the session uses that to skip generation for explicit requests and
+// sensitive topics); otherwise every rule runs.
+#include "actors/escalation/escalation_actor.hpp"
+
+#include "caf/all.hpp"
+
+namespace sa {
+
+escalation_actor::behavior_type rule_escalation(escalation_actor::pointer,
+                                                std::shared_ptr<const escalation_policy> policy) {
+  return {
+    [policy](const escalation_request& r) -> escalation_decision {
+      return r.answer_confidence < 0 ? policy->before_answer(r) : policy->after_answer(r);
+    },
+  };
+}
+
+} // namespace sa

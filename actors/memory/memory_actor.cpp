@@ -1,0 +1,33 @@
+// In-process memory actor: answers memory_load / memory_append from its own memory_store (its state),
+// so the store needs no lock. Conflicts and foreign owners are errors in the reply, not crashes.
+#include "actors/memory/memory_actor.hpp"
+
+#include "messages/errors.hpp"
+
+#include "caf/all.hpp"
+
+namespace sa {
+
+memory_actor::behavior_type inprocess_memory(memory_actor::stateful_pointer<memory_state> self,
+                                             memory_store::limits limits) {
+  self->state.store = memory_store{limits};
+  return {
+    [self](const memory_load& r) -> conversation_memory {
+      return self->state.store.load(r.tenant, r.session, memory_store::clock::now());
+    },
+    [self](const memory_append& r) -> caf::result<memory_ack> {
+      turn_number committed = 0;
+      auto outcome = self->state.store.append(r.tenant, r.session, r.owner, r.turn, memory_store::clock::now(),
+                                        &committed);
+      switch (outcome) {
+        case memory_store::append_outcome::committed: return memory_ack{committed, false};
+        case memory_store::append_outcome::duplicate: return memory_ack{committed, true};
+        case memory_store::append_outcome::conflict: return make_error(support_errc::turn_conflict);
+        case memory_store::append_outcome::wrong_owner: return make_error(support_errc::session_forbidden);
+      }
+      return make_error(support_errc::internal);
+    },
+  };
+}
+
+} // namespace sa

@@ -1,0 +1,178 @@
+// support-agent: the product's command line.
+//
+//   support-agent chat --tenant T --user U [--session ID]   terminal chat against the in-process runtime
+//   support-agent train-intents CSV [--out PATH]           (re)train the local intent classifier
+//   support-agent config [--describe | --print]            list every key, or print the effective config
+// Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
+#include "actors/node/chat.hpp"
+#include "actors/node/node.hpp"
+#include "config/load.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* usage = R"(usage: support-agent <command> [options]
+
+commands:
+  chat --tenant T --user U [--session ID]   chat in the terminal (reads standard input line by line)
+  train-intents CSV [--out PATH]            train the intent classifier from a labeled CSV (text,intent)
+  config [--describe | --print]             list every config key, or print the effective config
+
+options:
+  --config FILE          config file (JSON with comments); default: built-in defaults
+  --set KEY=VALUE        override one key, e.g. --set escalation.confidence_threshold=0.6 (repeatable)
+  environment            SUPPORT_AGENT_<SECTION>__<KEY>=VALUE overrides a key as well
+)";
+
+struct cli {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // --name value
+  std::vector<std::string> sets;
+  std::vector<std::string> flags;
+};
+
+bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
+  static const std::vector<std::string> with_value{"--tenant", "--user", "--session", "--out", "--config"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--set") {
+      if (++i >= argc)
+        return error = "--set needs KEY=VALUE", false;
+      out.sets.push_back(argv[i]);
+    } else if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+      if (++i >= argc)
+        return error = a + " needs a value", false;
+      out.options[a] = argv[i];
+    } else if (a.rfind("--", 0) == 0) {
+      out.flags.push_back(a);
+    } else if (out.command.empty()) {
+      out.command = a;
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+std::string option(const cli& c, const std::string& name, const std::string& fallback = {}) {
+  auto i = c.options.find(name);
+  return i == c.options.end() ? fallback : i->second;
+}
+
+bool has_flag(const cli& c, const std::string& name) {
+  return std::find(c.flags.begin(), c.flags.end(), name) != c.flags.end();
+}
+
+void progress(const std::string& line) {
+  std::cerr << "support-agent: " << line << std::endl;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cli args;
+  std::string error;
+  if (!parse_cli(argc, argv, args, error)) {
+    std::cerr << "support-agent: " << error << "\n" << usage;
+    return 2;
+  }
+  if (args.command.empty() || has_flag(args, "--help") || args.command == "help") {
+    std::cout << usage;
+    return args.command.empty() && !has_flag(args, "--help") ? 2 : 0;
+  }
+  for (auto& f : args.flags)
+    if (f != "--describe" && f != "--print" && f != "--help") {
+      std::cerr << "support-agent: unknown option " << f << "\n" << usage;
+      return 2;
+    }
+
+  sa::config::load_options lo;
+  lo.path = option(args, "--config");
+  lo.overrides = args.sets;
+  for (char** e = environ; *e != nullptr; ++e)
+    lo.environment.emplace_back(*e);
+  auto loaded = sa::config::load(lo);
+  if (!loaded) {
+    std::cerr << loaded.error() << "\n";
+    return 2;
+  }
+  auto& cfg = *loaded;
+  if (!sa::log::init(cfg.node.log_level, cfg.node.log_file, &error)) {
+    std::cerr << "support-agent: " << error << "\n";
+    return 2;
+  }
+
+  if (args.command == "config") {
+    std::cout << (has_flag(args, "--describe") ? sa::config::describe() : sa::config::to_json_text(cfg));
+    return 0;
+  }
+  if (args.command == "train-intents") {
+    if (args.positional.size() != 1) {
+      std::cerr << "support-agent: train-intents needs exactly one CSV file\n" << usage;
+      return 2;
+    }
+    auto out = option(args, "--out", cfg.classifier.model_path);
+    if (auto st = sa::train_intents(cfg, args.positional[0], out, progress); !st) {
+      std::cerr << "support-agent: " << st.error() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (args.command == "chat") {
+    sa::chat_options chat;
+    chat.tenant = option(args, "--tenant");
+    chat.user = option(args, "--user");
+    chat.session = option(args, "--session");
+    if (chat.tenant.empty() || chat.user.empty()) {
+      std::cerr << "support-agent: chat needs --tenant and --user\n" << usage;
+      return 2;
+    }
+    chat.turn_wait = std::chrono::milliseconds{cfg.session.turn_timeout_ms + 5000};
+    chat.prompt = isatty(STDIN_FILENO) != 0;
+    auto svc = sa::build_node_services(cfg, progress);
+    if (!svc) {
+      std::cerr << "support-agent: " << svc.error() << "\n";
+      return 1;
+    }
+    if (!(*svc)->accounts->has_tenant(chat.tenant)) {
+      std::cerr << "support-agent: unknown tenant '" << chat.tenant << "' (known:";
+      for (auto& t : (*svc)->accounts->tenants())
+        std::cerr << " " << t;
+      std::cerr << ")\n";
+      return 2;
+    }
+    if (!(*svc)->accounts->has_user(chat.tenant, chat.user)) {
+      std::cerr << "support-agent: tenant '" << chat.tenant << "' has no user '" << chat.user << "' (known:";
+      for (auto& u : (*svc)->accounts->users(chat.tenant))
+        std::cerr << " " << u;
+      std::cerr << ")\n";
+      return 2;
+    }
+    caf::actor_system_config sys_cfg;
+    sa::configure_actor_system(sys_cfg, cfg);
+    caf::actor_system sys{sys_cfg};
+    auto node = sa::start_node(sys, *svc);
+    if (chat.prompt)
+      std::cout << "Support agent demo - tenant " << chat.tenant << ", user " << chat.user
+                << ". Knowledge base: sample content from the Read the Docs documentation (MIT), not an\n"
+                   "official Read the Docs support channel. Ask a question; Ctrl-D quits.\n";
+    int rc = sa::run_chat(sys, node.router, chat, std::cin, std::cout);
+    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node.account, caf::exit_reason::user_shutdown);
+    return rc;
+  }
+  std::cerr << "support-agent: unknown command '" << args.command << "'\n" << usage;
+  return 2;
+}

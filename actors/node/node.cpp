@@ -1,0 +1,180 @@
+#include "actors/node/node.hpp"
+
+#include "actors/account/account_actor.hpp"
+#include "actors/escalation/escalation_actor.hpp"
+#include "actors/memory/memory_actor.hpp"
+#include "messages/registry.hpp"
+#include "runtime/log.hpp"
+#include "runtime/supervisor.hpp"
+
+#include "caf/all.hpp"
+
+#include <filesystem>
+#include <thread>
+
+namespace sa {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+classifier::training_options training_options_from(const config::config& cfg) {
+  classifier::training_options opts;
+  opts.epochs = cfg.classifier.epochs;
+  opts.learning_rate = cfg.classifier.learning_rate;
+  opts.word_ngrams = cfg.classifier.word_ngrams;
+  opts.seed = cfg.classifier.seed;
+  return opts;
+}
+
+result<std::shared_ptr<const classifier::intent_model>> load_or_train(const config::config& cfg,
+                                                                      const progress_fn& progress) {
+  auto& path = cfg.classifier.model_path;
+  if (fs::exists(path)) {
+    auto model = classifier::intent_model::load(path);
+    if (!model)
+      return failure{model.error() + " (delete it or run `support-agent train-intents "
+                     + cfg.classifier.training_data + "` to retrain)"};
+    return model;
+  }
+  progress("no intent model at " + path + ": training one from " + cfg.classifier.training_data);
+  if (auto st = train_intents(cfg, cfg.classifier.training_data, path, progress); !st)
+    return failure{st.error()};
+  return classifier::intent_model::load(path);
+}
+
+} // namespace
+
+status train_intents(const config::config& cfg, const std::string& csv, const std::string& out,
+                     const progress_fn& progress) {
+  auto examples = classifier::read_labeled_csv(csv);
+  if (!examples)
+    return failure{examples.error()};
+  progress("training on " + std::to_string(examples->size()) + " labeled examples");
+  classifier::training_report report;
+  auto model = classifier::intent_model::train(*examples, training_options_from(cfg), &report);
+  if (!model)
+    return failure{model.error()};
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "trained: holdout accuracy %.3f on %zu examples, calibration temperature %.2f, ECE %.3f",
+                report.holdout_accuracy, report.holdout, report.temperature, report.holdout_ece);
+  progress(buf);
+  std::error_code ec;
+  if (auto dir = fs::path(out).parent_path(); !dir.empty())
+    fs::create_directories(dir, ec);
+  if (ec)
+    return failure{"cannot create directory for '" + out + "': " + ec.message()};
+  if (auto st = (*model)->save(out); !st)
+    return st;
+  progress("saved model to " + out);
+  return {};
+}
+
+result<std::shared_ptr<const node_services>> build_node_services(const config::config& cfg,
+                                                                 const progress_fn& progress) {
+  auto log = log::get("node");
+  auto svc = std::make_shared<node_services>();
+  svc->cfg = cfg;
+  auto accounts = account_store::load(cfg.tenants.accounts_file);
+  if (!accounts)
+    return failure{accounts.error()};
+  svc->accounts = *accounts;
+
+  auto model = load_or_train(cfg, progress);
+  if (!model)
+    return failure{model.error()};
+  auto cls = std::make_shared<classifier_deps>();
+  cls->model = *model;
+  cls->entities = std::make_shared<const classifier::entity_extractor>();
+  cls->min_confidence = cfg.classifier.min_confidence;
+  svc->classifier = cls;
+
+  std::vector<knowledge_catalog::tenant_sources> sources;
+  for (auto& tenant : svc->accounts->tenants()) {
+    knowledge_catalog::tenant_sources ts{tenant, cfg.retriever.knowledge_paths};
+    if (auto extra = cfg.retriever.tenant_knowledge_paths.find(tenant);
+        extra != cfg.retriever.tenant_knowledge_paths.end())
+      ts.paths.insert(ts.paths.end(), extra->second.begin(), extra->second.end());
+    sources.push_back(std::move(ts));
+  }
+  progress("indexing knowledge for " + std::to_string(sources.size()) + " tenants");
+  auto catalog = knowledge_catalog::build(sources);
+  for (auto& [tenant, why] : catalog->problems()) {
+    log->error("event=knowledge_unavailable tenant={} problem=\"{}\"", tenant, why);
+    progress("knowledge for tenant " + tenant + " is unavailable: " + why);
+  }
+  auto ret = std::make_shared<retriever_deps>();
+  ret->catalog = catalog;
+  ret->routes = cfg.retriever.routes;
+  svc->retriever = ret;
+
+  auto gen = std::make_shared<generator_deps>();
+  composer_options copts;
+  copts.max_passages = static_cast<size_t>(cfg.generator.max_passages);
+  copts.max_answer_chars = static_cast<size_t>(cfg.generator.max_answer_chars);
+  gen->composer = std::make_shared<const local_composer>(copts);
+  gen->stream_chunk_chars = static_cast<size_t>(cfg.generator.stream_chunk_chars);
+  svc->generator = gen;
+
+  svc->escalation = std::make_shared<const escalation_policy>(cfg.escalation.confidence_threshold,
+                                                              cfg.escalation.sensitive_topics);
+  return std::shared_ptr<const node_services>{std::move(svc)};
+}
+
+session_children default_children(std::shared_ptr<const node_services> svc) {
+  session_children c;
+  c.classifier = [svc](caf::local_actor* self) {
+    return self->spawn<caf::linked>(local_classifier, svc->classifier);
+  };
+  c.retriever = [svc](caf::local_actor* self) {
+    return self->spawn<caf::linked>(bm25_retriever, svc->retriever);
+  };
+  c.generator = [svc](caf::local_actor* self) {
+    return self->spawn<caf::linked>(local_generator, svc->generator);
+  };
+  c.escalation = [svc](caf::local_actor* self) {
+    return self->spawn<caf::linked>(rule_escalation, svc->escalation);
+  };
+  return c;
+}
+
+node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
+                        session_children children) {
+  if (!children.classifier)
+    children = default_children(svc);
+  supervision_policy policy{svc->cfg.session.restart_budget,
+                            std::chrono::seconds{svc->cfg.session.restart_window_s}};
+  memory_store::limits limits;
+  limits.max_turns = static_cast<size_t>(svc->cfg.memory.max_turns);
+  limits.ttl = std::chrono::seconds{svc->cfg.memory.ttl_s};
+  limits.summary_max_chars = static_cast<size_t>(svc->cfg.memory.summary_max_chars);
+  limits.max_sessions = static_cast<size_t>(svc->cfg.memory.max_sessions);
+  node_handles h;
+  h.memory = spawn_supervised<memory_actor>(
+    sys, "memory",
+    [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
+  h.account = spawn_supervised<account_actor>(
+    sys, "account",
+    [store = svc->accounts](caf::local_actor* self) { return self->spawn(embedded_accounts, store); },
+    policy);
+  auto sdeps = std::make_shared<session_deps>();
+  sdeps->cfg = svc->cfg;
+  sdeps->memory = h.memory;
+  sdeps->account = h.account;
+  sdeps->children = std::move(children);
+  auto rdeps = std::make_shared<router_deps>();
+  rdeps->session = sdeps;
+  rdeps->tenants = svc->accounts;
+  h.router = spawn_session_router(sys, rdeps);
+  return h;
+}
+
+void configure_actor_system(caf::actor_system_config& cfg, const config::config& product) {
+  register_message_types(cfg);
+  auto threads = product.node.scheduler_threads > 0 ? product.node.scheduler_threads
+                                                     : static_cast<int>(std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));
+}
+
+} // namespace sa

@@ -1,0 +1,62 @@
+// The composition root: builds a node's shared services from the config, then spawns its actors.
+// Nothing else in the product knows how the pieces fit together.
+#pragma once
+
+#include "actors/account/account_store.hpp"
+#include "actors/classifier/classifier_actor.hpp"
+#include "actors/escalation/escalation_policy.hpp"
+#include "actors/generator/generator_actor.hpp"
+#include "actors/retriever/retriever_actor.hpp"
+#include "actors/session/session_router.hpp"
+#include "config/config.hpp"
+#include "runtime/result.hpp"
+
+#include "caf/fwd.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace sa {
+
+/// Immutable heavy state, built once per node and shared by every session.
+struct node_services {
+  config::config cfg;
+  std::shared_ptr<const account_store> accounts;
+  std::shared_ptr<const classifier_deps> classifier;
+  std::shared_ptr<const retriever_deps> retriever;
+  std::shared_ptr<const generator_deps> generator;
+  std::shared_ptr<const escalation_policy> escalation;
+};
+
+/// Progress lines for long start-up work (training, indexing), for the terminal.
+using progress_fn = std::function<void(const std::string&)>;
+
+/// Loads accounts, loads (or, when missing, trains and saves) the intent model, indexes knowledge.
+/// Fails on what the node cannot run without (accounts, a corrupt model); a tenant whose knowledge
+/// cannot be loaded is logged and served without it.
+result<std::shared_ptr<const node_services>> build_node_services(const config::config& cfg,
+                                                                 const progress_fn& progress);
+
+/// Trains the intent model from a labeled CSV and saves it to `out`.
+status train_intents(const config::config& cfg, const std::string& csv, const std::string& out,
+                     const progress_fn& progress);
+
+/// The default children of a session (local classifier, BM25 retriever, local generator, rules).
+session_children default_children(std::shared_ptr<const node_services> svc);
+
+/// A running node: supervised memory and account services and the session router.
+struct node_handles {
+  session_actor router;
+  memory_actor memory;
+  account_actor account;
+};
+
+/// Spawns the node's actors. `children` defaults to default_children(svc).
+node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
+                        session_children children = {});
+
+/// The CAF settings the product drives from its own config (scheduler threads), plus message types.
+void configure_actor_system(caf::actor_system_config& cfg, const config::config& product);
+
+} // namespace sa

@@ -1,0 +1,94 @@
+// knowledge_index: BM25 full-text search over one tenant's knowledge base, on SQLite FTS5.
+//
+// Plain class, no actors: built once per tenant, then shared read-only (shared_ptr<const>) by every
+// session's retriever. search() is const and safe to call from many threads at once (each call borrows a
+// read connection from a small pool). Sources: Markdown/HTML/plain docs (chunked by headings),
+// FAQs (CSV/JSON question-answer pairs) and past tickets (JSON lines).
+#pragma once
+
+#include "runtime/result.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sa::knowledge {
+
+enum class source_kind { doc, faq, ticket };
+
+/// "doc", "faq", "ticket"; and back (nullopt-like: returns false on an unknown name).
+const char* to_string(source_kind k) noexcept;
+bool from_string(std::string_view name, source_kind& out) noexcept;
+
+/// One searchable unit with what a citation needs.
+struct chunk {
+  std::string id;        ///< stable: "<relative path>#<section index>" (docs), "faq:<id>", "ticket:<id>"
+  source_kind kind = source_kind::doc;
+  std::string title;     ///< page title, FAQ question, or ticket subject
+  std::string section;   ///< heading path inside the page ("Billing > Invoices"), empty for faq/ticket
+  std::string url;       ///< citation link (front matter `url`), or the relative path when there is none
+  std::string text;      ///< the chunk's body (plain text, Markdown markup stripped)
+};
+
+struct search_hit {
+  chunk passage;
+  double score = 0;      ///< higher is better: -bm25() times the source weight
+};
+
+struct source_weight {
+  source_kind kind;
+  double weight;         ///< multiplies the BM25 score; <= 0 excludes the source
+};
+
+struct search_options {
+  std::vector<source_weight> sources;  ///< empty: all sources with weight 1
+  std::size_t limit = 5;
+};
+
+struct chunking_options {
+  std::size_t max_chars = 1200;   ///< a section longer than this is split ...
+  std::size_t overlap_chars = 150;///< ... into windows that overlap by this much
+};
+
+/// Parses documents and builds chunks; exposed for tests and for the ingest command.
+/// Markdown: YAML front matter (title, url) is read; chunks follow headings (#, ##, ###).
+std::vector<chunk> chunk_markdown(std::string_view relative_path, std::string_view text,
+                                  const chunking_options& opts);
+/// FAQ CSV with a header holding at least `question` and `answer` (optional `id`, `url`, `category`).
+/// RFC 4180 quoting. A missing column or a malformed row fails with file and line.
+result<std::vector<chunk>> parse_faq_csv(std::string_view relative_path, std::string_view text);
+/// Past tickets, one JSON object per line: id, subject, conversation (array of {role,text}),
+/// resolution, tags. A malformed line fails with file and line.
+result<std::vector<chunk>> parse_tickets_jsonl(std::string_view relative_path, std::string_view text);
+
+class knowledge_index {
+public:
+  /// Builds an index from the given files and directories (recursively: *.md, *.markdown, *.txt, *.html
+  /// as docs; *.csv as FAQs; *.jsonl as tickets). `db_path` ":memory:" keeps it in memory; a file path
+  /// is written atomically (built into a temporary file, then renamed). Fails naming the file and why.
+  static result<std::shared_ptr<const knowledge_index>>
+  build(const std::vector<std::string>& paths, const std::string& db_path, const chunking_options& opts = {});
+
+  /// Opens an index built earlier; fails if missing or not an index.
+  static result<std::shared_ptr<const knowledge_index>> open(const std::string& db_path);
+
+  ~knowledge_index();
+  knowledge_index(const knowledge_index&) = delete;
+  knowledge_index& operator=(const knowledge_index&) = delete;
+
+  /// BM25 search. The query is free user text: it is tokenized and turned into a safe FTS5 query
+  /// (terms OR'ed, stop words dropped), so no user input can produce an FTS5 syntax error.
+  /// Returns hits sorted by score, best first; empty when nothing matches.
+  std::vector<search_hit> search(std::string_view query, const search_options& opts) const;
+
+  std::size_t chunk_count() const noexcept;
+
+  struct impl;
+private:
+  explicit knowledge_index(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace sa::knowledge

@@ -1,0 +1,124 @@
+// Source files -> chunks: walks the paths given to build(), checks each file is UTF-8 text, and hands it
+// to the reader for its type.
+#include "actors/retriever/text_util.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sa::knowledge::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_extension(const fs::path& p, std::initializer_list<const char*> exts) {
+  auto e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto x : exts)
+    if (e == x)
+      return true;
+  return false;
+}
+
+bool supported(const fs::path& p) {
+  return has_extension(p, {".md", ".markdown", ".txt", ".html", ".htm", ".csv", ".jsonl"});
+}
+
+struct input_file {
+  fs::path full;
+  std::string relative; ///< generic form, relative to the path the caller gave
+};
+
+status collect(const std::string& given, std::vector<input_file>& out) {
+  std::error_code ec;
+  fs::path root(given);
+  auto st = fs::status(root, ec);
+  if (ec || !fs::exists(st))
+    return failure{given + ": no such file or directory"};
+  if (fs::is_regular_file(st)) {
+    if (!supported(root))
+      return failure{given + ": unsupported file type (expected .md, .markdown, .txt, .html, .csv or .jsonl)"};
+    out.push_back({root, root.filename().generic_string()});
+    return {};
+  }
+  if (!fs::is_directory(st))
+    return failure{given + ": not a regular file or directory"};
+  std::vector<input_file> found;
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec)
+    return failure{given + ": cannot list directory: " + ec.message()};
+  for (; it != end; it.increment(ec)) {
+    if (ec)
+      return failure{given + ": cannot list directory: " + ec.message()};
+    const auto& entry = *it;
+    auto name = entry.path().filename().string();
+    if (!name.empty() && name[0] == '.') { // hidden files and folders (.git, editor swap files)
+      if (entry.is_directory(ec))
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (entry.is_regular_file(ec) && supported(entry.path()))
+      found.push_back({entry.path(), entry.path().lexically_relative(root).generic_string()});
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.relative < b.relative; });
+  out.insert(out.end(), found.begin(), found.end());
+  return {};
+}
+
+result<std::vector<chunk>> read_file_chunks(const input_file& f, const chunking_options& opts) {
+  const std::string name = f.full.string();
+  std::ifstream in(f.full, std::ios::binary);
+  if (!in)
+    return failure{name + ": cannot read: " + std::strerror(errno)};
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad())
+    return failure{name + ": read error"};
+  std::string text = std::move(buf).str();
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    return failure{name + ": binary file (NUL byte at offset " + std::to_string(nul) + "), not text"};
+  if (auto line = invalid_utf8_line(text))
+    return failure{name + ":" + std::to_string(line) + ": invalid UTF-8"};
+
+  result<std::vector<chunk>> r = std::vector<chunk>{};
+  if (has_extension(f.full, {".csv"}))
+    r = parse_faq_csv(f.relative, text);
+  else if (has_extension(f.full, {".jsonl"}))
+    r = parse_tickets_jsonl(f.relative, text);
+  else if (has_extension(f.full, {".html", ".htm"}))
+    r = chunk_html(f.relative, text, opts);
+  else if (has_extension(f.full, {".txt"}))
+    r = chunk_plain_text(f.relative, text, opts);
+  else
+    r = chunk_markdown(f.relative, text, opts);
+  if (!r) { // parsers name the relative path; the operator wants the real one
+    const auto& msg = r.error();
+    return failure{msg.rfind(f.relative, 0) == 0 ? name + msg.substr(f.relative.size()) : name + ": " + msg};
+  }
+  return r;
+}
+
+} // namespace
+
+result<std::vector<chunk>> read_sources(const std::vector<std::string>& paths, const chunking_options& opts) {
+  std::vector<input_file> files;
+  for (const auto& p : paths)
+    if (auto s = collect(p, files); !s)
+      return failure{s.error()};
+  std::vector<chunk> chunks;
+  for (const auto& f : files) {
+    auto r = read_file_chunks(f, opts);
+    if (!r)
+      return failure{r.error()};
+    for (auto& c : r.value())
+      chunks.push_back(std::move(c));
+  }
+  return chunks;
+}
+
+} // namespace sa::knowledge::detail

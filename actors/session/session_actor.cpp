@@ -1,0 +1,577 @@
+// Session actor: runs the turn pipeline for one conversation, one user message at a time.
+//
+//   user_turn -> [load memory once] -> classify -> pre-escalation rules (explicit request, sensitive)
+//             -> retrieve + account context (in parallel, as routed by intent) -> generate (streamed)
+//             -> post-escalation rules (confidence) -> memory append -> turn_completed
+//
+// Messages of one session are handled strictly in order: a turn that arrives while another runs waits
+// in a bounded queue. Every accepted turn ends in exactly one turn_completed or turn_failed, even when
+// the session itself dies (see `owed`). A child that crashes or stalls is replaced (within the restart
+// budget) and the request retried once. To add a pipeline stage: add its child to session_children,
+// call it with ask<>() from the stage before, and keep the stale-callback check.
+#include "actors/session/session_actor.hpp"
+
+#include "actors/generator/local_composer.hpp"
+#include "messages/errors.hpp"
+#include "runtime/log.hpp"
+#include "runtime/restart_budget.hpp"
+
+#include "caf/all.hpp"
+
+#include <chrono>
+#include <deque>
+
+namespace sa {
+
+namespace {
+
+using std::chrono::steady_clock;
+
+/// Private timer message: the turn with this serial has run out of time.
+struct turn_deadline {
+  uint64_t serial = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_deadline& x) {
+  return f(caf::meta::type_name("sa::turn_deadline"), x.serial);
+}
+
+using session_impl =
+  session_actor::extend<caf::reacts_to<generation_delta>, caf::reacts_to<turn_deadline>>;
+
+/// A turn accepted but not yet answered. If the session dies, each gets a turn_failed.
+struct owed_answer {
+  session_listener_actor listener;
+  std::string client_message_id;
+};
+using owed_list = std::deque<owed_answer>;
+
+struct turn_context {
+  uint64_t serial = 0;
+  user_turn input;
+  turn_number number = 0;
+  steady_clock::time_point started;
+  classification cls;
+  retrieval ret;
+  account_facts account;
+  bool account_failed = false;
+  int pending = 0;        // parallel requests still out (retrieve, account)
+  uint32_t seq = 0;       // next delta number sent to the listener
+  std::string streamed;   // text sent to the listener so far
+  generation gen;
+};
+
+struct session_state {
+  static inline const char* name = "session";
+  std::shared_ptr<const session_deps> deps;
+  tenant_id tenant;
+  user_id user;
+  session_id id;
+  std::string tag;  // hashed session id for logs
+  classifier_actor classifier;
+  retriever_actor retriever;
+  generator_actor generator;
+  escalation_actor escalation;
+  std::unique_ptr<restart_budget> budget;
+  bool memory_loaded = false;
+  bool memory_loading = false;
+  conversation_memory memory;
+  std::deque<user_turn> queue;
+  std::unique_ptr<turn_context> turn;
+  std::shared_ptr<owed_list> owed;
+  uint64_t next_serial = 1;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+using self_ptr = session_impl::stateful_pointer<session_state>;
+
+std::chrono::milliseconds child_timeout(self_ptr self) {
+  return std::chrono::milliseconds{self->state.deps->cfg.session.child_timeout_ms};
+}
+
+bool is_current(self_ptr self, uint64_t serial) {
+  return self->state.turn && self->state.turn->serial == serial;
+}
+
+void pump(self_ptr self);
+
+void settle_owed(self_ptr self, const std::string& client_message_id) {
+  auto& owed = *self->state.owed;
+  for (auto i = owed.begin(); i != owed.end(); ++i)
+    if (i->client_message_id == client_message_id) {
+      owed.erase(i);
+      return;
+    }
+}
+
+void send_failed(self_ptr self, const user_turn& t, support_errc code, std::string message) {
+  self->send(t.listener, turn_failed{t.session, t.client_message_id, static_cast<uint8_t>(code),
+                                     std::move(message)});
+  settle_owed(self, t.client_message_id);
+}
+
+void end_turn(self_ptr self) {
+  self->state.turn.reset();
+  pump(self);
+}
+
+void fail_turn(self_ptr self, support_errc code, std::string message) {
+  auto& t = *self->state.turn;
+  self->state.log->warn("event=turn_failed tenant={} session={} code={}", t.input.tenant.value,
+                        self->state.tag, to_string(code));
+  send_failed(self, t.input, code, std::move(message));
+  end_turn(self);
+}
+
+/// Asks a child; on a crash or stall replaces it (within the budget) and retries once.
+/// A support_errc in the reply is an answer, not a crash: it goes to `on_error` as is.
+template <class Response, class Handle, class Request, class OnOk, class OnError>
+void ask(self_ptr self, Handle session_state::*slot,
+         std::function<Handle(caf::local_actor*)> session_children::*factory, const char* role,
+         Request req, OnOk on_ok, OnError on_error, bool retried = false) {
+  auto serial = self->state.turn->serial;
+  auto& handle = self->state.*slot;
+  if (!handle) {
+    auto& st = self->state;
+    if (!st.budget)
+      st.budget = std::make_unique<restart_budget>(
+        st.deps->cfg.session.restart_budget, std::chrono::seconds{st.deps->cfg.session.restart_window_s});
+    if (!st.budget->try_consume(steady_clock::now())) {
+      st.log->error("event=restart_budget_exhausted session={} child={}", st.tag, role);
+      auto err = make_error(support_errc::component_failed);
+      on_error(err);
+      return;
+    }
+    handle = (st.deps->children.*factory)(self);
+    st.log->warn("event=child_restarted session={} child={}", st.tag, role);
+  }
+  auto target = handle;
+  self->request(target, child_timeout(self), req)
+    .then(
+      [=](Response& resp) {
+        if (is_current(self, serial))
+          on_ok(resp);
+      },
+      [=](caf::error& err) {
+        if (!is_current(self, serial))
+          return;
+        if (err.category() == support_error_atom::value || retried) {
+          on_error(err);
+          return;
+        }
+        // The child crashed or stalled: drop it (killing a stalled one) and retry on a fresh one.
+        self->state.log->warn("event=child_failed session={} child={} error={}", self->state.tag, role,
+                              to_string(err));
+        if (self->state.*slot == target) {
+          self->send_exit(target, caf::exit_reason::kill);
+          self->state.*slot = nullptr;
+        }
+        ask<Response>(self, slot, factory, role, req, on_ok, on_error, true);
+      });
+}
+
+void stream_to_listener(self_ptr self, const std::string& text) {
+  auto& t = *self->state.turn;
+  self->send(t.input.listener,
+             turn_delta{t.input.session, t.input.client_message_id, t.number, t.seq++, text});
+  t.streamed += text;
+}
+
+void complete_turn(self_ptr self, escalation_decision decision) {
+  auto& t = *self->state.turn;
+  auto& st = self->state;
+  turn_record rec;
+  rec.number = t.number;
+  rec.client_message_id = t.input.client_message_id;
+  rec.user_text = t.input.text;
+  rec.answer_text = t.streamed;
+  rec.intent = t.cls.intent;
+  rec.escalated = decision.escalate;
+  rec.at_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  auto serial = t.serial;
+  auto finish = [self, serial, decision, rec](bool stored) {
+    if (!is_current(self, serial))
+      return;
+    auto& st = self->state;
+    auto& t = *st.turn;
+    if (stored) {
+      st.memory.turns.push_back(rec);
+      st.memory.last_turn = rec.number;
+      if (st.memory.owner.empty())
+        st.memory.owner = st.user;
+      while (st.memory.turns.size() > static_cast<size_t>(st.deps->cfg.memory.max_turns))
+        st.memory.turns.erase(st.memory.turns.begin());
+    }
+    turn_completed done;
+    done.session = t.input.session;
+    done.client_message_id = t.input.client_message_id;
+    done.turn = t.number;
+    done.text = t.streamed;
+    done.intent = t.cls.intent;
+    done.confidence = t.gen.confidence;
+    done.sources = t.gen.sources;
+    done.escalation = decision;
+    done.account_facts_used = t.account.available;
+    done.account_unavailable = t.account_failed;
+    done.provider = t.gen.provider;
+    done.usage = t.gen.usage;
+    done.latency_us = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - t.started).count());
+    st.log->info("event=turn_completed tenant={} session={} turn={} intent={} confidence={:.2f} "
+                 "escalated={} reason={} sources={} latency_us={} stored={}",
+                 t.input.tenant.value, st.tag, t.number, to_string(t.cls.intent), done.confidence,
+                 decision.escalate, to_string(decision.reason), done.sources.size(), done.latency_us,
+                 stored);
+    self->send(t.input.listener, std::move(done));
+    settle_owed(self, t.input.client_message_id);
+    end_turn(self);
+  };
+  self->request(st.deps->memory, child_timeout(self), memory_append{st.tenant, st.id, st.user, rec})
+    .then([finish](const memory_ack&) { finish(true); },
+          [self, finish](caf::error& err) {
+            // The answer already reached the customer; it is delivered, and the loss is logged loudly.
+            self->state.log->error("event=memory_append_failed session={} error={}", self->state.tag,
+                                   to_string(err));
+            finish(false);
+          });
+}
+
+void escalate_now(self_ptr self, const escalation_decision& d) {
+  auto& t = *self->state.turn;
+  t.gen.confidence = t.cls.confidence;
+  t.gen.provider = "none";
+  for (auto& piece : local_composer::stream_chunks(handoff_message(d.reason), 48))
+    stream_to_listener(self, piece);
+  complete_turn(self, d);
+}
+
+void after_generation(self_ptr self) {
+  auto& t = *self->state.turn;
+  escalation_request req{t.input.tenant, t.input.text, t.cls, t.gen.confidence,
+                         t.ret.knowledge_available};
+  ask<escalation_decision>(
+    self, &session_state::escalation, &session_children::escalation, "escalation", req,
+    [self](escalation_decision& d) {
+      if (d.escalate)
+        for (auto& piece : local_composer::stream_chunks("\n\n" + handoff_message(d.reason), 48))
+          stream_to_listener(self, piece);
+      complete_turn(self, d);
+    },
+    [self](caf::error&) {
+      // Without a verdict, hand over rather than risk an unchecked answer.
+      escalation_decision d{true, escalation_reason::component_failure, "escalation check failed"};
+      for (auto& piece : local_composer::stream_chunks("\n\n" + handoff_message(d.reason), 48))
+        stream_to_listener(self, piece);
+      complete_turn(self, d);
+    });
+}
+
+void generate(self_ptr self) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  generate_request req;
+  req.tenant = t.input.tenant;
+  req.session = t.input.session;
+  req.turn = t.serial;
+  req.question = t.input.text;
+  req.intent = t.cls;
+  req.passages = t.ret.passages;
+  req.account = t.account;
+  req.history = st.memory.turns;
+  req.summary = st.memory.summary;
+  req.sink = caf::actor_cast<generation_sink_actor>(self);
+  ask<generation>(
+    self, &session_state::generator, &session_children::generator, "generator", std::move(req),
+    [self](generation& g) {
+      auto& t = *self->state.turn;
+      // Deltas arrived before this reply; anything not streamed (a sink-less generator) goes now.
+      if (t.streamed.size() < g.text.size() && g.text.compare(0, t.streamed.size(), t.streamed) == 0)
+        stream_to_listener(self, g.text.substr(t.streamed.size()));
+      t.gen = std::move(g);
+      after_generation(self);
+    },
+    [self](caf::error&) {
+      // No answer (or only part of one went out): hand over rather than leave the customer without.
+      escalate_now(self, {true, escalation_reason::component_failure, "generator failed"});
+    });
+}
+
+void gathered_one(self_ptr self) {
+  if (--self->state.turn->pending == 0)
+    generate(self);
+}
+
+void gather(self_ptr self) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  auto& routes = st.deps->cfg.retriever.routes;
+  auto route = routes.find(to_string(t.cls.intent));
+  bool want_account = route != routes.end() && route->second.account_context;
+  bool want_knowledge = true;
+  if (route != routes.end() && !route->second.source_weights.empty()) {
+    want_knowledge = false;
+    for (auto& [kind, weight] : route->second.source_weights)
+      want_knowledge = want_knowledge || weight > 0;
+  }
+  t.pending = 1 + (want_knowledge ? 1 : 0) + (want_account ? 1 : 0);
+  if (want_knowledge) {
+    retrieve_request req{t.input.tenant, t.input.text, t.cls.intent,
+                         static_cast<unsigned>(st.deps->cfg.retriever.top_k)};
+    ask<retrieval>(
+      self, &session_state::retriever, &session_children::retriever, "retriever", req,
+      [self](retrieval& r) {
+        self->state.turn->ret = std::move(r);
+        gathered_one(self);
+      },
+      [self](caf::error& err) {
+        self->state.log->error("event=retrieval_failed session={} error={}", self->state.tag,
+                               to_string(err));
+        self->state.turn->ret = retrieval{};  // no passages: the answer will say so, confidence low
+        gathered_one(self);
+      });
+  }
+  if (want_account) {
+    auto serial = t.serial;
+    self->request(st.deps->account, child_timeout(self), account_request{t.input.tenant, t.input.user})
+      .then(
+        [self, serial](account_facts& f) {
+          if (!is_current(self, serial))
+            return;
+          self->state.turn->account = std::move(f);
+          gathered_one(self);
+        },
+        [self, serial](caf::error& err) {
+          if (!is_current(self, serial))
+            return;
+          self->state.log->warn("event=account_context_failed session={} error={}", self->state.tag,
+                                to_string(err));
+          self->state.turn->account_failed = true;  // answer without account facts, flagged
+          gathered_one(self);
+        });
+  }
+  gathered_one(self);  // the "1 +" above: start only when both requests are out
+}
+
+void classify(self_ptr self) {
+  auto& t = *self->state.turn;
+  ask<classification>(
+    self, &session_state::classifier, &session_children::classifier, "classifier",
+    classify_request{t.input.tenant, t.input.text},
+    [self](classification& c) {
+      auto& t = *self->state.turn;
+      t.cls = std::move(c);
+      // Rules that need no answer first: an explicit request or a sensitive topic skips generation.
+      escalation_request req{t.input.tenant, t.input.text, t.cls, -1.0, true};
+      ask<escalation_decision>(
+        self, &session_state::escalation, &session_children::escalation, "escalation", req,
+        [self](escalation_decision& d) {
+          if (d.escalate)
+            escalate_now(self, d);
+          else
+            gather(self);
+        },
+        [self](caf::error&) { gather(self); });  // the post-answer check runs the rules again
+    },
+    [self](caf::error&) {
+      fail_turn(self, support_errc::component_failed,
+                "Sorry, something went wrong on our side while reading your message. Please send it again.");
+    });
+}
+
+void start_turn(self_ptr self, user_turn input) {
+  auto& st = self->state;
+  auto owner = st.memory.owner.empty() ? st.user : st.memory.owner;
+  if (input.user != owner) {
+    st.log->warn("event=session_forbidden tenant={} session={}", input.tenant.value, st.tag);
+    send_failed(self, input, support_errc::session_forbidden, "This conversation belongs to someone else.");
+    pump(self);
+    return;
+  }
+  // A retry of a message that was already answered gets the stored answer again, not a second turn.
+  for (auto& rec : st.memory.turns) {
+    if (!input.client_message_id.empty() && rec.client_message_id == input.client_message_id) {
+      turn_completed done;
+      done.session = input.session;
+      done.client_message_id = input.client_message_id;
+      done.turn = rec.number;
+      done.text = rec.answer_text;
+      done.intent = rec.intent;
+      done.escalation.escalate = rec.escalated;
+      done.provider = "memory";
+      self->send(input.listener, std::move(done));
+      settle_owed(self, input.client_message_id);
+      pump(self);
+      return;
+    }
+  }
+  st.turn = std::make_unique<turn_context>();
+  auto& t = *st.turn;
+  t.serial = st.next_serial++;
+  t.number = st.memory.last_turn + 1;
+  t.started = steady_clock::now();
+  t.input = std::move(input);
+  self->delayed_send(self, std::chrono::milliseconds{st.deps->cfg.session.turn_timeout_ms},
+                     turn_deadline{t.serial});
+  classify(self);
+}
+
+void pump(self_ptr self) {
+  auto& st = self->state;
+  if (st.turn || st.queue.empty())
+    return;
+  if (!st.memory_loaded) {
+    if (st.memory_loading)
+      return;
+    st.memory_loading = true;
+    self->request(st.deps->memory, child_timeout(self), memory_load{st.tenant, st.id})
+      .then(
+        [self](conversation_memory& m) {
+          self->state.memory = std::move(m);
+          self->state.memory_loaded = true;
+          self->state.memory_loading = false;
+          pump(self);
+        },
+        [self](caf::error& err) {
+          auto& st = self->state;
+          st.memory_loading = false;
+          st.log->error("event=memory_load_failed session={} error={}", st.tag, to_string(err));
+          auto t = std::move(st.queue.front());
+          st.queue.pop_front();
+          send_failed(self, t, support_errc::component_failed,
+                      "Sorry, we could not load this conversation. Please try again in a moment.");
+          pump(self);
+        });
+    return;
+  }
+  auto next = std::move(st.queue.front());
+  st.queue.pop_front();
+  start_turn(self, std::move(next));
+}
+
+void stop_children(self_ptr self) {
+  auto& st = self->state;
+  auto stop = [self](auto& h) {
+    if (h)
+      self->send_exit(h, caf::exit_reason::user_shutdown);
+    h = nullptr;
+  };
+  stop(st.classifier);
+  stop(st.retriever);
+  stop(st.generator);
+  stop(st.escalation);
+}
+
+session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id user, session_id id,
+                                    std::shared_ptr<const session_deps> deps) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.tenant = std::move(tenant);
+  st.user = std::move(user);
+  st.id = std::move(id);
+  st.tag = log::tag(st.tenant.value + '/' + st.id.value);
+  st.log = log::get("session");
+  st.owed = std::make_shared<owed_list>();
+  auto& kids = st.deps->children;
+  st.classifier = kids.classifier(self);
+  st.retriever = kids.retriever(self);
+  st.generator = kids.generator(self);
+  st.escalation = kids.escalation(self);
+  // Whatever kills this session, every accepted turn still gets an answer.
+  self->attach_functor([owed = st.owed, sid = st.id](const caf::error& reason) {
+    for (auto& o : *owed)
+      caf::anon_send(o.listener, turn_failed{sid, o.client_message_id,
+                                             static_cast<uint8_t>(support_errc::component_failed),
+                                             "Sorry, something went wrong on our side. Please send "
+                                             "your message again."});
+    owed->clear();
+    (void) reason;
+  });
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    auto& st = self->state;
+    bool child = false;
+    auto drop = [&](auto& h) {
+      if (h && h.address() == m.source) {
+        h = nullptr;
+        child = true;
+      }
+    };
+    drop(st.classifier);
+    drop(st.retriever);
+    drop(st.generator);
+    drop(st.escalation);
+    if (child) {
+      st.log->warn("event=child_exited session={} reason={}", st.tag, to_string(m.reason));
+      return;  // replaced on next use, within the restart budget
+    }
+    if (m.reason)
+      self->quit(m.reason);  // a shutdown from outside
+  });
+  auto idle = std::chrono::seconds{st.deps->cfg.session.idle_timeout_s};
+  return {
+    [self](user_turn& t) {
+      auto& st = self->state;
+      if (st.queue.size() >= static_cast<size_t>(st.deps->cfg.limits.max_pending_messages)) {
+        send_failed(self, t, support_errc::busy,
+                    "You are sending messages faster than we can answer. Please wait for the answer.");
+        return;
+      }
+      st.owed->push_back(owed_answer{t.listener, t.client_message_id});
+      st.queue.push_back(std::move(t));
+      pump(self);
+    },
+    [self](generation_delta& d) {
+      auto& st = self->state;
+      if (st.turn && st.turn->serial == d.turn)
+        stream_to_listener(self, d.text);
+    },
+    [self](const turn_deadline& d) {
+      if (!is_current(self, d.serial))
+        return;
+      fail_turn(self, support_errc::timeout,
+                "Sorry, this is taking longer than it should. Please send your message again.");
+    },
+    caf::after(idle) >>
+      [self] {
+        auto& st = self->state;
+        if (st.turn || !st.queue.empty())
+          return;
+        st.log->debug("event=session_passivated session={}", st.tag);
+        stop_children(self);
+        self->quit();
+      },
+  };
+}
+
+} // namespace
+
+session_actor spawn_session(caf::local_actor* parent, tenant_id tenant, user_id user, session_id id,
+                            std::shared_ptr<const session_deps> deps) {
+  return caf::actor_cast<session_actor>(parent->spawn<caf::monitored>(session, std::move(tenant),
+                                                                      std::move(user), std::move(id),
+                                                                      std::move(deps)));
+}
+
+std::string handoff_message(escalation_reason reason) {
+  switch (reason) {
+    case escalation_reason::user_requested:
+      return "I'm connecting you with a member of our support team. They will see this conversation, "
+             "so you won't need to repeat yourself.";
+    case escalation_reason::sensitive_topic:
+      return "This is something a member of our team should handle personally. I've passed your "
+             "conversation to them and they will get back to you here.";
+    case escalation_reason::low_confidence:
+      return "I'm not confident this fully answers your question, so I've asked a member of our "
+             "support team to follow up with you here.";
+    case escalation_reason::knowledge_unavailable:
+    case escalation_reason::component_failure:
+      return "I can't answer this reliably right now, so I've passed your conversation to a member of "
+             "our support team.";
+    case escalation_reason::none:
+      break;
+  }
+  return {};
+}
+
+} // namespace sa

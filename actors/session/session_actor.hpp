@@ -1,0 +1,50 @@
+// session actor: one per conversation, activated on its first message and passivated when idle.
+//
+// It owns the conversation's turn pipeline and its children (classifier, retriever, generator,
+// escalation), which it spawns linked and restarts within a budget. Node services (memory, account
+// context) are shared and supervised elsewhere; the session reaches them through their handles.
+#pragma once
+
+#include "config/config.hpp"
+#include "messages/account.hpp"
+#include "messages/classify.hpp"
+#include "messages/escalate.hpp"
+#include "messages/generate.hpp"
+#include "messages/memory.hpp"
+#include "messages/retrieve.hpp"
+#include "messages/session.hpp"
+
+#include <functional>
+#include <memory>
+
+namespace caf {
+class local_actor;
+}
+
+namespace sa {
+
+/// How a session makes each child. Each factory must spawn *linked* to the given actor
+/// (`self->spawn<caf::linked>(...)`). Tests replace one to inject faults.
+struct session_children {
+  std::function<classifier_actor(caf::local_actor*)> classifier;
+  std::function<retriever_actor(caf::local_actor*)> retriever;
+  std::function<generator_actor(caf::local_actor*)> generator;
+  std::function<escalation_actor(caf::local_actor*)> escalation;
+};
+
+/// Everything a session needs, shared read-only by all sessions of a node.
+struct session_deps {
+  config::config cfg;
+  memory_actor memory;
+  account_actor account;
+  session_children children;
+};
+
+/// Spawns a session for (tenant, user, id) as a monitored child of `parent` (the router).
+session_actor spawn_session(caf::local_actor* parent, tenant_id tenant, user_id user, session_id id,
+                            std::shared_ptr<const session_deps> deps);
+
+/// What the customer reads when a turn is handed to a person, by reason.
+std::string handoff_message(escalation_reason reason);
+
+} // namespace sa

@@ -1,0 +1,141 @@
+// Session router actor. Sessions are keyed by (tenant, session id), so two tenants can never reach each
+// other's session even with the same id. A turn is handed to its session as a request: if the session
+// passivated in the meantime, CAF answers with request_receiver_down and the router activates a fresh
+// session and hands the turn over again, so no turn is lost to an idle timeout.
+#include "actors/session/session_router.hpp"
+
+#include "messages/errors.hpp"
+#include "runtime/log.hpp"
+#include "runtime/utf8.hpp"
+
+#include "caf/all.hpp"
+
+#include <unordered_map>
+
+namespace sa {
+
+namespace {
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 128)
+    return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+struct router_state {
+  static inline const char* name = "session_router";
+  std::shared_ptr<const router_deps> deps;
+  std::unordered_map<std::string, session_actor> sessions;  // tenant \x1f session -> actor
+  std::unordered_map<caf::actor_addr, std::string> keys;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+using router_ptr = session_actor::stateful_pointer<router_state>;
+
+std::string session_key(const user_turn& t) {
+  return t.tenant.value + '\x1f' + t.session.value;
+}
+
+session_actor activate(router_ptr self, const user_turn& t) {
+  auto& st = self->state;
+  auto key = session_key(t);
+  if (auto i = st.sessions.find(key); i != st.sessions.end())
+    return i->second;
+  auto s = spawn_session(self, t.tenant, t.user, t.session, st.deps->session);
+  st.sessions.emplace(key, s);
+  st.keys.emplace(s.address(), key);
+  return s;
+}
+
+void hand_over(router_ptr self, user_turn t, bool retried) {
+  auto target = activate(self, t);
+  self->request(target, std::chrono::seconds(10), t)
+    .then([] {},
+          [self, t, target, retried](caf::error& err) mutable {
+            auto& st = self->state;
+            // The session went away before it took the turn (passivated or crashed): start it again.
+            if (auto i = st.keys.find(target.address()); i != st.keys.end()) {
+              st.sessions.erase(i->second);
+              st.keys.erase(i);
+            }
+            if (!retried) {
+              hand_over(self, std::move(t), true);
+              return;
+            }
+            st.log->error("event=turn_not_delivered tenant={} error={}", t.tenant.value, to_string(err));
+            self->send(t.listener, turn_failed{t.session, t.client_message_id,
+                                               static_cast<uint8_t>(support_errc::internal),
+                                               "Sorry, we could not process your message. Please try again."});
+          });
+}
+
+} // namespace
+
+support_errc validate_turn(const user_turn& t, const router_deps& deps, std::string* message) {
+  auto fail = [&](support_errc code, std::string text) {
+    if (message)
+      *message = std::move(text);
+    return code;
+  };
+  if (!deps.tenants->has_tenant(t.tenant.value))
+    return fail(support_errc::unknown_tenant, "Unknown tenant.");
+  if (!deps.tenants->has_user(t.tenant.value, t.user.value))
+    return fail(support_errc::unknown_user, "Unknown user for this tenant.");
+  if (!valid_id(t.session.value))
+    return fail(support_errc::internal,
+                "Invalid session id: use 1-128 letters, digits, '-', '_', '.' or ':'.");
+  auto max = static_cast<size_t>(deps.session->cfg.limits.max_message_bytes);
+  if (t.text.size() > max)
+    return fail(support_errc::message_too_long,
+                "Your message is too long (" + std::to_string(t.text.size()) + " bytes; the limit is "
+                  + std::to_string(max) + "). Please shorten it.");
+  if (!is_valid_utf8(t.text))
+    return fail(support_errc::invalid_utf8, "Your message contains invalid characters (not UTF-8).");
+  if (t.text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return fail(support_errc::empty_message, "Your message is empty.");
+  return support_errc::ok;
+}
+
+session_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps) {
+  return sys.spawn([deps](router_ptr self) -> session_actor::behavior_type {
+    self->state.deps = deps;
+    self->state.log = log::get("router");
+    // A shutdown of the router stops every session it activated (they are monitored, not linked).
+    self->set_exit_handler([self](caf::exit_msg& m) {
+      for (auto& [key, s] : self->state.sessions)
+        self->send_exit(s, m.reason ? m.reason : caf::error{caf::exit_reason::user_shutdown});
+      self->quit(m.reason);
+    });
+    self->set_down_handler([self](caf::down_msg& dm) {
+      auto& st = self->state;
+      auto i = st.keys.find(dm.source);
+      if (i == st.keys.end())
+        return;
+      if (dm.reason)
+        st.log->warn("event=session_died reason={}", to_string(dm.reason));
+      st.sessions.erase(i->second);
+      st.keys.erase(i);
+    });
+    return {
+      [self](user_turn& t) {
+        if (!t.listener)
+          return;
+        std::string message;
+        auto code = validate_turn(t, *self->state.deps, &message);
+        if (code != support_errc::ok) {
+          self->state.log->info("event=turn_rejected tenant_known={} code={}",
+                                self->state.deps->tenants->has_tenant(t.tenant.value), to_string(code));
+          self->send(t.listener, turn_failed{t.session, t.client_message_id, static_cast<uint8_t>(code),
+                                             std::move(message)});
+          return;
+        }
+        hand_over(self, std::move(t), false);
+      },
+    };
+  });
+}
+
+} // namespace sa

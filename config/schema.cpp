@@ -1,0 +1,264 @@
+// The configuration schema table (see schema.hpp). To add a knob: add the field to config.hpp, a row
+// here, and the key with a comment to default.jsonc; tests/config checks the three agree.
+#include "config/schema.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace sa::config::schema {
+
+namespace {
+
+rule integer(double min, double max) { return rule{kind::integer, min, max, {}, false}; }
+rule number(double min, double max) { return rule{kind::number, min, max, {}, false}; }
+rule boolean() { return rule{kind::boolean, 0, 0, {}, false}; }
+rule text() { return rule{kind::string, 0, 0, {}, false}; }
+rule nonempty_text() { return rule{kind::string, 0, 0, {}, true}; }
+rule one_of(std::vector<std::string> names) { return rule{kind::string, 0, 0, std::move(names), true}; }
+rule string_list() { return rule{kind::string_list, 0, 0, {}, true}; }
+
+// A plain field: the path is spelled from the member names, so it cannot drift from config.hpp.
+#define SA_CONFIG_KEY(section, field, rule_, doc_)                                                       \
+  key {                                                                                                   \
+    #section "." #field, rule_, doc_,                                                                     \
+        [](const config& c, const emit_fn& emit) { emit({}, json(c.section.field)); },                    \
+        [](config& c, const map_keys&, const json& v) { v.get_to(c.section.field); }, {}                  \
+  }
+
+std::vector<key> make_keys() {
+  std::vector<key> ks{
+    // node
+    SA_CONFIG_KEY(node, name, nonempty_text(), "this node's name in logs and the cluster"),
+    SA_CONFIG_KEY(node, scheduler_threads, integer(0, 256), "CAF worker threads; 0 = one per core"),
+    SA_CONFIG_KEY(node, log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}),
+                  "least severe log level written"),
+    SA_CONFIG_KEY(node, log_file, text(), "log file path; empty = stderr"),
+    SA_CONFIG_KEY(node, data_dir, nonempty_text(),
+                  "shipped data (knowledge base, tenants, intents), relative to the working directory"),
+    SA_CONFIG_KEY(node, state_dir, nonempty_text(), "what the product writes (trained model, indexes)"),
+    // limits
+    SA_CONFIG_KEY(limits, max_message_bytes, integer(64, 1048576),
+                  "a user message longer than this many bytes is refused"),
+    SA_CONFIG_KEY(limits, max_pending_messages, integer(1, 1024),
+                  "messages queued per session while a turn runs; more are refused"),
+    // session
+    SA_CONFIG_KEY(session, idle_timeout_s, integer(1, 604800),
+                  "seconds without a message before a session is passivated"),
+    SA_CONFIG_KEY(session, turn_timeout_ms, integer(100, 600000), "deadline for one turn end to end, in ms"),
+    SA_CONFIG_KEY(session, child_timeout_ms, integer(10, 600000),
+                  "deadline for one request to a session child, in ms"),
+    SA_CONFIG_KEY(session, restart_budget, integer(0, 100),
+                  "child restarts allowed per restart window before the session gives up"),
+    SA_CONFIG_KEY(session, restart_window_s, integer(1, 3600),
+                  "length of the window restart_budget counts in, in seconds"),
+    // memory
+    SA_CONFIG_KEY(memory, backend, one_of({"inprocess"}), "conversation memory store"),
+    SA_CONFIG_KEY(memory, max_turns, integer(1, 1000), "turns kept verbatim per session"),
+    SA_CONFIG_KEY(memory, ttl_s, integer(1, 2592000),
+                  "seconds after its last turn until a session's memory expires"),
+    SA_CONFIG_KEY(memory, summary_max_chars, integer(0, 100000),
+                  "characters of running summary kept for turns older than the window; 0 = no summary"),
+    SA_CONFIG_KEY(memory, max_sessions, integer(1, 100000000),
+                  "sessions held by the in-process store; least recently used go first"),
+    // classifier
+    SA_CONFIG_KEY(classifier, backend, one_of({"local"}), "intent classifier (local = fastText)"),
+    SA_CONFIG_KEY(classifier, model_path, nonempty_text(), "trained model file; trained on first start"),
+    SA_CONFIG_KEY(classifier, training_data, nonempty_text(), "labelled utterances (CSV) the model is trained on"),
+    SA_CONFIG_KEY(classifier, min_confidence, number(0, 1),
+                  "below this confidence the intent becomes general"),
+    SA_CONFIG_KEY(classifier, epochs, integer(1, 1000), "fastText training epochs"),
+    SA_CONFIG_KEY(classifier, learning_rate, number(0.0001, 10), "fastText learning rate"),
+    SA_CONFIG_KEY(classifier, word_ngrams, integer(1, 5), "fastText word n-gram length"),
+    SA_CONFIG_KEY(classifier, seed, integer(0, 2147483647), "training seed (same seed, same model)"),
+    // retriever
+    SA_CONFIG_KEY(retriever, top_k, integer(1, 100), "passages returned per retrieval"),
+    SA_CONFIG_KEY(retriever, knowledge_paths, string_list(), "knowledge directories searched for every tenant"),
+    key{"retriever.tenant_knowledge_paths.<tenant>", string_list(),
+        "extra knowledge directories searched for one tenant",
+        [](const config& c, const emit_fn& emit) {
+          for (const auto& [tenant, paths] : c.retriever.tenant_knowledge_paths)
+            emit({tenant}, json(paths));
+        },
+        [](config& c, const map_keys& k, const json& v) { v.get_to(c.retriever.tenant_knowledge_paths[k[0]]); },
+        {}},
+    key{"retriever.routes.<intent>.source_weights.<source>", number(0, 100),
+        "score multiplier for a source kind under an intent; 0 = not searched",
+        [](const config& c, const emit_fn& emit) {
+          for (const auto& [intent, route] : c.retriever.routes)
+            for (const auto& [source, weight] : route.source_weights)
+              emit({intent, source}, json(weight));
+        },
+        [](config& c, const map_keys& k, const json& v) {
+          c.retriever.routes[k[0]].source_weights[k[1]] = v.get<double>();
+        },
+        {}},
+    key{"retriever.routes.<intent>.account_context", boolean(),
+        "fetch the customer's account facts for this intent",
+        [](const config& c, const emit_fn& emit) {
+          for (const auto& [intent, route] : c.retriever.routes)
+            emit({intent}, json(route.account_context));
+        },
+        [](config& c, const map_keys& k, const json& v) { c.retriever.routes[k[0]].account_context = v.get<bool>(); },
+        {}},
+    // generator
+    SA_CONFIG_KEY(generator, backend, one_of({"local"}), "answer generator (local = extractive composer)"),
+    SA_CONFIG_KEY(generator, max_passages, integer(1, 20), "passages an answer is composed from"),
+    SA_CONFIG_KEY(generator, max_answer_chars, integer(50, 100000), "longest answer, in characters"),
+    SA_CONFIG_KEY(generator, stream_chunk_chars, integer(1, 4096),
+                  "the local generator streams in chunks of about this many characters"),
+    // escalation
+    SA_CONFIG_KEY(escalation, confidence_threshold, number(0, 1),
+                  "hand over to a human when the intent confidence is below this"),
+    SA_CONFIG_KEY(escalation, sensitive_topics, string_list(),
+                  "topics that always hand over to a human (word-prefix match)"),
+    // tenants
+    SA_CONFIG_KEY(tenants, accounts_file, nonempty_text(), "embedded account store (demo tenants), JSON"),
+  };
+  for (auto& k : ks) {
+    std::string::size_type start = 0;
+    for (;;) {
+      auto dot = k.path.find('.', start);
+      k.segments.push_back(k.path.substr(start, dot - start));
+      if (dot == std::string::npos)
+        break;
+      start = dot + 1;
+    }
+  }
+  return ks;
+}
+
+#undef SA_CONFIG_KEY
+
+std::string format_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs)
+    out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+} // namespace
+
+const std::vector<key>& keys() {
+  static const std::vector<key> table = make_keys();
+  return table;
+}
+
+bool is_map_segment(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '<' && segment.back() == '>';
+}
+
+const std::vector<std::string>& intents() {
+  static const std::vector<std::string> names{"billing", "technical", "account", "general", "escalation_request"};
+  return names;
+}
+
+const std::vector<std::string>& source_kinds() {
+  static const std::vector<std::string> names{"doc", "faq", "ticket"};
+  return names;
+}
+
+const std::vector<std::string>& map_key_names(const std::string& segment) {
+  static const std::vector<std::string> any;
+  if (segment == "<intent>")
+    return intents();
+  if (segment == "<source>")
+    return source_kinds();
+  return any;
+}
+
+std::map<std::string, route_config> default_routes() {
+  auto route = [](double doc, double faq, double ticket, bool account_context) {
+    return route_config{{{"doc", doc}, {"faq", faq}, {"ticket", ticket}}, account_context};
+  };
+  return {
+    {"billing", route(1.0, 1.3, 0.8, true)},
+    {"technical", route(1.2, 1.0, 1.0, false)},
+    {"account", route(1.0, 1.2, 0.8, true)},
+    {"general", route(1.0, 1.0, 0.5, false)},
+    {"escalation_request", route(0.5, 0.5, 0.0, false)},
+  };
+}
+
+std::string type_name(const rule& r) {
+  switch (r.type) {
+    case kind::integer: return "integer";
+    case kind::number: return "number";
+    case kind::boolean: return "boolean";
+    case kind::string: return "string";
+    case kind::string_list: return "list of strings";
+  }
+  return "?";
+}
+
+std::string range_text(const rule& r) {
+  switch (r.type) {
+    case kind::integer:
+    case kind::number: return "[" + format_number(r.min) + ", " + format_number(r.max) + "]";
+    case kind::string:
+      if (!r.one_of.empty())
+        return "one of: " + join(r.one_of);
+      return r.non_empty ? "non-empty" : "";
+    case kind::string_list: return r.non_empty ? "items non-empty" : "";
+    case kind::boolean: return "";
+  }
+  return "";
+}
+
+std::string expectation(const rule& r) {
+  switch (r.type) {
+    case kind::integer: return "an integer in " + range_text(r);
+    case kind::number: return "a number in " + range_text(r);
+    case kind::boolean: return "true or false";
+    case kind::string:
+      if (!r.one_of.empty())
+        return "one of " + join(r.one_of);
+      return r.non_empty ? "a non-empty string" : "a string";
+    case kind::string_list:
+      return r.non_empty ? "a list of non-empty strings, e.g. [\"a\", \"b\"]" : "a list of strings, e.g. [\"a\", \"b\"]";
+  }
+  return "?";
+}
+
+bool accepts(const rule& r, const json& v) {
+  switch (r.type) {
+    case kind::integer:
+      if (!v.is_number_integer())
+        return false;
+      if (v.is_number_unsigned()) {
+        auto u = v.get<std::uint64_t>();
+        return u >= r.min && u <= r.max;
+      }
+      return v.get<std::int64_t>() >= r.min && v.get<std::int64_t>() <= r.max;
+    case kind::number: {
+      if (!v.is_number())
+        return false;
+      auto x = v.get<double>();
+      return std::isfinite(x) && x >= r.min && x <= r.max;
+    }
+    case kind::boolean: return v.is_boolean();
+    case kind::string: {
+      if (!v.is_string())
+        return false;
+      const auto& s = v.get_ref<const std::string&>();
+      if (!r.one_of.empty())
+        return std::find(r.one_of.begin(), r.one_of.end(), s) != r.one_of.end();
+      return !(r.non_empty && s.empty());
+    }
+    case kind::string_list:
+      if (!v.is_array())
+        return false;
+      return std::all_of(v.begin(), v.end(), [&](const json& item) {
+        return item.is_string() && !(r.non_empty && item.get_ref<const std::string&>().empty());
+      });
+  }
+  return false;
+}
+
+} // namespace sa::config::schema

@@ -1,0 +1,55 @@
+#include "messages/registry.hpp"
+
+#include "messages/account.hpp"
+#include "messages/classify.hpp"
+#include "messages/errors.hpp"
+#include "messages/escalate.hpp"
+#include "messages/generate.hpp"
+#include "messages/memory.hpp"
+#include "messages/retrieve.hpp"
+#include "messages/session.hpp"
+
+#include "caf/actor_system_config.hpp"
+
+namespace sa {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<tenant_id>("sa::tenant_id")
+    .add_message_type<user_id>("sa::user_id")
+    .add_message_type<session_id>("sa::session_id")
+    .add_message_type<entity_mention>("sa::entity_mention")
+    .add_message_type<std::vector<entity_mention>>("std::vector<sa::entity_mention>")
+    .add_message_type<classify_request>("sa::classify_request")
+    .add_message_type<classification>("sa::classification")
+    .add_message_type<passage>("sa::passage")
+    .add_message_type<std::vector<passage>>("std::vector<sa::passage>")
+    .add_message_type<retrieve_request>("sa::retrieve_request")
+    .add_message_type<retrieval>("sa::retrieval")
+    .add_message_type<invoice_info>("sa::invoice_info")
+    .add_message_type<ticket_info>("sa::ticket_info")
+    .add_message_type<account_request>("sa::account_request")
+    .add_message_type<account_facts>("sa::account_facts")
+    .add_message_type<turn_record>("sa::turn_record")
+    .add_message_type<std::vector<turn_record>>("std::vector<sa::turn_record>")
+    .add_message_type<memory_load>("sa::memory_load")
+    .add_message_type<conversation_memory>("sa::conversation_memory")
+    .add_message_type<memory_append>("sa::memory_append")
+    .add_message_type<memory_ack>("sa::memory_ack")
+    .add_message_type<generation_delta>("sa::generation_delta")
+    .add_message_type<generate_request>("sa::generate_request")
+    .add_message_type<citation>("sa::citation")
+    .add_message_type<std::vector<citation>>("std::vector<sa::citation>")
+    .add_message_type<token_usage>("sa::token_usage")
+    .add_message_type<generation>("sa::generation")
+    .add_message_type<escalation_request>("sa::escalation_request")
+    .add_message_type<escalation_decision>("sa::escalation_decision")
+    .add_message_type<turn_delta>("sa::turn_delta")
+    .add_message_type<turn_completed>("sa::turn_completed")
+    .add_message_type<turn_failed>("sa::turn_failed")
+    .add_message_type<user_turn>("sa::user_turn");
+  cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
+    return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
+  });
+}
+
+} // namespace sa

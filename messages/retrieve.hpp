@@ -1,0 +1,56 @@
+// retrieve: knowledge passages for a question, from the tenant's docs, FAQs and past tickets.
+#pragma once
+
+#include "messages/classify.hpp"
+#include "messages/ids.hpp"
+
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sa {
+
+enum class source_kind : uint8_t { doc = 0, faq, ticket };
+const char* to_string(source_kind x) noexcept;
+
+struct passage {
+  std::string source_id;   ///< stable chunk id, e.g. "commercial/subscriptions.md#2"
+  sa::source_kind kind = sa::source_kind::doc;
+  std::string title;
+  std::string section;
+  std::string url;
+  std::string text;
+  double score = 0;        ///< BM25 x source weight; higher is better
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, passage& x) {
+  return f(caf::meta::type_name("passage"), x.source_id, x.kind, x.title, x.section, x.url, x.text,
+           x.score);
+}
+
+struct retrieve_request {
+  tenant_id tenant;
+  std::string query;
+  sa::intent intent = sa::intent::general;  ///< routes the search (sources and their weights)
+  unsigned limit = 5;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retrieve_request& x) {
+  return f(caf::meta::type_name("retrieve_request"), x.tenant, x.query, x.intent, x.limit);
+}
+
+struct retrieval {
+  std::vector<passage> passages;   ///< best first
+  bool knowledge_available = true; ///< false: the tenant has no usable knowledge base
+  double query_coverage = 0;       ///< share of the query's content terms found in the top passages
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retrieval& x) {
+  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.query_coverage);
+}
+
+using retriever_actor = caf::typed_actor<caf::replies_to<retrieve_request>::with<retrieval>>;
+
+} // namespace sa

@@ -1,0 +1,87 @@
+// session: the conversation's front door. A client (terminal chat, gateway connection) sends user_turn
+// and receives the turn's events on its listener: deltas as the answer streams, then exactly one of
+// turn_completed or turn_failed per user_turn.
+#pragma once
+
+#include "messages/classify.hpp"
+#include "messages/escalate.hpp"
+#include "messages/generate.hpp"
+#include "messages/ids.hpp"
+
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sa {
+
+struct turn_delta {
+  session_id session;
+  std::string client_message_id;
+  turn_number turn = 0;
+  uint32_t seq = 0;
+  std::string text;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_delta& x) {
+  return f(caf::meta::type_name("turn_delta"), x.session, x.client_message_id, x.turn, x.seq, x.text);
+}
+
+struct turn_completed {
+  session_id session;
+  std::string client_message_id;
+  turn_number turn = 0;
+  std::string text;                 ///< the full answer as stored
+  sa::intent intent = sa::intent::general;
+  double confidence = 0;
+  std::vector<citation> sources;
+  std::vector<std::string> actions; ///< actions taken this turn (none yet in the embedded defaults)
+  escalation_decision escalation;   ///< escalate=false when the bot answered
+  bool account_facts_used = false;
+  bool account_unavailable = false; ///< account context was wanted but its service failed
+  std::string provider;
+  token_usage usage;
+  uint32_t latency_us = 0;          ///< user_turn received -> completed, on the session's node
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_completed& x) {
+  return f(caf::meta::type_name("turn_completed"), x.session, x.client_message_id, x.turn, x.text,
+           x.intent, x.confidence, x.sources, x.actions, x.escalation, x.account_facts_used,
+           x.account_unavailable, x.provider, x.usage, x.latency_us);
+}
+
+struct turn_failed {
+  session_id session;
+  std::string client_message_id;
+  uint8_t code = 0;                 ///< support_errc
+  std::string message;              ///< for the user: what happened and what to do next
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_failed& x) {
+  return f(caf::meta::type_name("turn_failed"), x.session, x.client_message_id, x.code, x.message);
+}
+
+using session_listener_actor =
+  caf::typed_actor<caf::reacts_to<turn_delta>, caf::reacts_to<turn_completed>,
+                   caf::reacts_to<turn_failed>>;
+
+struct user_turn {
+  tenant_id tenant;
+  user_id user;
+  session_id session;
+  std::string client_message_id;  ///< chosen by the client; retries reuse it
+  std::string text;
+  session_listener_actor listener;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_turn& x) {
+  return f(caf::meta::type_name("user_turn"), x.tenant, x.user, x.session, x.client_message_id, x.text,
+           x.listener);
+}
+
+/// A session actor, and the router in front of all sessions of a node, speak this interface.
+using session_actor = caf::typed_actor<caf::reacts_to<user_turn>>;
+
+} // namespace sa

@@ -1,0 +1,306 @@
+// Document readers: Markdown, HTML, plain text, FAQ CSV and ticket JSONL into chunks.
+#include "actors/retriever/knowledge_index.hpp"
+#include "actors/retriever/text_util.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace sa::knowledge;
+
+namespace {
+
+std::string repeat_sentences(const std::string& stem, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += stem + " number " + std::to_string(i) + " explains one more detail of the setup. ";
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("Markdown is chunked by headings with the heading path as section") {
+  const std::string md = "# Billing\n\n"
+                         "Everything about paying for your plan, from invoices to refunds and taxes.\n\n"
+                         "## Invoices\n\n"
+                         "Invoices are emailed on the first day of each month to the billing contact.\n\n"
+                         "### Downloading invoices\n\n"
+                         "Open Settings, then Billing, and click Download next to any past invoice.\n\n"
+                         "## Refunds\n\n"
+                         "Refunds are issued to the original card within ten business days of approval.\n";
+  auto chunks = chunk_markdown("guides/billing.md", md, {});
+  REQUIRE(chunks.size() == 4);
+  CHECK(chunks[0].section == "Billing");
+  CHECK(chunks[1].section == "Billing > Invoices");
+  CHECK(chunks[2].section == "Billing > Invoices > Downloading invoices");
+  CHECK(chunks[3].section == "Billing > Refunds");
+  CHECK(chunks[3].text == "Refunds are issued to the original card within ten business days of approval.");
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    CHECK(chunks[i].id == "guides/billing.md#" + std::to_string(i));
+    CHECK(chunks[i].kind == source_kind::doc);
+    CHECK(chunks[i].title == "Billing"); // no front matter: the first H1
+    CHECK(chunks[i].url == "guides/billing.md");
+  }
+}
+
+TEST_CASE("Front matter title and url are kept on every chunk") {
+  const std::string md = "---\n"
+                         "title: \"Configuring two-factor authentication\"\n"
+                         "source_file: \"docs/2fa.rst\"\n"
+                         "url: 'https://example.com/2fa.html'\n"
+                         "---\n"
+                         "# Two factor\n\nSome text about the second factor that is long enough to stand alone.\n"
+                         "## Recovery\n\nRecovery codes let you in when the phone is lost, keep them safe.\n";
+  auto chunks = chunk_markdown("2fa.md", md, {});
+  REQUIRE(chunks.size() == 2);
+  for (const auto& c : chunks) {
+    CHECK(c.title == "Configuring two-factor authentication");
+    CHECK(c.url == "https://example.com/2fa.html");
+    CHECK(c.text.find("source_file") == std::string::npos);
+  }
+}
+
+TEST_CASE("Markdown markup is stripped to plain text, code and tables kept as text") {
+  const std::string md = "# Setup\n\n"
+                         "Read the [install guide](https://x.test/install) and ![logo](logo.png) **carefully**, "
+                         "then _really_ run `make_all` with my_flag set.\n\n"
+                         "> Note: quoted *advice*.\n\n"
+                         "- first item\n"
+                         "1. numbered item\n\n"
+                         "```bash\n"
+                         "# not a heading\n"
+                         "pip install [extra]\n"
+                         "```\n\n"
+                         "| Plan | Price |\n"
+                         "|------|------:|\n"
+                         "| Pro  | $10   |\n\n"
+                         "Escaped \\*star\\* and &amp; entity, see <https://x.test/a>.\n";
+  auto chunks = chunk_markdown("setup.md", md, {});
+  REQUIRE(chunks.size() == 1);
+  const auto& t = chunks[0].text;
+  CHECK(t.find("Read the install guide and logo carefully, then really run make_all with my_flag set.")
+        != std::string::npos);
+  CHECK(t.find("Note: quoted advice.") != std::string::npos);
+  CHECK(t.find("first item\nnumbered item") != std::string::npos);
+  CHECK(t.find("# not a heading\npip install [extra]") != std::string::npos);
+  CHECK(t.find("Plan | Price\nPro | $10") != std::string::npos);
+  CHECK(t.find("Escaped *star* and & entity, see https://x.test/a.") != std::string::npos);
+  CHECK(t.find("](") == std::string::npos);
+  CHECK(t.find("**") == std::string::npos);
+  CHECK(t.find("```") == std::string::npos);
+  CHECK(t.find("---") == std::string::npos);
+  CHECK(chunks[0].section == "Setup");
+}
+
+TEST_CASE("A long section is split into overlapping windows that break at word boundaries") {
+  const std::string body = repeat_sentences("Sentence", 60);
+  chunking_options opts;
+  opts.max_chars = 300;
+  opts.overlap_chars = 60;
+  auto chunks = chunk_markdown("long.md", "# Long\n\n" + body, opts);
+  REQUIRE(chunks.size() > 5);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const auto& t = chunks[i].text;
+    CHECK(t.size() <= opts.max_chars);
+    CHECK(chunks[i].section == "Long");
+    CHECK(chunks[i].id == "long.md#" + std::to_string(i));
+    CHECK(body.find(t) != std::string::npos); // windows are verbatim slices: no word was cut or glued
+    if (i + 1 < chunks.size()) {
+      // the next window starts inside this one: about overlap_chars are shared
+      auto head = chunks[i + 1].text.substr(0, 20);
+      auto at = t.find(head);
+      REQUIRE(at != std::string::npos);
+      CHECK(t.size() - at <= opts.overlap_chars + 20);
+      CHECK(t.back() == '.'); // broke at a sentence end
+    }
+  }
+  // nothing lost: the last sentence is in the last window, the first in the first
+  CHECK(chunks.front().text.rfind("Sentence number 0 ", 0) == 0);
+  CHECK(chunks.back().text.find("Sentence number 59 ") != std::string::npos);
+}
+
+TEST_CASE("Windows never split a multi-byte character, even without spaces") {
+  std::string text;
+  for (int i = 0; i < 200; ++i)
+    text += "\xC3\xA9"; // é without any whitespace
+  auto windows = detail::split_windows(text, 33, 8);
+  REQUIRE(windows.size() > 5);
+  for (const auto& w : windows) {
+    CHECK(w.size() <= 33);
+    CHECK(detail::invalid_utf8_line(w) == 0);
+  }
+}
+
+TEST_CASE("Tiny sections merge into the next one, or stay when they are all there is") {
+  auto merged = chunk_markdown("m.md",
+                               "# Guide\n\n## Intro\n\nShort.\n\n## Details\n\n"
+                               "The details section is long enough to be its own chunk, by a wide margin.\n",
+                               {});
+  REQUIRE(merged.size() == 1);
+  CHECK(merged[0].section == "Guide > Details");
+  CHECK(merged[0].text.rfind("Intro\nShort.\n\nThe details section", 0) == 0);
+
+  auto only = chunk_markdown("only.md", "# Tiny\n\nJust this.\n", {});
+  REQUIRE(only.size() == 1);
+  CHECK(only[0].text == "Just this.");
+  CHECK(only[0].title == "Tiny");
+
+  CHECK(chunk_markdown("empty.md", "", {}).empty());
+}
+
+TEST_CASE("Setext headings and text before the first heading are handled") {
+  auto chunks = chunk_markdown("s.md",
+                               "Preamble paragraph that is long enough to be a chunk of its own, really.\n\n"
+                               "Account\n=======\n\nAccount text that is long enough to be a chunk of its own, that one too.\n\n"
+                               "Email\n-----\n\nEmail text that is long enough to be a chunk of its own as well.\n",
+                               {});
+  REQUIRE(chunks.size() == 3);
+  CHECK(chunks[0].section.empty());
+  CHECK(chunks[0].title == "Account");
+  CHECK(chunks[1].section == "Account");
+  CHECK(chunks[2].section == "Account > Email");
+}
+
+TEST_CASE("HTML pages lose tags, scripts and styles, decode entities and keep their title") {
+  const std::string html =
+    "<!DOCTYPE html><html><head><title>Reset &amp; Recover</title><style>p{color:red}</style>"
+    "<script>var x = '<h1>fake</h1>';</script></head><body>"
+    "<h1>Password reset</h1><p>Click <a href=\"/forgot\">Forgot password</a> on the sign&#8209;in page "
+    "and follow the emailed link.</p><!-- hidden comment -->"
+    "<h2>Locked out</h2><p>After five failed attempts the account locks for 15&nbsp;minutes, then unlocks.</p>"
+    "<table><tr><th>Attempts</th><th>Lock</th></tr><tr><td>5</td><td>15 min</td></tr></table>"
+    "</body></html>";
+  auto chunks = detail::chunk_html("help/reset.html", html, {});
+  REQUIRE(chunks.size() == 2);
+  CHECK(chunks[0].title == "Reset & Recover");
+  CHECK(chunks[0].section == "Password reset");
+  CHECK(chunks[0].text == "Click Forgot password on the sign\xE2\x80\x91in page and follow the emailed link.");
+  CHECK(chunks[1].section == "Password reset > Locked out");
+  CHECK(chunks[1].text.find("locks for 15 minutes, then unlocks.") != std::string::npos);
+  CHECK(chunks[1].text.find("Attempts | Lock\n5 | 15 min") != std::string::npos);
+  for (const auto& c : chunks) {
+    CHECK(c.text.find('<') == std::string::npos);
+    CHECK(c.text.find("color") == std::string::npos);
+    CHECK(c.text.find("fake") == std::string::npos);
+    CHECK(c.text.find("hidden") == std::string::npos);
+  }
+  auto untitled = detail::chunk_html("x.html", "<h1>Only heading</h1><p>Body text here.</p>", {});
+  REQUIRE(untitled.size() == 1);
+  CHECK(untitled[0].title == "Only heading");
+}
+
+TEST_CASE("Plain text files become one document split by paragraphs into windows") {
+  std::string text;
+  for (int i = 0; i < 12; ++i)
+    text += "Paragraph " + std::to_string(i) + " talks about shipping times and carriers in some detail.\r\n\r\n";
+  chunking_options opts;
+  opts.max_chars = 200;
+  opts.overlap_chars = 0;
+  auto chunks = detail::chunk_plain_text("notes/shipping.txt", text, opts);
+  REQUIRE(chunks.size() >= 4);
+  CHECK(chunks[0].title == "shipping");
+  CHECK(chunks[0].url == "notes/shipping.txt");
+  for (const auto& c : chunks) {
+    CHECK(c.text.size() <= 200);
+    CHECK(c.text.rfind("Paragraph ", 0) == 0); // broke at paragraph boundaries
+    CHECK(c.text.find('\r') == std::string::npos);
+  }
+}
+
+TEST_CASE("FAQ CSV handles quotes, doubled quotes, embedded newlines and CRLF") {
+  const std::string csv = "id,question,answer,category,url\r\n"
+                          "q1,How do I reset my password?,\"Go to Settings, then Security.\",account,https://x.test/pw\r\n"
+                          "q2,\"What does \"\"pending\"\" mean?\",\"The order is paid.\r\nIt ships soon.\",orders,\r\n"
+                          "\r\n"
+                          "q3,Plain question,Plain answer,misc,\r\n";
+  auto r = parse_faq_csv("faq.csv", csv);
+  REQUIRE(r.ok());
+  const auto& faqs = r.value();
+  REQUIRE(faqs.size() == 3);
+  CHECK(faqs[0].id == "faq:q1");
+  CHECK(faqs[0].kind == source_kind::faq);
+  CHECK(faqs[0].title == "How do I reset my password?");
+  CHECK(faqs[0].text == "How do I reset my password?\nGo to Settings, then Security.");
+  CHECK(faqs[0].url == "https://x.test/pw");
+  CHECK(faqs[0].section.empty());
+  CHECK(faqs[1].title == "What does \"pending\" mean?");
+  CHECK(faqs[1].text == "What does \"pending\" mean?\nThe order is paid.\nIt ships soon.");
+  CHECK(faqs[1].url == "faq.csv");
+  CHECK(faqs[2].id == "faq:q3");
+}
+
+TEST_CASE("FAQ CSV errors name the file and line") {
+  auto missing = parse_faq_csv("kb/faq.csv", "id,question,category\n1,Q?,x\n");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().rfind("kb/faq.csv:1:", 0) == 0);
+  CHECK(missing.error().find("answer") != std::string::npos);
+
+  auto fields = parse_faq_csv("faq.csv", "question,answer\n\"Multi\nline?\",Yes\nQ2?,A2,extra\n");
+  REQUIRE_FALSE(fields.ok());
+  CHECK(fields.error().rfind("faq.csv:4:", 0) == 0); // the record after the two-line one
+
+  auto stray = parse_faq_csv("faq.csv", "question,answer\nWhat is \"this\"?,That\n");
+  REQUIRE_FALSE(stray.ok());
+  CHECK(stray.error().rfind("faq.csv:2:", 0) == 0);
+
+  auto unterminated = parse_faq_csv("faq.csv", "question,answer\nQ?,\"never closed\n\n");
+  REQUIRE_FALSE(unterminated.ok());
+  CHECK(unterminated.error().rfind("faq.csv:2:", 0) == 0);
+
+  CHECK_FALSE(parse_faq_csv("faq.csv", "").ok());
+  auto no_id = parse_faq_csv("faq.csv", "Question,Answer\nQ?,A.\n");
+  REQUIRE(no_id.ok());
+  CHECK(no_id.value().at(0).id == "faq:2"); // no id column: the line number
+}
+
+TEST_CASE("Tickets JSONL makes one chunk per ticket and names a bad line") {
+  const std::string jsonl =
+    R"({"id":"T-1","subject":"Refund not received","conversation":[{"role":"customer","text":"I was promised a refund."},{"role":"agent","text":"Checking now."}],"resolution":"Refund re-issued to card.","tags":["billing"],"intent":"refund"})"
+    "\n\n"
+    R"({"id":42,"subject":"Login loop","conversation":[],"resolution":""})"
+    "\n";
+  auto r = parse_tickets_jsonl("tickets.jsonl", jsonl);
+  REQUIRE(r.ok());
+  REQUIRE(r.value().size() == 2);
+  const auto& t = r.value()[0];
+  CHECK(t.id == "ticket:T-1");
+  CHECK(t.kind == source_kind::ticket);
+  CHECK(t.title == "Refund not received");
+  CHECK(t.text == "Refund not received\nI was promised a refund.\nChecking now.\nResolution: Refund re-issued to card.");
+  CHECK(t.url == "tickets.jsonl");
+  CHECK(r.value()[1].id == "ticket:42");
+
+  auto bad_json = parse_tickets_jsonl("t.jsonl", jsonl + "{not json\n");
+  REQUIRE_FALSE(bad_json.ok());
+  CHECK(bad_json.error().rfind("t.jsonl:4:", 0) == 0);
+  CHECK(bad_json.error().find("invalid JSON") != std::string::npos);
+
+  auto missing = parse_tickets_jsonl("t.jsonl", R"({"id":"x","conversation":[],"resolution":"r"})");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().rfind("t.jsonl:1:", 0) == 0);
+  CHECK(missing.error().find("subject") != std::string::npos);
+
+  auto not_object = parse_tickets_jsonl("t.jsonl", "[1,2]\n");
+  CHECK_FALSE(not_object.ok());
+}
+
+TEST_CASE("Query terms are lowercase words without stop words or FTS5 syntax") {
+  using detail::fts_query;
+  CHECK(detail::query_terms("How do I reset MY Password?") == std::vector<std::string>{"reset", "password"});
+  CHECK(fts_query("reset password") == "\"reset\" OR \"password\"");
+  CHECK(fts_query("\"quoted\" AND (x OR y*) NOT -z NEAR(a b) col:val ^start")
+        == "\"quoted\" OR \"x\" OR \"y\" OR \"z\" OR \"near\" OR \"b\" OR \"col\" OR \"val\" OR \"start\"");
+  CHECK(fts_query("the of and to").empty());
+  CHECK(fts_query("  ...!!! ").empty());
+  CHECK(fts_query("Caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve") == "\"caf\xC3\xA9\" OR \"na\xC3\xAFve\"");
+  CHECK(fts_query("bad \xFF\xFE bytes") == "\"bad\" OR \"bytes\"");
+  CHECK(fts_query("refund refund REFUND") == "\"refund\"");
+}
+
+TEST_CASE("Source kinds convert to and from their names") {
+  source_kind k = source_kind::doc;
+  CHECK(from_string("ticket", k));
+  CHECK(k == source_kind::ticket);
+  CHECK_FALSE(from_string("wiki", k));
+  CHECK(std::string(to_string(source_kind::faq)) == "faq");
+}
