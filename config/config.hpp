@@ -46,12 +46,16 @@ struct memory_config {
 
 struct classifier_config {
   std::string backend = "local";                         ///< local (fastText) or llm (providers issue)
-  std::string model_path = "var/models/intents.ftz";     ///< trained model; trained on first start
+  std::string model_path = "var/models/intents.bin";     ///< trained model; trained on first start
   std::string training_data = "data/intents/intents.csv";
   double min_confidence = 0.45;   ///< below this the intent becomes general with the low confidence
   int epochs = 40;
   double learning_rate = 0.5;
   int word_ngrams = 2;
+  int dim = 50;          ///< fastText vector size
+  int minn = 3;          ///< shortest character n-gram (subwords make typos survivable)
+  int maxn = 6;          ///< longest character n-gram
+  int bucket = 100000;   ///< hash buckets for n-grams (model size ~ bucket x dim x 4 bytes)
   int seed = 42;
 };
 

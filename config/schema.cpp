@@ -70,6 +70,10 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(classifier, epochs, integer(1, 1000), "fastText training epochs"),
     SA_CONFIG_KEY(classifier, learning_rate, number(0.0001, 10), "fastText learning rate"),
     SA_CONFIG_KEY(classifier, word_ngrams, integer(1, 5), "fastText word n-gram length"),
+    SA_CONFIG_KEY(classifier, dim, integer(2, 1000), "fastText vector size"),
+    SA_CONFIG_KEY(classifier, minn, integer(0, 10), "shortest character n-gram (0 = no subwords)"),
+    SA_CONFIG_KEY(classifier, maxn, integer(0, 10), "longest character n-gram"),
+    SA_CONFIG_KEY(classifier, bucket, integer(1000, 10000000), "n-gram hash buckets (model size ~ bucket x dim x 4 bytes)"),
     SA_CONFIG_KEY(classifier, seed, integer(0, 2147483647), "training seed (same seed, same model)"),
     // retriever
     SA_CONFIG_KEY(retriever, top_k, integer(1, 100), "passages returned per retrieval"),

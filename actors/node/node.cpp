@@ -24,6 +24,10 @@ classifier::training_options training_options_from(const config::config& cfg) {
   opts.learning_rate = cfg.classifier.learning_rate;
   opts.word_ngrams = cfg.classifier.word_ngrams;
   opts.seed = cfg.classifier.seed;
+  opts.dim = cfg.classifier.dim;
+  opts.minn = cfg.classifier.minn;
+  opts.maxn = cfg.classifier.maxn;
+  opts.bucket = cfg.classifier.bucket;
   return opts;
 }
 

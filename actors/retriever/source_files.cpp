@@ -62,6 +62,9 @@ status collect(const std::string& given, std::vector<input_file>& out) {
         it.disable_recursion_pending();
       continue;
     }
+    // Licence and notice files travel with the content but are not knowledge.
+    if (name.rfind("LICENSE", 0) == 0 || name.rfind("NOTICE", 0) == 0 || name.rfind("README", 0) == 0)
+      continue;
     if (entry.is_regular_file(ec) && supported(entry.path()))
       found.push_back({entry.path(), entry.path().lexically_relative(root).generic_string()});
   }
