@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <deque>
+#include <unordered_set>
 
 namespace sa {
 
@@ -79,6 +80,7 @@ struct session_state {
   std::deque<user_turn> queue;
   std::unique_ptr<turn_context> turn;
   std::shared_ptr<owed_list> owed;
+  std::unordered_set<caf::actor_addr> children;  // every live child, current or being replaced
   uint64_t next_serial = 1;
   std::shared_ptr<spdlog::logger> log;
 };
@@ -143,6 +145,7 @@ void ask(self_ptr self, Handle session_state::*slot,
       return;
     }
     handle = (st.deps->children.*factory)(self);
+    st.children.insert(handle.address());
     st.log->warn("event=child_restarted session={} child={}", st.tag, role);
   }
   auto target = handle;
@@ -478,6 +481,9 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
   st.retriever = kids.retriever(self);
   st.generator = kids.generator(self);
   st.escalation = kids.escalation(self);
+  for (auto addr : {st.classifier.address(), st.retriever.address(), st.generator.address(),
+                    st.escalation.address()})
+    st.children.insert(addr);
   // Whatever kills this session, every accepted turn still gets an answer.
   self->attach_functor([owed = st.owed, sid = st.id](const caf::error& reason) {
     for (auto& o : *owed)
@@ -490,12 +496,10 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
   });
   self->set_exit_handler([self](caf::exit_msg& m) {
     auto& st = self->state;
-    bool child = false;
+    bool child = st.children.erase(m.source) > 0;
     auto drop = [&](auto& h) {
-      if (h && h.address() == m.source) {
+      if (h && h.address() == m.source)
         h = nullptr;
-        child = true;
-      }
     };
     drop(st.classifier);
     drop(st.retriever);

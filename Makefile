@@ -1,0 +1,46 @@
+# The two set-up commands of the README:
+#   make run    install Debian packages, build, and chat with the demo on its embedded defaults
+#   make test   install Debian packages, build, and run the whole test suite (CI calls this)
+# Other targets: build, bench, sanitize (ASan+UBSan suite), tsan, clean.
+
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc)
+TENANT     ?= acme
+USER_ID    ?= alice
+
+DEB_PACKAGES := build-essential cmake ccache pkg-config \
+  libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test bench sanitize tsan clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	./$(BUILD)/actors/support-agent chat --tenant $(TENANT) --user $(USER_ID)
+
+test: build
+	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure --timeout 600
+
+bench: build
+	./$(BUILD)/bench/bench_pipeline
+
+sanitize:
+	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON
+
+tsan:
+	$(MAKE) test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_TSAN=ON
+
+clean:
+	rm -rf build build-asan build-tsan

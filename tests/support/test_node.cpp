@@ -1,0 +1,97 @@
+#include "tests/support/test_node.hpp"
+
+#include "runtime/log.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace sa::test {
+
+namespace fs = std::filesystem;
+
+config::config test_config() {
+  auto cfg = config::defaults();
+  std::string root = SA_SOURCE_DIR;
+  auto tmp = fs::temp_directory_path() / ("sa-test-" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  cfg.classifier.model_path = (tmp / "intents.bin").string();
+  cfg.classifier.training_data = root + "/data/intents/intents.csv";
+  cfg.tenants.accounts_file = root + "/data/tenants/accounts.json";
+  cfg.retriever.knowledge_paths = {root + "/data/kb"};
+  cfg.node.log_level = "warn";
+  return cfg;
+}
+
+std::shared_ptr<const node_services> shared_services() {
+  static std::mutex m;
+  static std::shared_ptr<const node_services> svc;
+  std::lock_guard<std::mutex> guard{m};
+  if (!svc) {
+    log::init("warn", "");
+    auto built = build_node_services(test_config(), [](const std::string&) {});
+    if (!built)
+      throw std::runtime_error("test node services: " + built.error());
+    svc = *built;
+  }
+  return svc;
+}
+
+test_node::test_node(session_children children, std::shared_ptr<const node_services> svc)
+  : services(svc ? std::move(svc) : shared_services()) {
+  configure_actor_system(cfg, services->cfg);
+  sys = std::make_unique<caf::actor_system>(cfg);
+  handles = start_node(*sys, services, std::move(children));
+}
+
+test_node::~test_node() {
+  caf::anon_send_exit(handles.router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(handles.memory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(handles.account, caf::exit_reason::user_shutdown);
+  sys.reset();
+}
+
+std::string turn_result::streamed() const {
+  std::string out;
+  for (auto& d : deltas)
+    out += d.text;
+  return out;
+}
+
+turn_result run_turn(caf::scoped_actor& self, const session_actor& router, const std::string& tenant,
+                     const std::string& user, const std::string& session, const std::string& text,
+                     const std::string& client_message_id, std::chrono::milliseconds deadline) {
+  static std::atomic<unsigned> counter{0};
+  auto cmid = client_message_id.empty() ? "t" + std::to_string(++counter) : client_message_id;
+  self->send(router, user_turn{tenant_id{tenant}, user_id{user}, session_id{session}, cmid, text,
+                               caf::actor_cast<session_listener_actor>(self)});
+  turn_result r;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!r.completed && !r.failed && !r.timed_out) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    self->receive(
+      [&](turn_delta& d) {
+        if (d.client_message_id == cmid)
+          r.deltas.push_back(std::move(d));
+      },
+      [&](turn_completed& c) {
+        if (c.client_message_id == cmid)
+          r.completed = std::move(c);
+      },
+      [&](turn_failed& f) {
+        if (f.client_message_id == cmid)
+          r.failed = std::move(f);
+      },
+      caf::after(left) >> [&] { r.timed_out = true; });
+  }
+  return r;
+}
+
+} // namespace sa::test
