@@ -17,6 +17,7 @@ namespace sa::config {
 struct node_config {
   std::string name = "node-1";      ///< this node's name in logs and the cluster
   int scheduler_threads = 0;        ///< CAF worker threads; 0 = one per core
+  int scheduler_max_throughput = 16;///< messages an actor handles before yielding its thread (fairness)
   std::string log_level = "info";   ///< trace, debug, info, warn, error, off
   std::string log_file;             ///< empty: stderr
   std::string data_dir = "data";    ///< shipped data (knowledge base, tenants, intents), relative to cwd

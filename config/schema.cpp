@@ -31,6 +31,8 @@ std::vector<key> make_keys() {
     // node
     SA_CONFIG_KEY(node, name, nonempty_text(), "this node's name in logs and the cluster"),
     SA_CONFIG_KEY(node, scheduler_threads, integer(0, 256), "CAF worker threads; 0 = one per core"),
+    SA_CONFIG_KEY(node, scheduler_max_throughput, integer(1, 1000000),
+                  "messages an actor handles before yielding its thread (lower = fairer latency)"),
     SA_CONFIG_KEY(node, log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}),
                   "least severe log level written"),
     SA_CONFIG_KEY(node, log_file, text(), "log file path; empty = stderr"),

@@ -100,7 +100,7 @@ result<std::shared_ptr<const account_store>> account_store::load(const std::stri
         x.subject = field<std::string>(i, "subject", tw, errors);
         x.status = i.value("status", "open");
         x.opened = i.value("opened", "");
-        f.open_tickets.push_back(std::move(x));
+        e.tickets.emplace_back(i.value("user", ""), std::move(x));
       }
     }
     if (auto us = t.find("users"); us != t.end() && us->is_array()) {
@@ -156,6 +156,11 @@ account_facts account_store::lookup(const std::string& tenant, const std::string
   auto facts = i->second.base;
   facts.user_name = u->second.name;
   facts.user_role = u->second.role;
+  // A user sees the tickets they opened; an owner or admin sees every ticket of the account.
+  bool all = u->second.role == "owner" || u->second.role == "admin";
+  for (auto& [opener, ticket] : i->second.tickets)
+    if (all || opener == user)
+      facts.open_tickets.push_back(ticket);
   return facts;
 }
 

@@ -32,7 +32,8 @@ private:
     std::string role;
   };
   struct tenant_entry {
-    account_facts base;  // everything but the user fields
+    account_facts base;  // everything but the user fields and the open tickets
+    std::vector<std::pair<std::string, ticket_info>> tickets;  // (opened by user, ticket)
     std::unordered_map<std::string, user_entry> users;
     std::vector<std::string> user_order;
   };

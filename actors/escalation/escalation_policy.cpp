@@ -38,19 +38,27 @@ escalation_policy::escalation_policy(double confidence_threshold,
     human_phrases_.push_back(lower_words(p));
 }
 
-// Each phrase word must start a text word (so "refund" matches "refunded", "lawyer" "lawyers"),
-// in order, with at most two other words between consecutive phrase words
-// ("cancel my subscription", "cancel our whole subscription").
+// Each phrase word must start a text word (so "refund" matches "refunded", "lawyer" "lawyers"); words
+// shorter than four letters must match whole ("an" is not "analytics"). Phrase words come in order,
+// with at most two other words between them ("cancel my subscription", "cancel our whole subscription").
+namespace {
+bool word_matches(const std::string& text_word, const std::string& phrase_word) {
+  if (phrase_word.size() < 4)
+    return text_word == phrase_word;
+  return text_word.compare(0, phrase_word.size(), phrase_word) == 0;
+}
+} // namespace
+
 bool escalation_policy::matches(const std::vector<std::string>& words, const phrase& p) {
   for (size_t start = 0; start < words.size(); ++start) {
-    if (words[start].compare(0, p[0].size(), p[0]) != 0)
+    if (!word_matches(words[start], p[0]))
       continue;
     size_t pos = start;
     size_t k = 1;
     for (; k < p.size(); ++k) {
       bool found = false;
       for (size_t j = pos + 1; j < words.size() && j <= pos + 3; ++j) {
-        if (words[j].compare(0, p[k].size(), p[k]) == 0) {
+        if (word_matches(words[j], p[k])) {
           pos = j;
           found = true;
           break;

@@ -39,10 +39,17 @@ std::string stem(std::string w) {
   return w;
 }
 
+// Stems match when equal, or when the shorter (at least 4 letters) starts the longer:
+// "invoic" (invoices) and "invoice" match both ways.
 bool contains_term(const std::vector<std::string>& stems, const std::string& term) {
-  for (auto& s : stems)
-    if (s == term || (term.size() >= 4 && s.compare(0, term.size(), term) == 0))
+  for (auto& s : stems) {
+    if (s == term)
       return true;
+    auto& shorter = s.size() < term.size() ? s : term;
+    auto& longer = s.size() < term.size() ? term : s;
+    if (shorter.size() >= 4 && longer.compare(0, shorter.size(), shorter) == 0)
+      return true;
+  }
   return false;
 }
 
@@ -236,8 +243,10 @@ generation local_composer::compose(const generate_request& r) const {
   if (!account.empty())
     text += "\n\n" + account;
   if (text.size() > opts_.max_answer_chars) {
-    auto cut = text.rfind(' ', opts_.max_answer_chars);
-    text = text.substr(0, cut == std::string::npos ? opts_.max_answer_chars : cut) + " ...";
+    const std::string ellipsis = " ...";
+    auto room = opts_.max_answer_chars > ellipsis.size() ? opts_.max_answer_chars - ellipsis.size() : 0;
+    auto cut = text.rfind(' ', room);
+    text = text.substr(0, cut == std::string::npos ? room : cut) + ellipsis;
   }
   for (auto p : cited) {
     auto& ps = r.passages[p];

@@ -61,13 +61,17 @@ memory_store::append_outcome memory_store::append(const tenant_id& t, const sess
   auto k = key(t, s);
   auto i = entries_.find(k);
   if (i == entries_.end()) {
+    // A session starts with turn 1; anything else is a conflict and creates nothing.
+    if (committed)
+      *committed = 0;
+    if (turn.number != 1)
+      return append_outcome::conflict;
     if (entries_.size() >= limits_.max_sessions && !lru_.empty()) {
       entries_.erase(lru_.back());
       lru_.pop_back();
     }
     lru_.push_front(k);
     entry e;
-    e.mem.owner = owner;
     e.lru = lru_.begin();
     i = entries_.emplace(k, std::move(e)).first;
   }

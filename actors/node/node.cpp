@@ -179,6 +179,7 @@ void configure_actor_system(caf::actor_system_config& cfg, const config::config&
   auto threads = product.node.scheduler_threads > 0 ? product.node.scheduler_threads
                                                      : static_cast<int>(std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));
+  cfg.set("scheduler.max-throughput", static_cast<size_t>(product.node.scheduler_max_throughput));
 }
 
 } // namespace sa

@@ -60,17 +60,13 @@ retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer,
       }
       auto terms = local_composer::content_terms(r.query);
       if (!terms.empty() && !out.passages.empty()) {
+        std::string top;  // the best three passages, lower-cased once
+        for (size_t i = 0; i < out.passages.size() && i < 3; ++i)
+          top += out.passages[i].title + " " + out.passages[i].text + " ";
+        std::transform(top.begin(), top.end(), top.begin(), [](unsigned char c) { return std::tolower(c); });
         size_t found = 0;
-        for (auto& t : terms) {
-          for (size_t i = 0; i < out.passages.size() && i < 3; ++i) {
-            auto text = out.passages[i].title + " " + out.passages[i].text;
-            std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-            if (text.find(t) != std::string::npos) {
-              ++found;
-              break;
-            }
-          }
-        }
+        for (auto& t : terms)
+          found += top.find(t) != std::string::npos ? 1 : 0;
         out.query_coverage = static_cast<double>(found) / terms.size();
       }
       return out;

@@ -149,7 +149,10 @@ void ask(self_ptr self, Handle session_state::*slot,
     st.log->warn("event=child_restarted session={} child={}", st.tag, role);
   }
   auto target = handle;
-  self->request(target, child_timeout(self), req)
+  // No per-hop timer: children are local and linked, so a crash answers at once with an error, and a
+  // stall is caught by the turn's single deadline (which also replaces the children). One timer per
+  // turn instead of one per hop keeps the clock thread out of the hot path.
+  self->request(target, caf::infinite, req)
     .then(
       [=](Response& resp) {
         if (is_current(self, serial))
@@ -466,6 +469,18 @@ void stop_children(self_ptr self) {
   stop(st.escalation);
 }
 
+void spawn_children(self_ptr self) {
+  auto& st = self->state;
+  auto& kids = st.deps->children;
+  st.classifier = kids.classifier(self);
+  st.retriever = kids.retriever(self);
+  st.generator = kids.generator(self);
+  st.escalation = kids.escalation(self);
+  for (auto addr : {st.classifier.address(), st.retriever.address(), st.generator.address(),
+                    st.escalation.address()})
+    st.children.insert(addr);
+}
+
 session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id user, session_id id,
                                     std::shared_ptr<const session_deps> deps) {
   auto& st = self->state;
@@ -476,14 +491,7 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
   st.tag = log::tag(st.tenant.value + '/' + st.id.value);
   st.log = log::get("session");
   st.owed = std::make_shared<owed_list>();
-  auto& kids = st.deps->children;
-  st.classifier = kids.classifier(self);
-  st.retriever = kids.retriever(self);
-  st.generator = kids.generator(self);
-  st.escalation = kids.escalation(self);
-  for (auto addr : {st.classifier.address(), st.retriever.address(), st.generator.address(),
-                    st.escalation.address()})
-    st.children.insert(addr);
+  spawn_children(self);
   // Whatever kills this session, every accepted turn still gets an answer.
   self->attach_functor([owed = st.owed, sid = st.id](const caf::error& reason) {
     for (auto& o : *owed)
@@ -533,6 +541,9 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
     [self](const turn_deadline& d) {
       if (!is_current(self, d.serial))
         return;
+      // Whichever child stalled is replaced: the next turn starts with a fresh set.
+      stop_children(self);
+      spawn_children(self);
       fail_turn(self, support_errc::timeout,
                 "Sorry, this is taking longer than it should. Please send your message again.");
     },

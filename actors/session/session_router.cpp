@@ -52,7 +52,9 @@ session_actor activate(router_ptr self, const user_turn& t) {
 
 void hand_over(router_ptr self, user_turn t, bool retried) {
   auto target = activate(self, t);
-  self->request(target, std::chrono::seconds(10), t)
+  // The session acknowledges as soon as it has queued the turn, or CAF answers with an error when it is
+  // gone; either way the answer comes without a timer.
+  self->request(target, caf::infinite, t)
     .then([] {},
           [self, t, target, retried](caf::error& err) mutable {
             auto& st = self->state;
