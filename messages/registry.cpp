@@ -46,7 +46,9 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<turn_delta>("sa::turn_delta")
     .add_message_type<turn_completed>("sa::turn_completed")
     .add_message_type<turn_failed>("sa::turn_failed")
-    .add_message_type<user_turn>("sa::user_turn");
+    .add_message_type<user_turn>("sa::user_turn")
+    .add_message_type<router_stats_request>("sa::router_stats_request")
+    .add_message_type<router_stats>("sa::router_stats");
   cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
   });

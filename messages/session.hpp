@@ -84,4 +84,27 @@ typename Inspector::result_type inspect(Inspector& f, user_turn& x) {
 /// A session actor, and the router in front of all sessions of a node, speak this interface.
 using session_actor = caf::typed_actor<caf::reacts_to<user_turn>>;
 
+/// Asks the router for its session counts (active sessions gauge, activation and passivation totals).
+struct router_stats_request {};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_stats_request&) {
+  return f(caf::meta::type_name("router_stats_request"));
+}
+
+struct router_stats {
+  uint64_t active_sessions = 0;
+  uint64_t activations = 0;
+  uint64_t passivations = 0;  ///< sessions that ended normally (idle)
+  uint64_t crashes = 0;       ///< sessions that ended abnormally
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
+  return f(caf::meta::type_name("router_stats"), x.active_sessions, x.activations, x.passivations,
+           x.crashes);
+}
+
+/// The node's session router: a session_actor front door plus its counters.
+using session_router_actor =
+  session_actor::extend<caf::replies_to<router_stats_request>::with<router_stats>>;
+
 } // namespace sa

@@ -47,7 +47,7 @@ session_children default_children(std::shared_ptr<const node_services> svc);
 
 /// A running node: supervised memory and account services and the session router.
 struct node_handles {
-  session_actor router;
+  session_router_actor router;
   memory_actor memory;
   account_actor account;
 };

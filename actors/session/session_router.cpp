@@ -31,9 +31,10 @@ struct router_state {
   std::unordered_map<std::string, session_actor> sessions;  // tenant \x1f session -> actor
   std::unordered_map<caf::actor_addr, std::string> keys;
   std::shared_ptr<spdlog::logger> log;
+  router_stats stats;
 };
 
-using router_ptr = session_actor::stateful_pointer<router_state>;
+using router_ptr = session_router_actor::stateful_pointer<router_state>;
 
 std::string session_key(const user_turn& t) {
   return t.tenant.value + '\x1f' + t.session.value;
@@ -47,6 +48,7 @@ session_actor activate(router_ptr self, const user_turn& t) {
   auto s = spawn_session(self, t.tenant, t.user, t.session, st.deps->session);
   st.sessions.emplace(key, s);
   st.keys.emplace(s.address(), key);
+  ++st.stats.activations;
   return s;
 }
 
@@ -101,8 +103,8 @@ support_errc validate_turn(const user_turn& t, const router_deps& deps, std::str
   return support_errc::ok;
 }
 
-session_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps) {
-  return sys.spawn([deps](router_ptr self) -> session_actor::behavior_type {
+session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps) {
+  return sys.spawn([deps](router_ptr self) -> session_router_actor::behavior_type {
     self->state.deps = deps;
     self->state.log = log::get("router");
     // A shutdown of the router stops every session it activated (they are monitored, not linked).
@@ -116,8 +118,12 @@ session_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const
       auto i = st.keys.find(dm.source);
       if (i == st.keys.end())
         return;
-      if (dm.reason)
+      if (dm.reason) {
+        ++st.stats.crashes;
         st.log->warn("event=session_died reason={}", to_string(dm.reason));
+      } else {
+        ++st.stats.passivations;
+      }
       st.sessions.erase(i->second);
       st.keys.erase(i);
     });
@@ -135,6 +141,11 @@ session_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const
           return;
         }
         hand_over(self, std::move(t), false);
+      },
+      [self](const router_stats_request&) {
+        auto stats = self->state.stats;
+        stats.active_sessions = self->state.sessions.size();
+        return stats;
       },
     };
   });

@@ -19,6 +19,6 @@ struct router_deps {
 /// Checks a user turn before any session sees it; ok or the error code with a message for the user.
 support_errc validate_turn(const user_turn& t, const router_deps& deps, std::string* message);
 
-session_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps);
+session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps);
 
 } // namespace sa

@@ -215,15 +215,24 @@ TEST_CASE("a passivated session resumes with its memory", "[pipeline][memory]") 
   caf::scoped_actor self{*node.sys};
   auto a = run_turn(self, node.handles.router, "acme", "alice", "s-idle", "How do I add a custom domain?");
   REQUIRE(a.completed);
-  // Poll (deadline 10 s) until the idle session and its four children are gone.
-  auto during = node.sys->registry().running();
+  // Poll the router (deadline 10 s) until the idle session has passivated.
+  auto passivations = [&] {
+    router_stats out;
+    self->request(node.handles.router, std::chrono::seconds(5), router_stats_request{})
+      .receive([&](router_stats& s) { out = s; }, [&](caf::error& e) { FAIL(to_string(e)); });
+    return out;
+  };
+  REQUIRE(passivations().active_sessions == 1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (node.sys->registry().running() > during - 5 && std::chrono::steady_clock::now() < deadline)
+  while (passivations().passivations == 0 && std::chrono::steady_clock::now() < deadline)
     self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
-  REQUIRE(node.sys->registry().running() == during - 5);
+  auto stats = passivations();
+  REQUIRE(stats.passivations == 1);
+  REQUIRE(stats.active_sessions == 0);
   auto b = run_turn(self, node.handles.router, "acme", "alice", "s-idle", "And how do I enable two factor auth?");
   REQUIRE(b.completed);
   CHECK(b.completed->turn == 2);
+  CHECK(passivations().activations == 2);
 }
 
 TEST_CASE("1,000 concurrent sessions each complete a 3-turn conversation with their own memory",
