@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -108,7 +109,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& cfg = *loaded;
-  if (!sa::log::init(cfg.node.log_level, cfg.node.log_file, &error)) {
+  // The terminal chat owns the terminal: unless a log file is configured, its logs go to a file.
+  auto log_file = cfg.node.log_file;
+  if (args.command == "chat" && log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.node.state_dir + "/log", ec);
+    log_file = cfg.node.state_dir + "/log/support-agent.log";
+  }
+  if (!sa::log::init(cfg.node.log_level, log_file, &error)) {
     std::cerr << "support-agent: " << error << "\n";
     return 2;
   }
@@ -166,7 +174,8 @@ int main(int argc, char** argv) {
     if (chat.prompt)
       std::cout << "Support agent demo - tenant " << chat.tenant << ", user " << chat.user
                 << ". Knowledge base: sample content from the Read the Docs documentation (MIT), not an\n"
-                   "official Read the Docs support channel. Ask a question; Ctrl-D quits.\n";
+                   "official Read the Docs support channel. Ask a question; Ctrl-D quits. Logs: "
+                << log_file << "\n";
     int rc = sa::run_chat(sys, node.router, chat, std::cin, std::cout);
     caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
