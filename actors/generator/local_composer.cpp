@@ -3,6 +3,7 @@
 #include "actors/escalation/escalation_policy.hpp"  // lower_words
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -24,6 +25,39 @@ const std::unordered_set<std::string>& stop_words() {
     "dont", "doesnt", "cant", "wont", "isnt", "arent", "one", "there", "them", "they", "their",
     "he", "she", "him", "her", "his", "hers", "a", "want", "need", "like", "know", "tell", "help"};
   return words;
+}
+
+// Words that carry courtesy, not a question: a message made only of these is small talk.
+const std::unordered_set<std::string>& courtesy_words() {
+  static const std::unordered_set<std::string> words{
+    "hi", "hello", "hey", "thanks", "thank", "thx", "ty", "great", "perfect", "ok", "okay", "cool",
+    "awesome", "bye", "goodbye", "good", "morning", "afternoon", "evening", "helped", "helpful",
+    "cheers", "nice", "appreciate", "appreciated", "much", "lot", "there", "works", "worked", "fine",
+    "excellent", "wonderful", "yes", "yep", "sure", "bot", "welcome", "day", "night"};
+  return words;
+}
+
+// Words that ask about the customer's own account: the account facts answer these.
+const std::unordered_set<std::string>& account_words() {
+  static const std::unordered_set<std::string> words{
+    "plan", "seat", "invoice", "invoic", "bill", "billing", "renewal", "renew", "payment", "price",
+    "subscription", "charge", "charg", "card", "cost", "paying", "pay", "role", "ticket", "account"};
+  return words;
+}
+
+// Quoted evidence must read as an answer: no questions (FAQ titles) and no code or markup.
+bool quotable(const std::string& sentence) {
+  if (sentence.empty() || sentence.back() == '?')
+    return false;
+  size_t letters = 0;
+  for (unsigned char c : sentence)
+    letters += std::isalpha(c) || c == ' ' ? 1 : 0;
+  if (letters * 10 < sentence.size() * 8)
+    return false;
+  for (auto* code : {"$(", "</", "/>", "{{", "};", "=>", "()"})
+    if (sentence.find(code) != std::string::npos)
+      return false;
+  return true;
 }
 
 std::string stem(std::string w) {
@@ -135,7 +169,7 @@ std::string local_composer::account_summary(const generate_request& r) const {
       out += ", renewing on " + a.next_renewal;
     if (!a.payment_method.empty())
       out += ", paid by " + a.payment_method;
-    out += ".";
+    out += ". Seats: " + std::to_string(a.seats_used) + " of " + std::to_string(a.seats_purchased) + " in use.";
     // An invoice named in the question comes first; otherwise the three most recent.
     std::vector<const invoice_info*> shown;
     for (auto& e : r.intent.entities)
@@ -171,6 +205,22 @@ std::string local_composer::account_summary(const generate_request& r) const {
 generation local_composer::compose(const generate_request& r) const {
   generation g;
   g.provider = "local";
+  auto words = lower_words(r.question);
+  bool small_talk = !words.empty() && !r.intent.out_of_scope && words.size() <= 8
+                    && std::all_of(words.begin(), words.end(), [](const std::string& w) {
+                         return courtesy_words().count(w) > 0 || stop_words().count(w) > 0;
+                       });
+  if (small_talk) {
+    bool thanks = std::any_of(words.begin(), words.end(), [](const std::string& w) {
+      return w == "thanks" || w == "thank" || w == "thx" || w == "ty" || w == "helped" || w == "cheers"
+             || w == "appreciate" || w == "appreciated";
+    });
+    g.text = thanks ? "You're welcome! Is there anything else I can help you with?"
+                    : "Hello! I can help with billing, your account, and technical questions about the "
+                      "product. What can I do for you?";
+    g.confidence = 0.9;  // a complete answer to what was said
+    return g;
+  }
   auto terms = content_terms(r.question);
   struct candidate {
     size_t passage;
@@ -192,6 +242,8 @@ generation local_composer::compose(const generate_request& r) const {
     }
     auto sents = sentences(body);
     for (size_t s = 0; s < sents.size(); ++s) {
+      if (!quotable(sents[s]))
+        continue;
       std::vector<std::string> stems;
       for (auto& w : lower_words(sents[s]))
         stems.push_back(stem(w));
@@ -240,7 +292,15 @@ generation local_composer::compose(const generate_request& r) const {
     text = "I could not find a reliable answer to that in our documentation.";
     coverage = std::min(coverage, 0.2);
   }
-  if (!account.empty())
+  // A question about the customer's own plan, seats, invoices or payment is answered by the facts
+  // first; documentation follows as background.
+  bool about_account = !account.empty()
+                       && (r.intent.intent == intent::billing || r.intent.intent == intent::account)
+                       && std::any_of(terms.begin(), terms.end(),
+                                      [](const std::string& t) { return account_words().count(t) > 0; });
+  if (about_account)
+    text = account + "\n\n" + text;
+  else if (!account.empty())
     text += "\n\n" + account;
   if (text.size() > opts_.max_answer_chars) {
     const std::string ellipsis = " ...";
@@ -255,8 +315,11 @@ generation local_composer::compose(const generate_request& r) const {
   // Evidence-based confidence: how much of the question the cited text covers, how strong the best
   // match is, and how sure the classifier was. Account facts support billing/account answers.
   double conf = 0.5 * coverage + 0.3 * strength + 0.2 * r.intent.confidence;
-  if (!account.empty() && (r.intent.intent == intent::billing || r.intent.intent == intent::account))
+  if (!account.empty() && (r.intent.intent == intent::billing || r.intent.intent == intent::account)) {
     conf = std::max(conf, 0.35 + 0.45 * r.intent.confidence);
+    if (about_account)
+      conf = std::max(conf, 0.8);
+  }
   if (r.intent.out_of_scope)
     conf = std::min(conf, 0.3);
   g.confidence = std::clamp(conf, 0.0, 1.0);

@@ -53,7 +53,8 @@ retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer,
         p.kind = to_message_kind(hit.passage.kind);
         p.title = hit.passage.title;
         p.section = hit.passage.section;
-        p.url = hit.passage.url;
+        // A past ticket is cited by its id, not by the file it was ingested from.
+        p.url = hit.passage.kind == knowledge::source_kind::ticket ? hit.passage.id : hit.passage.url;
         p.text = hit.passage.text;
         p.score = hit.score;
         out.passages.push_back(std::move(p));
