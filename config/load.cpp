@@ -165,7 +165,7 @@ void apply_file(const std::string& path, config& cfg, std::vector<std::string>& 
     fail("expected a JSON object of sections at the top level, got " + show(doc));
     return;
   }
-  applier{cfg, errors, ""}.apply(applier::root(), doc);
+  applier{cfg, errors, path}.apply(applier::root(), doc);
 }
 
 /// One override: `path` split into segments, `text` the value as given.

@@ -24,6 +24,13 @@ public:
     return true;
   }
 
+  /// True when a restart at `now` would still be within the budget (nothing is recorded).
+  bool has_room(clock::time_point now) {
+    while (!stamps_.empty() && now - stamps_.front() >= window_)
+      stamps_.pop_front();
+    return static_cast<int>(stamps_.size()) < max_;
+  }
+
   int used() const noexcept { return static_cast<int>(stamps_.size()); }
 
 private:

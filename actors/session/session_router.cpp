@@ -6,6 +6,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/restart_budget.hpp"
 #include "runtime/utf8.hpp"
 
 #include "caf/all.hpp"
@@ -32,6 +33,9 @@ struct router_state {
   std::unordered_map<caf::actor_addr, std::string> keys;
   std::shared_ptr<spdlog::logger> log;
   router_stats stats;
+  // Supervision of sessions: a session that crashes is re-activated by its next message, within a
+  // budget per session key; past it, the session is refused until the window has passed (no crash loop).
+  std::unordered_map<std::string, restart_budget> crash_budgets;
 };
 
 using router_ptr = session_router_actor::stateful_pointer<router_state>;
@@ -121,6 +125,10 @@ session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_pt
       if (dm.reason) {
         ++st.stats.crashes;
         st.log->warn("event=session_died reason={}", to_string(dm.reason));
+        auto& cfg = st.deps->session->cfg.session;
+        auto b = st.crash_budgets.try_emplace(i->second, cfg.restart_budget,
+                                              std::chrono::seconds{cfg.restart_window_s});
+        b.first->second.try_consume(std::chrono::steady_clock::now());
       } else {
         ++st.stats.passivations;
       }
@@ -139,6 +147,17 @@ session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_pt
           self->send(t.listener, turn_failed{t.session, t.client_message_id, static_cast<uint8_t>(code),
                                              std::move(message)});
           return;
+        }
+        auto& st = self->state;
+        if (auto b = st.crash_budgets.find(session_key(t)); b != st.crash_budgets.end()) {
+          if (!b->second.has_room(std::chrono::steady_clock::now())) {
+            st.log->warn("event=session_quarantined tenant={}", t.tenant.value);
+            self->send(t.listener, turn_failed{t.session, t.client_message_id,
+                                               static_cast<uint8_t>(support_errc::component_failed),
+                                               "Sorry, this conversation keeps failing on our side. Please "
+                                               "try again in a minute or start a new conversation."});
+            return;
+          }
         }
         hand_over(self, std::move(t), false);
       },
