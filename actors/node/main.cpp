@@ -148,24 +148,30 @@ int main(int argc, char** argv) {
     }
     chat.turn_wait = std::chrono::milliseconds{cfg.session.turn_timeout_ms + 5000};
     chat.prompt = isatty(STDIN_FILENO) != 0;
-    auto svc = sa::build_node_services(cfg, progress);
-    if (!svc) {
-      std::cerr << "support-agent: " << svc.error() << "\n";
+    // Check who is asking before the slow start-up work (training, indexing).
+    auto accounts = sa::account_store::load(cfg.tenants.accounts_file);
+    if (!accounts) {
+      std::cerr << "support-agent: " << accounts.error() << "\n";
       return 1;
     }
-    if (!(*svc)->accounts->has_tenant(chat.tenant)) {
+    if (!(*accounts)->has_tenant(chat.tenant)) {
       std::cerr << "support-agent: unknown tenant '" << chat.tenant << "' (known:";
-      for (auto& t : (*svc)->accounts->tenants())
+      for (auto& t : (*accounts)->tenants())
         std::cerr << " " << t;
       std::cerr << ")\n";
       return 2;
     }
-    if (!(*svc)->accounts->has_user(chat.tenant, chat.user)) {
+    if (!(*accounts)->has_user(chat.tenant, chat.user)) {
       std::cerr << "support-agent: tenant '" << chat.tenant << "' has no user '" << chat.user << "' (known:";
-      for (auto& u : (*svc)->accounts->users(chat.tenant))
+      for (auto& u : (*accounts)->users(chat.tenant))
         std::cerr << " " << u;
       std::cerr << ")\n";
       return 2;
+    }
+    auto svc = sa::build_node_services(cfg, progress);
+    if (!svc) {
+      std::cerr << "support-agent: " << svc.error() << "\n";
+      return 1;
     }
     caf::actor_system_config sys_cfg;
     sa::configure_actor_system(sys_cfg, cfg);
