@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   };
   using driver_ptr = caf::stateful_actor<driver_state>*;
   auto router = node.router;
-  auto driver = sys.spawn([=](driver_ptr self) -> caf::behavior {
+  auto driver = sys.spawn([=](driver_ptr self, int /* argument: see session_router.cpp */) -> caf::behavior {
     auto send_next = [self, router, turns](int s) {
       auto& st = self->state;
       if (st.issued >= turns)
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
         return caf::make_message(st.latencies_us, st.completed, st.failed, st.escalated);
       },
     };
-  });
+  }, 0);
   caf::scoped_actor self{sys};
   auto start = clock_type::now();
   bool stalled = false;

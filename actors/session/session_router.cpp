@@ -108,8 +108,10 @@ support_errc validate_turn(const user_turn& t, const router_deps& deps, std::str
 }
 
 session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_ptr<const router_deps> deps) {
-  return sys.spawn([deps](router_ptr self) -> session_router_actor::behavior_type {
-    self->state.deps = deps;
+  // Dependencies travel as a spawn argument, not a lambda capture: CAF 0.17 dereferences a null
+  // argument tuple when a function is spawned without arguments (UBSan reports it).
+  return sys.spawn([](router_ptr self, std::shared_ptr<const router_deps> deps) -> session_router_actor::behavior_type {
+    self->state.deps = std::move(deps);
     self->state.log = log::get("router");
     // A shutdown of the router stops every session it activated (they are monitored, not linked).
     self->set_exit_handler([self](caf::exit_msg& m) {
@@ -167,7 +169,7 @@ session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_pt
         return stats;
       },
     };
-  });
+  }, std::move(deps));
 }
 
 } // namespace sa

@@ -110,12 +110,14 @@ TEST_CASE("a crash injected into a session's retriever is restarted and the user
   auto children = default_children(svc);
   children.retriever = [svc, crashes, spawned](caf::local_actor* self) -> retriever_actor {
     if ((*spawned)++ == 0) {  // the first retriever crashes on its first request
-      return self->spawn<caf::linked>([crashes](retriever_actor::pointer) -> retriever_actor::behavior_type {
-        return {[crashes](const retrieve_request&) -> retrieval {
-          ++*crashes;
-          throw std::runtime_error("injected crash");
-        }};
-      });
+      return self->spawn<caf::linked>(
+        [](retriever_actor::pointer, std::shared_ptr<std::atomic<int>> crashes) -> retriever_actor::behavior_type {
+          return {[crashes](const retrieve_request&) -> retrieval {
+            ++*crashes;
+            throw std::runtime_error("injected crash");
+          }};
+        },
+        crashes);
     }
     return self->spawn<caf::linked>(bm25_retriever, svc->retriever);
   };
@@ -138,9 +140,11 @@ TEST_CASE("a retriever that keeps crashing exhausts the budget and the turn stil
   auto svc = shared_services();
   auto children = default_children(svc);
   children.retriever = [](caf::local_actor* self) -> retriever_actor {
-    return self->spawn<caf::linked>([](retriever_actor::pointer) -> retriever_actor::behavior_type {
-      return {[](const retrieve_request&) -> retrieval { throw std::runtime_error("always crashes"); }};
-    });
+    return self->spawn<caf::linked>(
+      [](retriever_actor::pointer, std::string why) -> retriever_actor::behavior_type {
+        return {[why](const retrieve_request&) -> retrieval { throw std::runtime_error(why); }};
+      },
+      std::string{"always crashes"});
   };
   test_node node{children};
   caf::scoped_actor self{*node.sys};
