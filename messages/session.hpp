@@ -41,6 +41,7 @@ struct turn_completed {
   escalation_decision escalation;   ///< escalate=false when the bot answered
   bool account_facts_used = false;
   bool account_unavailable = false; ///< account context was wanted but its service failed
+  uint32_t redactions = 0;          ///< sensitive numbers or secrets the safety check removed
   std::string provider;
   token_usage usage;
   uint32_t latency_us = 0;          ///< user_turn received -> completed, on the session's node
@@ -49,7 +50,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_completed& x) {
   return f(caf::meta::type_name("turn_completed"), x.session, x.client_message_id, x.turn, x.text,
            x.intent, x.confidence, x.sources, x.actions, x.escalation, x.account_facts_used,
-           x.account_unavailable, x.provider, x.usage, x.latency_us);
+           x.account_unavailable, x.redactions, x.provider, x.usage, x.latency_us);
 }
 
 struct turn_failed {

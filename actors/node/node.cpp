@@ -164,6 +164,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
     policy);
   auto sdeps = std::make_shared<session_deps>();
   sdeps->cfg = svc->cfg;
+  sdeps->pii = std::make_shared<const safety::pii_scanner>();
   sdeps->memory = h.memory;
   sdeps->account = h.account;
   sdeps->children = std::move(children);

@@ -12,6 +12,7 @@
 #include "actors/session/session_actor.hpp"
 
 #include "actors/generator/local_composer.hpp"
+#include "actors/safety/output_filter.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
 #include "runtime/restart_budget.hpp"
@@ -58,7 +59,9 @@ struct turn_context {
   bool account_failed = false;
   int pending = 0;        // parallel requests still out (retrieve, account)
   uint32_t seq = 0;       // next delta number sent to the listener
-  std::string streamed;   // text sent to the listener so far
+  std::string produced;   // what the generator (or the session) produced, before the safety check
+  std::string streamed;   // what passed the safety check and was sent to the listener
+  std::unique_ptr<safety::stream_redactor> redactor;
   generation gen;
 };
 
@@ -176,14 +179,33 @@ void ask(self_ptr self, Handle session_state::*slot,
       });
 }
 
+void send_delta(self_ptr self, std::string text) {
+  auto& t = *self->state.turn;
+  if (text.empty())
+    return;
+  t.streamed += text;
+  self->send(t.input.listener,
+             turn_delta{t.input.session, t.input.client_message_id, t.number, t.seq++, std::move(text)});
+}
+
+/// Everything the customer reads passes the safety check first (PII and secrets are redacted, with
+/// hold-back so a number split across chunks is still caught).
 void stream_to_listener(self_ptr self, const std::string& text) {
   auto& t = *self->state.turn;
-  self->send(t.input.listener,
-             turn_delta{t.input.session, t.input.client_message_id, t.number, t.seq++, text});
-  t.streamed += text;
+  t.produced += text;
+  if (!t.redactor)
+    t.redactor = std::make_unique<safety::stream_redactor>(*self->state.deps->pii);
+  send_delta(self, t.redactor->push(text));
+}
+
+void finish_stream(self_ptr self) {
+  auto& t = *self->state.turn;
+  if (t.redactor)
+    send_delta(self, t.redactor->finish());
 }
 
 void complete_turn(self_ptr self, escalation_decision decision) {
+  finish_stream(self);
   auto& t = *self->state.turn;
   auto& st = self->state;
   turn_record rec;
@@ -221,6 +243,7 @@ void complete_turn(self_ptr self, escalation_decision decision) {
     done.escalation = decision;
     done.account_facts_used = t.account.available;
     done.account_unavailable = t.account_failed;
+    done.redactions = t.redactor ? static_cast<uint32_t>(t.redactor->redactions()) : 0;
     done.provider = t.gen.provider;
     done.usage = t.gen.usage;
     done.latency_us = static_cast<uint32_t>(
@@ -293,8 +316,8 @@ void generate(self_ptr self) {
     [self](generation& g) {
       auto& t = *self->state.turn;
       // Deltas arrived before this reply; anything not streamed (a sink-less generator) goes now.
-      if (t.streamed.size() < g.text.size() && g.text.compare(0, t.streamed.size(), t.streamed) == 0)
-        stream_to_listener(self, g.text.substr(t.streamed.size()));
+      if (t.produced.size() < g.text.size() && g.text.compare(0, t.produced.size(), t.produced) == 0)
+        stream_to_listener(self, g.text.substr(t.produced.size()));
       t.gen = std::move(g);
       after_generation(self);
     },

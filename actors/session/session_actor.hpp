@@ -5,6 +5,7 @@
 // context) are shared and supervised elsewhere; the session reaches them through their handles.
 #pragma once
 
+#include "actors/safety/output_filter.hpp"
 #include "config/config.hpp"
 #include "messages/account.hpp"
 #include "messages/classify.hpp"
@@ -35,6 +36,7 @@ struct session_children {
 /// Everything a session needs, shared read-only by all sessions of a node.
 struct session_deps {
   config::config cfg;
+  std::shared_ptr<const safety::pii_scanner> pii;  ///< the safety check on every answer
   memory_actor memory;
   account_actor account;
   session_children children;

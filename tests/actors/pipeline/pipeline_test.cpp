@@ -7,6 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 #include <map>
 
 using namespace sa;
@@ -287,4 +291,30 @@ TEST_CASE("1,000 concurrent sessions each complete a 3-turn conversation with th
         },
         [&](caf::error& e) { FAIL(to_string(e)); });
   }
+}
+
+TEST_CASE("a card number in a retrieved document never reaches the customer", "[pipeline][safety]") {
+  namespace fs = std::filesystem;
+  auto kb = fs::temp_directory_path() / ("sa-kb-pii-" + std::to_string(::getpid()));
+  fs::create_directories(kb);
+  {
+    std::ofstream doc{kb / "payments.md"};
+    doc << "---\ntitle: \"Updating the payment card\"\nurl: \"https://example.test/payment-card\"\n---\n"
+           "# Updating the payment card\n\nTo update the payment card, open Billing and choose Update card. "
+           "The payment card 4242 4242 4242 4242 on file for the test account is replaced at once.\n";
+  }
+  auto cfg = shared_services()->cfg;
+  cfg.retriever.knowledge_paths = std::vector<std::string>{kb.string()};
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  REQUIRE(svc);
+  test_node node{{}, *svc};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "s-pii", "How do I update the payment card on file?");
+  fs::remove_all(kb);
+  REQUIRE(r.completed);
+  CHECK(r.completed->redactions >= 1);
+  CHECK(r.completed->text.find("4242 4242") == std::string::npos);
+  CHECK(r.streamed().find("4242 4242") == std::string::npos);
+  CHECK(r.streamed() == r.completed->text);
+  CHECK(r.completed->text.find("[redacted card_number]") != std::string::npos);
 }

@@ -1,0 +1,163 @@
+#include "actors/safety/output_filter.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sa::safety {
+
+namespace {
+
+struct pattern {
+  const char* kind;
+  std::unique_ptr<re2::RE2> re;
+  bool (*valid)(std::string_view);
+};
+
+bool always(std::string_view) {
+  return true;
+}
+
+bool luhn(std::string_view s) {
+  return luhn_valid(s);
+}
+
+bool iban(std::string_view s) {
+  return iban_valid(s);
+}
+
+} // namespace
+
+struct pii_scanner::impl {
+  std::vector<pattern> patterns;
+};
+
+bool luhn_valid(std::string_view s) {
+  int sum = 0, n = 0;
+  for (auto i = s.rbegin(); i != s.rend(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(*i)))
+      continue;
+    int d = *i - '0';
+    if (n++ % 2 == 1) {
+      d *= 2;
+      if (d > 9)
+        d -= 9;
+    }
+    sum += d;
+  }
+  return n >= 13 && n <= 19 && sum % 10 == 0;
+}
+
+bool iban_valid(std::string_view s) {
+  std::string compact;
+  for (char c : s)
+    if (c != ' ')
+      compact.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (compact.size() < 15 || compact.size() > 34)
+    return false;
+  std::rotate(compact.begin(), compact.begin() + 4, compact.end());
+  int rem = 0;
+  for (char c : compact) {
+    if (std::isdigit(static_cast<unsigned char>(c)))
+      rem = (rem * 10 + (c - '0')) % 97;
+    else if (c >= 'A' && c <= 'Z')
+      rem = (rem * 100 + (c - 'A' + 10)) % 97;
+    else
+      return false;
+  }
+  return rem == 1;
+}
+
+pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view)) {
+    // One capture group around the whole pattern: FindAndConsume reports the match through it.
+    impl_->patterns.push_back(
+      pattern{kind, std::make_unique<re2::RE2>(std::string{"("} + re + ")", opts), valid});
+  };
+  add("card_number", R"(\b(?:\d[ -]?){12,18}\d\b)", luhn);
+  add("ssn", R"(\b\d{3}-\d{2}-\d{4}\b)", always);
+  add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b)", iban);
+  add("secret", R"(\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,})\b)",
+      always);
+  add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s*[:=]\s*\S+)", always);
+}
+
+pii_scanner::~pii_scanner() = default;
+
+std::vector<pii_match> pii_scanner::scan(std::string_view text) const {
+  std::vector<pii_match> found;
+  for (auto& p : impl_->patterns) {
+    re2::StringPiece input(text.data(), text.size());
+    re2::StringPiece m;
+    while (RE2::FindAndConsume(&input, *p.re, &m)) {
+      if (m.empty()) {
+        if (input.empty())
+          break;
+        input.remove_prefix(1);
+        continue;
+      }
+      std::string_view hit(m.data(), m.size());
+      if (p.valid(hit))
+        found.push_back({p.kind, static_cast<size_t>(m.data() - text.data()), m.size()});
+    }
+  }
+  std::sort(found.begin(), found.end(), [](auto& a, auto& b) {
+    return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
+  });
+  std::vector<pii_match> out;
+  for (auto& f : found)
+    if (out.empty() || f.offset >= out.back().offset + out.back().length)
+      out.push_back(f);
+  return out;
+}
+
+std::string pii_scanner::redact(std::string_view text, std::size_t* count) const {
+  auto matches = scan(text);
+  if (count)
+    *count = matches.size();
+  if (matches.empty())
+    return std::string{text};
+  std::string out;
+  size_t pos = 0;
+  for (auto& m : matches) {
+    out.append(text.substr(pos, m.offset - pos));
+    out += "[redacted " + m.kind + "]";
+    pos = m.offset + m.length;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+std::string stream_redactor::push(std::string_view chunk) {
+  pending_.append(chunk);
+  if (pending_.size() <= pii_scanner::max_match_chars)
+    return {};
+  // Release everything except the tail a match could still be growing into, cutting at a space so a
+  // word or number is never split; then never cut through a match (cutting at its start is safe).
+  auto release = pending_.rfind(' ', pending_.size() - pii_scanner::max_match_chars);
+  if (release == std::string::npos || release == 0)
+    return {};
+  for (auto& m : scanner_->scan(pending_))
+    if (m.offset < release && m.offset + m.length > release)
+      release = m.offset;
+  if (release == 0)
+    return {};
+  size_t n = 0;
+  auto out = scanner_->redact(std::string_view(pending_).substr(0, release), &n);
+  redactions_ += n;
+  pending_.erase(0, release);
+  return out;
+}
+
+std::string stream_redactor::finish() {
+  size_t n = 0;
+  auto out = scanner_->redact(pending_, &n);
+  redactions_ += n;
+  pending_.clear();
+  return out;
+}
+
+} // namespace sa::safety

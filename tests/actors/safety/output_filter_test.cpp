@@ -1,0 +1,66 @@
+#include "actors/safety/output_filter.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sa::safety;
+
+TEST_CASE("Luhn validation accepts real test card numbers and rejects near misses", "[safety]") {
+  CHECK(luhn_valid("4242 4242 4242 4242"));
+  CHECK(luhn_valid("4111-1111-1111-1111"));
+  CHECK(luhn_valid("378282246310005"));
+  CHECK_FALSE(luhn_valid("4242 4242 4242 4241"));
+  CHECK_FALSE(luhn_valid("1234"));
+}
+
+TEST_CASE("IBAN validation checks the mod-97 checksum", "[safety]") {
+  CHECK(iban_valid("DE89 3704 0044 0532 0130 00"));
+  CHECK(iban_valid("GB82WEST12345698765432"));
+  CHECK_FALSE(iban_valid("DE89 3704 0044 0532 0130 01"));
+}
+
+TEST_CASE("card numbers, SSNs, IBANs and secrets are redacted", "[safety]") {
+  pii_scanner scanner;
+  size_t n = 0;
+  auto out = scanner.redact("Card 4242 4242 4242 4242, SSN 123-45-6789, IBAN DE89 3704 0044 0532 0130 00, "
+                            "key sk-abcdefghijklmnopqrstuvwxyz123456 and password: hunter2.",
+                            &n);
+  CHECK(n == 5);
+  CHECK(out.find("4242") == std::string::npos);
+  CHECK(out.find("123-45-6789") == std::string::npos);
+  CHECK(out.find("3704") == std::string::npos);
+  CHECK(out.find("sk-abc") == std::string::npos);
+  CHECK(out.find("hunter2") == std::string::npos);
+  CHECK(out.find("[redacted card_number]") != std::string::npos);
+  CHECK(out.find("[redacted ssn]") != std::string::npos);
+  CHECK(out.find("[redacted iban]") != std::string::npos);
+  CHECK(out.find("[redacted secret]") != std::string::npos);
+}
+
+TEST_CASE("ordinary support text is left alone", "[safety]") {
+  pii_scanner scanner;
+  for (auto text : {"Invoice INV-2026-0142 of 2026-11-01 for $250.00 was paid by Visa ending 4242.",
+                    "Builds get 15 minutes and 7 GB of memory; ticket TCK-5012 is open.",
+                    "Order 1234567890123 shipped", "Call 415-555-0100 or see version 1.2.3.4"}) {
+    INFO(text);
+    size_t n = 0;
+    CHECK(scanner.redact(text, &n) == text);
+    CHECK(n == 0);
+  }
+}
+
+TEST_CASE("a card number split across stream chunks at any byte is still redacted", "[safety]") {
+  pii_scanner scanner;
+  std::string text = "Thanks for waiting. The card on file, 4242 4242 4242 4242, was charged twice; we "
+                     "refunded one charge. Your SSN 123-45-6789 is never needed for billing questions.";
+  auto whole = scanner.redact(text);
+  for (size_t chunk = 1; chunk <= text.size(); ++chunk) {
+    stream_redactor r{scanner};
+    std::string out;
+    for (size_t pos = 0; pos < text.size(); pos += chunk)
+      out += r.push(text.substr(pos, chunk));
+    out += r.finish();
+    INFO("chunk size " << chunk);
+    REQUIRE(out == whole);
+    CHECK(r.redactions() == 2);
+  }
+}
