@@ -9,6 +9,8 @@
 
 #include "runtime/utf8.hpp"
 
+#include "runtime/utf8.hpp"
+
 #include <fasttext/fasttext.h>
 #include <nlohmann/json.hpp>
 
@@ -48,45 +50,6 @@ constexpr double max_temperature = 16.0;
 constexpr std::size_t label_count = 6;
 
 // --- text normalisation ---------------------------------------------------------------------------
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-/// Decodes one code point at s[i]; returns its length, or 0 for an invalid sequence.
-std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { cp = c; return 1; }
-  std::size_t n;
-  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF)
-      || cp > 0x10FFFF)
-    return 0;
-  return n;
-}
 
 char32_t to_lower(char32_t cp) {
   if (cp >= 'A' && cp <= 'Z') return cp + 32;
@@ -351,12 +314,12 @@ std::string normalize_text(std::string_view text) {
   auto emit = [&](char32_t cp) {
     if (pending_space) out += ' ';
     pending_space = false;
-    append_utf8(out, cp);
+    utf8_append(out, cp);
   };
   std::size_t i = 0;
   while (i < text.size()) {
     char32_t cp;
-    std::size_t n = decode_utf8(text, i, cp);
+    std::size_t n = utf8_decode(text, i, cp);
     if (n == 0) {  // invalid byte: dropped, acts as a separator
       emit_space();
       ++i;

@@ -2,6 +2,8 @@
 // section merging, and the user-text -> FTS5 query translation.
 #include "actors/retriever/text_util.hpp"
 
+#include "runtime/utf8.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <unordered_set>
@@ -15,55 +17,6 @@ bool is_space(char c) noexcept {
 }
 
 bool is_continuation(char c) noexcept { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-/// Decodes one UTF-8 sequence at s[i]; returns its length (0 if invalid) and stores the code point.
-std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
-  auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  }
-  std::size_t len;
-  std::uint32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2, min = 0x80, cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3, min = 0x800, cp = b0 & 0x0F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4, min = 0x10000, cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size())
-    return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return len;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 /// Where to end a window that starts before `lo` and may end at `hi` at the latest (exclusive end).
 std::size_t find_break(std::string_view t, std::size_t lo, std::size_t hi) {
@@ -121,8 +74,8 @@ const std::unordered_set<std::string_view>& stop_words() {
 std::size_t invalid_utf8_line(std::string_view text) noexcept {
   std::size_t line = 1;
   for (std::size_t i = 0; i < text.size();) {
-    std::uint32_t cp;
-    std::size_t len = decode_utf8(text, i, cp);
+    char32_t cp;
+    std::size_t len = sa::utf8_decode(text, i, cp);
     if (len == 0)
       return line;
     if (cp == '\n')
@@ -232,7 +185,7 @@ std::string decode_entities(std::string_view text) {
         cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(v);
       }
       if (ok && cp != 0 && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) {
-        append_utf8(out, cp == 0xA0 ? ' ' : cp);
+        sa::utf8_append(out, cp == 0xA0 ? ' ' : cp);
         done = true;
       }
     } else {
@@ -296,8 +249,8 @@ std::vector<std::string> query_terms(std::string_view query, std::size_t max_ter
     too_long = false;
   };
   for (std::size_t i = 0; i < query.size();) {
-    std::uint32_t cp;
-    std::size_t len = decode_utf8(query, i, cp);
+    char32_t cp;
+    std::size_t len = sa::utf8_decode(query, i, cp);
     if (len == 0) { // invalid byte: a separator
       flush();
       ++i;
