@@ -2,12 +2,15 @@
 // An LLM classifier (providers issue) implements the same classifier_actor interface.
 #include "actors/classifier/classifier_actor.hpp"
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 namespace sa {
 
-classifier_actor::behavior_type local_classifier(classifier_actor::pointer,
+classifier_actor::behavior_type local_classifier(classifier_actor::pointer self,
                                                  std::shared_ptr<const classifier_deps> deps) {
+  log_exceptions(self, "classifier");
   return {
     [deps](const classify_request& r) -> classification {
       auto p = deps->model->predict(r.text, deps->min_confidence);

@@ -3,12 +3,15 @@
 // sensitive topics); otherwise every rule runs.
 #include "actors/escalation/escalation_actor.hpp"
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 namespace sa {
 
-escalation_actor::behavior_type rule_escalation(escalation_actor::pointer,
+escalation_actor::behavior_type rule_escalation(escalation_actor::pointer self,
                                                 std::shared_ptr<const escalation_policy> policy) {
+  log_exceptions(self, "escalation");
   return {
     [policy](const escalation_request& r) -> escalation_decision {
       return r.answer_confidence < 0 ? policy->before_answer(r) : policy->after_answer(r);

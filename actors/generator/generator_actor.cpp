@@ -4,12 +4,15 @@
 // issue) implement the same generator_actor interface.
 #include "actors/generator/generator_actor.hpp"
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 namespace sa {
 
 generator_actor::behavior_type local_generator(generator_actor::pointer self,
                                                std::shared_ptr<const generator_deps> deps) {
+  log_exceptions(self, "generator");
   return {
     [self, deps](const generate_request& r) -> generation {
       auto g = deps->composer->compose(r);

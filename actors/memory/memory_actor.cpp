@@ -4,12 +4,15 @@
 
 #include "messages/errors.hpp"
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 namespace sa {
 
 memory_actor::behavior_type inprocess_memory(memory_actor::stateful_pointer<memory_state> self,
                                              memory_store::limits limits) {
+  log_exceptions(self, "memory");
   self->state.store = memory_store{limits};
   return {
     [self](const memory_load& r) -> conversation_memory {

@@ -5,6 +5,8 @@
 
 #include "actors/generator/local_composer.hpp"  // content_terms for query coverage
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 #include <algorithm>
@@ -37,8 +39,9 @@ knowledge::search_options route_search(const retriever_deps& deps, intent in, un
   return opts;
 }
 
-retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer,
+retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer self,
                                               std::shared_ptr<const retriever_deps> deps) {
+  log_exceptions(self, "retriever");
   return {
     [deps](const retrieve_request& r) -> retrieval {
       retrieval out;

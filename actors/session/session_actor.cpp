@@ -17,6 +17,8 @@
 #include "runtime/log.hpp"
 #include "runtime/restart_budget.hpp"
 
+#include "runtime/exceptions.hpp"
+
 #include "caf/all.hpp"
 
 #include <chrono>
@@ -514,6 +516,7 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
   st.tag = log::tag(st.tenant.value + '/' + st.id.value);
   st.log = log::get("session");
   st.owed = std::make_shared<owed_list>();
+  log_exceptions(self, "session");
   spawn_children(self);
   // Whatever kills this session, every accepted turn still gets an answer.
   self->attach_functor([owed = st.owed, sid = st.id](const caf::error& reason) {

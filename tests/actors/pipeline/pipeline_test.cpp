@@ -3,6 +3,7 @@
 #include "tests/support/test_node.hpp"
 
 #include "actors/retriever/retriever_actor.hpp"
+#include "runtime/exceptions.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -115,7 +116,8 @@ TEST_CASE("a crash injected into a session's retriever is restarted and the user
   children.retriever = [svc, crashes, spawned](caf::local_actor* self) -> retriever_actor {
     if ((*spawned)++ == 0) {  // the first retriever crashes on its first request
       return self->spawn<caf::linked>(
-        [](retriever_actor::pointer, std::shared_ptr<std::atomic<int>> crashes) -> retriever_actor::behavior_type {
+        [](retriever_actor::pointer self, std::shared_ptr<std::atomic<int>> crashes) -> retriever_actor::behavior_type {
+          log_exceptions(self, "retriever");
           return {[crashes](const retrieve_request&) -> retrieval {
             ++*crashes;
             throw std::runtime_error("injected crash");
@@ -145,7 +147,8 @@ TEST_CASE("a retriever that keeps crashing exhausts the budget and the turn stil
   auto children = default_children(svc);
   children.retriever = [](caf::local_actor* self) -> retriever_actor {
     return self->spawn<caf::linked>(
-      [](retriever_actor::pointer, std::string why) -> retriever_actor::behavior_type {
+      [](retriever_actor::pointer self, std::string why) -> retriever_actor::behavior_type {
+        log_exceptions(self, "retriever");
         return {[why](const retrieve_request&) -> retrieval { throw std::runtime_error(why); }};
       },
       std::string{"always crashes"});

@@ -1,0 +1,14 @@
+// Turns an exception escaping an actor's handler into a logged exit, instead of CAF's default line on
+// stderr. The actor still dies (its supervisor or session decides what happens next); the log carries
+// the role and the exception type, never its message (which could quote customer text).
+#pragma once
+
+namespace caf {
+class scheduled_actor;
+}
+
+namespace sa {
+
+void log_exceptions(caf::scheduled_actor* self, const char* role);
+
+} // namespace sa
