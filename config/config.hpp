@@ -89,6 +89,30 @@ struct tenants_config {
   std::string accounts_file = "data/tenants/accounts.json";  ///< embedded account store (demo tenants)
 };
 
+struct gateway_config {
+  std::string listen_address = "127.0.0.1";  ///< HTTP + WebSocket listener address
+  int port = 8080;                            ///< 0 = any free port (tests)
+  int io_threads = 1;                         ///< threads running the gateway's io_context
+  std::string web_root = "web";               ///< static files for the chat page, relative to cwd
+  bool dev_tokens = false;                    ///< serve /dev/token and /dev/tenants (never in production)
+  std::string jwt_algorithm = "HS256";        ///< pinned by the server, never taken from the token
+  std::string jwt_secret_env = "SA_JWT_SECRET";  ///< HS256: env variable holding the secret
+  std::string jwt_public_key_file;            ///< RS256: PEM public key that verifies tokens
+  std::string jwt_private_key_file;           ///< RS256: PEM private key (only to mint dev tokens)
+  std::string jwt_issuer = "support-agent";
+  std::string jwt_audience = "support-agent-gateway";
+  int jwt_leeway_s = 30;                      ///< clock skew allowed for exp and nbf
+  int dev_token_ttl_s = 3600;
+  int max_frame_bytes = 16384;                ///< larger WebSocket messages close with 1009
+  double messages_per_second = 2;             ///< token bucket refill per connection
+  int message_burst = 10;                     ///< token bucket size
+  int max_connections = 1000;                 ///< per node; more get HTTP 503
+  int idle_timeout_s = 60;                    ///< no traffic (pings included) for this long closes
+  int handshake_timeout_s = 10;               ///< upgrade, WebSocket handshake and first-frame auth
+  int outbound_queue_frames = 256;            ///< per client; overflow closes with 1008
+  int shutdown_grace_ms = 5000;               ///< graceful shutdown waits this long for clients
+};
+
 struct config {
   node_config node;
   limits_config limits;
@@ -99,6 +123,7 @@ struct config {
   generator_config generator;
   escalation_config escalation;
   tenants_config tenants;
+  gateway_config gateway;
 };
 
 } // namespace sa::config

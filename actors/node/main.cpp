@@ -3,7 +3,10 @@
 //   support-agent chat --tenant T --user U [--session ID]   terminal chat against the in-process runtime
 //   support-agent train-intents CSV [--out PATH]           (re)train the local intent classifier
 //   support-agent config [--describe | --print]            list every key, or print the effective config
+//   support-agent serve                                    HTTP + WebSocket gateway and chat page
+//   support-agent token --tenant T --user U [--ttl S]      mint a development token from the configured key
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
+#include "actors/gateway/gateway.hpp"
 #include "actors/node/chat.hpp"
 #include "actors/node/node.hpp"
 #include "config/load.hpp"
@@ -12,6 +15,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include <csignal>
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,6 +32,8 @@ commands:
   chat --tenant T --user U [--session ID]   chat in the terminal (reads standard input line by line)
   train-intents CSV [--out PATH]            train the intent classifier from a labeled CSV (text,intent)
   config [--describe | --print]             list every config key, or print the effective config
+  serve                                     run the HTTP + WebSocket gateway (chat page at /) until SIGINT/SIGTERM
+  token --tenant T --user U [--ttl SECONDS] mint a development token with the configured gateway key
 
 options:
   --config FILE          config file (JSON with comments); default: built-in defaults
@@ -44,7 +50,8 @@ struct cli {
 };
 
 bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
-  static const std::vector<std::string> with_value{"--tenant", "--user", "--session", "--out", "--config"};
+  static const std::vector<std::string> with_value{"--tenant", "--user", "--session", "--out", "--config",
+                                                     "--ttl"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--set") {
@@ -77,6 +84,53 @@ bool has_flag(const cli& c, const std::string& name) {
 
 void progress(const std::string& line) {
   std::cerr << "support-agent: " << line << std::endl;
+}
+
+/// Runs the node with its gateway until SIGINT or SIGTERM, then shuts down gracefully.
+int serve(const sa::config::config& cfg) {
+  sa::gateway::gateway_settings settings;
+  settings.cfg = cfg.gateway;
+  std::string error;
+  if (!sa::gateway::load_token_keys(cfg.gateway, settings.keys, error)) {
+    std::cerr << "support-agent: " << error << "\n";
+    return 2;
+  }
+  auto svc = sa::build_node_services(cfg, progress);
+  if (!svc) {
+    std::cerr << "support-agent: " << svc.error() << "\n";
+    return 1;
+  }
+  settings.accounts = (*svc)->accounts;
+  // Block the stop signals before any thread starts, so every thread inherits the mask and sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  caf::actor_system_config sys_cfg;
+  sa::configure_actor_system(sys_cfg, cfg);
+  caf::actor_system sys{sys_cfg};
+  auto node = sa::start_node(sys, *svc);
+  auto stop_node = [&] {
+    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node.account, caf::exit_reason::user_shutdown);
+  };
+  auto gw = sa::gateway::gateway::start(sys, node.router, settings);
+  if (!gw) {
+    std::cerr << "support-agent: " << gw.error() << "\n";
+    stop_node();
+    return 1;
+  }
+  std::cerr << "support-agent: serving on http://" << cfg.gateway.listen_address << ":" << (*gw)->port()
+            << "/ (WebSocket at /ws" << (cfg.gateway.dev_tokens ? ", dev tokens at /dev/token" : "")
+            << "); Ctrl-C stops" << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "support-agent: stopping (signal " << sig << ")" << std::endl;
+  (*gw)->stop();
+  stop_node();
+  return 0;
 }
 
 } // namespace
@@ -137,6 +191,36 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (args.command == "token") {
+    auto tenant = option(args, "--tenant");
+    auto user = option(args, "--user");
+    if (tenant.empty() || user.empty()) {
+      std::cerr << "support-agent: token needs --tenant and --user\n" << usage;
+      return 2;
+    }
+    long ttl = cfg.gateway.dev_token_ttl_s;
+    try {
+      if (auto t = option(args, "--ttl"); !t.empty())
+        ttl = std::stol(t);
+    } catch (const std::exception&) {
+      std::cerr << "support-agent: --ttl needs a number of seconds\n";
+      return 2;
+    }
+    sa::gateway::token_keys keys;
+    if (!sa::gateway::load_token_keys(cfg.gateway, keys, error)) {
+      std::cerr << "support-agent: " << error << "\n";
+      return 2;
+    }
+    auto token = sa::gateway::mint_token(keys, tenant, user, std::chrono::seconds(ttl), &error);
+    if (token.empty()) {
+      std::cerr << "support-agent: " << error << "\n";
+      return 1;
+    }
+    std::cout << token << "\n";
+    return 0;
+  }
+  if (args.command == "serve")
+    return serve(cfg);
   if (args.command == "chat") {
     sa::chat_options chat;
     chat.tenant = option(args, "--tenant");

@@ -117,7 +117,7 @@ TEST_CASE("Comments are allowed anywhere in the config file") {
 TEST_CASE("An unknown section is rejected with the list of known sections") {
   auto e = error_of(load_text(R"({"memmory": {"max_turns": 3}})"));
   CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, "
-                         "classifier, retriever, generator, escalation, tenants)"));
+                         "classifier, retriever, generator, escalation, tenants, gateway)"));
 }
 
 TEST_CASE("An unknown key inside a section is rejected naming its path") {

@@ -1,0 +1,170 @@
+// Connection actor: one per authenticated WebSocket, spawned by the io thread. It owns the client's
+// session id (claimed from the gateway actor), turns client frames into user turns for the router and
+// turn events into JSON frames. Messages received while a session id is being claimed wait in a small
+// queue so turns keep their order. To add a client frame: a message in gateway_messages.hpp and a handler.
+#include "actors/gateway/connection_actor.hpp"
+
+#include "actors/gateway/protocol.hpp"
+#include "messages/errors.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+namespace sa::gateway {
+
+namespace {
+
+constexpr size_t max_waiting = 16;
+constexpr auto claim_timeout = std::chrono::seconds(5);
+constexpr const char* escalate_text = "I would like to talk to a human agent, please.";
+
+struct connection_state {
+  static inline const char* name = "gateway_connection";
+  connection_deps deps;
+  connection_link link;
+  std::string session;
+  std::string tag;  // hashed session id for logs
+  bool claiming = false;
+  std::deque<client_message> waiting;
+  unsigned next_id = 0;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+using self_ptr = connection_actor::stateful_pointer<connection_state>;
+
+void forward(self_ptr self, client_message m);
+
+void flush_waiting(self_ptr self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && !st.claiming) {
+    auto m = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    forward(self, std::move(m));
+  }
+}
+
+void claim(self_ptr self, std::string session, bool resume) {
+  auto& st = self->state;
+  st.claiming = true;
+  self->request(st.deps.gateway, claim_timeout, session_claim{st.deps.tenant, st.deps.user, session})
+    .then(
+      [self, session](session_grant g) {
+        auto& st = self->state;
+        st.claiming = false;
+        st.session = session;
+        st.tag = log::tag(st.deps.tenant + "/" + session);  // as the session actor tags it
+        st.log->info("event=session_bound tenant={} session={} resumed={}", st.deps.tenant, st.tag, g.resumed);
+        st.link.send(session_frame(session, g.resumed));
+        flush_waiting(self);
+      },
+      [self, resume](caf::error& e) {
+        auto& st = self->state;
+        st.claiming = false;
+        auto code = to_support_errc(e);
+        if (code == support_errc::session_forbidden) {
+          st.log->warn("event=resume_refused tenant={} reason=session_forbidden", st.deps.tenant);
+          st.link.send(error_frame(codes::session_forbidden,
+                                   "This conversation belongs to someone else; start a new one."));
+        } else {
+          st.link.send(error_frame(to_string(code), resume ? "That conversation cannot be resumed."
+                                                           : "Could not start a conversation; try again."));
+        }
+        flush_waiting(self);
+      });
+}
+
+void forward(self_ptr self, client_message m) {
+  auto& st = self->state;
+  if (st.claiming) {
+    if (st.waiting.size() >= max_waiting) {
+      st.link.send(error_frame(codes::busy, "Too many messages at once; wait for the answer.", m.id));
+      return;
+    }
+    st.waiting.push_back(std::move(m));
+    return;
+  }
+  if (st.session.empty()) {
+    st.waiting.push_back(std::move(m));
+    claim(self, random_id("s-"), false);
+    return;
+  }
+  if (m.id.empty())
+    m.id = "m" + std::to_string(++st.next_id);
+  self->send(st.deps.router, user_turn{tenant_id{st.deps.tenant}, user_id{st.deps.user}, session_id{st.session},
+                                       std::move(m.id), std::move(m.text),
+                                       caf::actor_cast<session_listener_actor>(self)});
+}
+
+std::string handoff_id(const turn_completed& c) {
+  return "HO-" + log::tag(c.session.value + ":" + std::to_string(c.turn));
+}
+
+} // namespace
+
+connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, connection_link link) {
+  // Arguments, not captures: CAF 0.17 dereferences a null argument tuple for argument-less spawns.
+  auto fn = [](self_ptr self, connection_deps deps, connection_link link) -> connection_actor::behavior_type {
+    auto& st = self->state;
+    st.deps = std::move(deps);
+    st.link = std::move(link);
+    st.log = log::get("gateway");
+    // The gateway actor going away (node shutdown) ends every connection actor.
+    self->monitor(st.deps.gateway);
+    self->set_down_handler([self](caf::down_msg&) {
+      self->state.link.close(1001, "server stopping");
+      self->quit();
+    });
+    return {
+      [self](client_message& m) { forward(self, std::move(m)); },
+      [self](client_resume& r) {
+        auto& st = self->state;
+        if (r.session == st.session) {
+          st.link.send(session_frame(st.session, true));
+          return;
+        }
+        if (st.claiming) {
+          st.link.send(error_frame(codes::busy, "A session is being set up; try again."));
+          return;
+        }
+        claim(self, std::move(r.session), true);
+      },
+      [self](client_feedback& f) {
+        auto& st = self->state;
+        if (st.session.empty()) {
+          st.link.send(error_frame(codes::bad_request, "Feedback needs a conversation; send a message first."));
+          return;
+        }
+        // The comment is the user's text: counted, never logged.
+        st.log->info("event=feedback tenant={} session={} turn={} csat={} comment_bytes={}", st.deps.tenant,
+                     st.tag, f.turn, f.csat, f.comment.size());
+        st.link.send(feedback_frame(f.turn));
+      },
+      [self](client_escalate&) {
+        auto& st = self->state;
+        forward(self, client_message{"escalate-" + std::to_string(++st.next_id), escalate_text});
+      },
+      [self](connection_closed&) { self->quit(); },
+      [self](turn_delta& d) { self->state.link.send(delta_frame(d)); },
+      [self](turn_completed& c) {
+        auto& st = self->state;
+        st.link.send(final_frame(c));
+        if (c.escalation.escalate) {
+          auto id = handoff_id(c);
+          st.log->info("event=escalated tenant={} session={} turn={} reason={} handoff={}", st.deps.tenant,
+                       st.tag, c.turn, to_string(c.escalation.reason), id);
+          st.link.send(escalated_frame(c, id));
+        }
+      },
+      [self](turn_failed& f) {
+        self->state.link.send(
+          error_frame(to_string(static_cast<support_errc>(f.code)), f.message, f.client_message_id));
+      },
+    };
+  };
+  return sys.spawn(fn, std::move(deps), std::move(link));
+}
+
+} // namespace sa::gateway

@@ -1,0 +1,87 @@
+// Private messages of the gateway (docs/style.md: private messages stay out of messages/): what the io
+// thread tells a connection's actor, and how connection actors claim session ids from the gateway actor.
+#pragma once
+
+#include "messages/session.hpp"
+
+#include "caf/meta/type_name.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace sa::gateway {
+
+/// A client message frame (the user's text; never logged).
+struct client_message {
+  std::string id;
+  std::string text;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_message& x) {
+  return f(caf::meta::type_name("gw_client_message"), x.id, x.text);
+}
+
+struct client_feedback {
+  uint32_t turn = 0;
+  int csat = 0;
+  std::string comment;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_feedback& x) {
+  return f(caf::meta::type_name("gw_client_feedback"), x.turn, x.csat, x.comment);
+}
+
+struct client_escalate {};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_escalate&) {
+  return f(caf::meta::type_name("gw_client_escalate"));
+}
+
+struct client_resume {
+  std::string session;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_resume& x) {
+  return f(caf::meta::type_name("gw_client_resume"), x.session);
+}
+
+/// The socket is gone (closed by either side, timed out, or the gateway stopped).
+struct connection_closed {};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connection_closed&) {
+  return f(caf::meta::type_name("gw_connection_closed"));
+}
+
+/// One WebSocket connection's actor: a session listener plus the client's frames.
+using connection_actor =
+  session_listener_actor::extend<caf::reacts_to<client_message>, caf::reacts_to<client_feedback>,
+                                 caf::reacts_to<client_escalate>, caf::reacts_to<client_resume>,
+                                 caf::reacts_to<connection_closed>>;
+
+/// A connection asks to use a session id for (tenant, user): a new one, or one it resumes.
+struct session_claim {
+  std::string tenant;
+  std::string user;
+  std::string session;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_claim& x) {
+  return f(caf::meta::type_name("gw_session_claim"), x.tenant, x.user, x.session);
+}
+
+/// Granted: `resumed` when the id was already bound to this (tenant, user).
+struct session_grant {
+  bool resumed = false;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_grant& x) {
+  return f(caf::meta::type_name("gw_session_grant"), x.resumed);
+}
+
+/// The gateway actor: binds session ids to their (tenant, user); refuses anyone else with
+/// support_errc::session_forbidden.
+using gateway_actor = caf::typed_actor<caf::replies_to<session_claim>::with<session_grant>>;
+
+} // namespace sa::gateway

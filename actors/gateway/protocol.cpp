@@ -1,0 +1,150 @@
+// JSON at the edge: client frames in, server frames out (docs/protocol.md is the contract).
+#include "actors/gateway/protocol.hpp"
+
+#include "messages/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+namespace sa::gateway {
+
+using json = nlohmann::json;
+
+namespace {
+
+parse_result fail(const char* code, std::string message) {
+  parse_result r;
+  r.code = code;
+  r.message = std::move(message);
+  return r;
+}
+
+bool string_field(const json& j, const char* name, std::string& out, bool required) {
+  auto i = j.find(name);
+  if (i == j.end())
+    return !required;
+  if (!i->is_string())
+    return false;
+  out = i->get<std::string>();
+  return true;
+}
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace
+
+parse_result parse_client_frame(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    return fail(codes::bad_request, "The frame is not valid JSON.");
+  if (!j.is_object())
+    return fail(codes::bad_request, "A frame must be a JSON object with a \"type\".");
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string())
+    return fail(codes::bad_request, "A frame must have a string \"type\".");
+  auto type = t->get<std::string>();
+  parse_result r;
+  auto& f = r.frame;
+  if (type == "message") {
+    f.kind = client_kind::message;
+    if (!string_field(j, "id", f.id, false) || !string_field(j, "text", f.text, true))
+      return fail(codes::bad_request, "A message needs a string \"text\" (and optionally a string \"id\").");
+  } else if (type == "auth") {
+    f.kind = client_kind::auth;
+    if (!string_field(j, "token", f.token, true))
+      return fail(codes::bad_request, "An auth frame needs a string \"token\".");
+  } else if (type == "resume") {
+    f.kind = client_kind::resume;
+    if (!string_field(j, "session", f.session, true) || f.session.empty())
+      return fail(codes::bad_request, "A resume frame needs a non-empty string \"session\".");
+  } else if (type == "feedback") {
+    f.kind = client_kind::feedback;
+    auto turn = j.find("turn");
+    auto csat = j.find("csat");
+    if (turn == j.end() || !turn->is_number_unsigned() || csat == j.end() || !csat->is_number_integer())
+      return fail(codes::bad_request, "Feedback needs an integer \"turn\" and an integer \"csat\" from 1 to 5.");
+    auto c = csat->get<int64_t>();
+    if (c < 1 || c > 5)
+      return fail(codes::bad_request, "\"csat\" must be from 1 to 5.");
+    f.turn = static_cast<uint32_t>(turn->get<uint64_t>());
+    f.csat = static_cast<int>(c);
+    if (!string_field(j, "comment", f.comment, false))
+      return fail(codes::bad_request, "\"comment\" must be a string.");
+  } else if (type == "escalate") {
+    f.kind = client_kind::escalate;
+  } else if (type == "ping") {
+    f.kind = client_kind::ping;
+  } else {
+    return fail(codes::unknown_type, "Unknown frame type; expected message, feedback, escalate, resume or ping.");
+  }
+  r.ok = true;
+  return r;
+}
+
+std::string ready_frame(const std::string& tenant, const std::string& user) {
+  return dump({{"type", "ready"}, {"tenant", tenant}, {"user", user}});
+}
+
+std::string session_frame(const std::string& session, bool resumed) {
+  return dump({{"type", "session"}, {"session", session}, {"resumed", resumed}});
+}
+
+std::string delta_frame(const turn_delta& d) {
+  return dump({{"type", "delta"}, {"id", d.client_message_id}, {"seq", d.seq}, {"text", d.text}});
+}
+
+std::string final_frame(const turn_completed& c) {
+  json sources = json::array();
+  for (auto& s : c.sources)
+    sources.push_back({{"id", s.source_id}, {"title", s.title}, {"url", s.url}});
+  return dump({{"type", "final"},
+               {"id", c.client_message_id},
+               {"session", c.session.value},
+               {"turn", c.turn},
+               {"text", c.text},
+               {"intent", to_string(c.intent)},
+               {"confidence", c.confidence},
+               {"sources", sources},
+               {"actions", c.actions},
+               {"escalated", c.escalation.escalate},
+               {"account_unavailable", c.account_unavailable}});
+}
+
+std::string escalated_frame(const turn_completed& c, const std::string& handoff_id) {
+  return dump({{"type", "escalated"},
+               {"id", c.client_message_id},
+               {"turn", c.turn},
+               {"reason", to_string(c.escalation.reason)},
+               {"detail", c.escalation.detail},
+               {"handoff", handoff_id}});
+}
+
+std::string error_frame(const std::string& code, const std::string& message,
+                        const std::string& client_message_id) {
+  json j{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!client_message_id.empty())
+    j["id"] = client_message_id;
+  return dump(j);
+}
+
+std::string feedback_frame(uint32_t turn) {
+  return dump({{"type", "feedback_received"}, {"turn", turn}});
+}
+
+std::string pong_frame() {
+  return R"({"type":"pong"})";
+}
+
+std::string random_id(const char* prefix) {
+  static thread_local std::mt19937_64 gen{std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)};
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out = prefix;
+  for (int i = 0; i < 20; ++i)
+    out += alphabet[gen() % 36];
+  return out;
+}
+
+} // namespace sa::gateway

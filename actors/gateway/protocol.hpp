@@ -1,0 +1,63 @@
+// The client wire protocol (docs/protocol.md): JSON text frames, parsed and rendered here and nowhere
+// else. Parsing turns a frame into a typed client_frame or a protocol error; rendering turns the
+// runtime's turn events into server frames. Plain functions, no actors, no sockets.
+// To add a client frame: add a kind, parse it in protocol.cpp, handle it in connection_actor.cpp.
+#pragma once
+
+#include "messages/session.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace sa::gateway {
+
+enum class client_kind { auth, message, feedback, escalate, resume, ping };
+
+/// One client frame, parsed. Only the fields of its kind are set.
+struct client_frame {
+  client_kind kind = client_kind::ping;
+  std::string token;      ///< auth
+  std::string id;         ///< message: the client's message id
+  std::string text;       ///< message: the user's text
+  std::string session;    ///< resume
+  uint32_t turn = 0;      ///< feedback
+  int csat = 0;           ///< feedback: 1..5
+  std::string comment;    ///< feedback (optional)
+};
+
+/// A parse outcome: a frame, or an error code (bad_request, unknown_type) and a message for the client.
+struct parse_result {
+  bool ok = false;
+  client_frame frame;
+  std::string code;
+  std::string message;
+};
+
+parse_result parse_client_frame(const std::string& text);
+
+/// Stable protocol error codes that are not support_errc names.
+namespace codes {
+constexpr const char* bad_request = "bad_request";
+constexpr const char* unknown_type = "unknown_type";
+constexpr const char* unauthorized = "unauthorized";
+constexpr const char* rate_limited = "rate_limited";
+constexpr const char* unsupported_data = "unsupported_data";
+constexpr const char* session_forbidden = "session_forbidden";
+constexpr const char* busy = "busy";
+} // namespace codes
+
+// Server frames.
+std::string ready_frame(const std::string& tenant, const std::string& user);
+std::string session_frame(const std::string& session, bool resumed);
+std::string delta_frame(const turn_delta& d);
+std::string final_frame(const turn_completed& c);
+std::string escalated_frame(const turn_completed& c, const std::string& handoff_id);
+std::string error_frame(const std::string& code, const std::string& message,
+                        const std::string& client_message_id = {});
+std::string feedback_frame(uint32_t turn);
+std::string pong_frame();
+
+/// A random, URL-safe identifier with a prefix (session ids, handoff ids).
+std::string random_id(const char* prefix);
+
+} // namespace sa::gateway

@@ -1,0 +1,66 @@
+// Internals shared by the gateway's io-side files (server.cpp: listener, HTTP, the gateway object;
+// ws_session.cpp: one WebSocket). Everything declared here runs on the io thread(s) only.
+#pragma once
+
+#include "actors/gateway/gateway.hpp"
+#include "actors/gateway/gateway_messages.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace caf {
+class actor_system;
+}
+
+namespace sa::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+class ws_session;
+
+/// What every connection of one server shares. Immutable after start, except the atomics and the
+/// live-session set (guarded: with several io threads, sessions on different strands touch it).
+struct server_state {
+  caf::actor_system* sys = nullptr;
+  session_actor router;
+  gateway_actor gateway;
+  gateway_settings settings;
+  std::shared_ptr<spdlog::logger> log;
+  std::atomic<int> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex live_mutex;
+  std::unordered_set<std::shared_ptr<ws_session>> live;  // open WebSockets (for shutdown)
+};
+
+/// The path of a request target, without the query.
+std::string_view target_path(std::string_view target);
+
+/// The percent-decoded value of one query parameter of a request target ("" when absent).
+std::string query_param(std::string_view target, std::string_view name);
+
+/// The token of an `Authorization: Bearer` header ("" when absent).
+std::string bearer_token(const http::request<http::string_body>& req);
+
+/// Takes over an upgraded socket: WebSocket handshake, authentication, then the connection's life.
+void start_websocket(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                     http::request<http::string_body> req);
+
+/// Shutdown: asks every open WebSocket to close with 1001 (from any thread).
+void close_websockets(server_state& state);
+
+/// After the io threads stopped: cuts the sockets that did not close in time.
+void abort_websockets(server_state& state);
+
+} // namespace sa::gateway

@@ -1,0 +1,293 @@
+// One WebSocket connection on the io side (after boost/beast example/websocket/server/async
+// @boost-1.74.0: run -> on_accept -> do_read -> on_read -> on_write, each handling its error first).
+// It authenticates the client, spawns the connection's actor, turns text frames into typed messages for
+// it, and writes the frames the actor posts back through a bounded queue (overflow: close 1008).
+// Limits: frame size (1009), token bucket (rate_limited error), handshake/idle timeouts with pings.
+#include "actors/gateway/server_internal.hpp"
+
+#include "actors/gateway/connection_actor.hpp"
+#include "actors/gateway/protocol.hpp"
+#include "actors/gateway/rate_limit.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <optional>
+
+namespace sa::gateway {
+
+namespace websocket = beast::websocket;
+
+class ws_session : public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
+    : ws_(std::move(socket)), state_(std::move(state)), auth_timer_(ws_.get_executor()),
+      bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst) {}
+
+  ~ws_session() { --state_->connections; }
+
+  void run(http::request<http::string_body> req) {
+    const auto& cfg = state_->settings.cfg;
+    token_ = bearer_token(req);
+    std::string_view target{req.target().data(), req.target().size()};
+    if (token_.empty())
+      token_ = query_param(target, "token");
+    resume_ = query_param(target, "session");
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(cfg.handshake_timeout_s);
+    t.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.read_message_max(static_cast<size_t>(cfg.max_frame_bytes));
+    ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "support-agent"); }));
+    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+  }
+
+  /// Queues a frame (io thread, on this strand). Overflow disconnects the slow reader.
+  void send(std::string frame) {
+    if (closing_ || close_after_drain_)
+      return;
+    if (out_.size() >= static_cast<size_t>(state_->settings.cfg.outbound_queue_frames)) {
+      state_->log->warn("event=slow_reader_disconnected tenant={} queued={}", tenant_, out_.size());
+      // The frame being written must outlive its async_write; drop only the ones waiting.
+      out_.erase(writing_ ? std::next(out_.begin()) : out_.begin(), out_.end());
+      start_close(websocket::close_code::policy_error, "slow reader");
+      return;
+    }
+    out_.push_back(std::move(frame));
+    if (!writing_)
+      do_write();
+  }
+
+  /// Sends an error frame, then closes with `code` once queued frames are written.
+  void fail(const std::string& error_code, const std::string& message, websocket::close_code code) {
+    if (closing_ || close_after_drain_)
+      return;
+    out_.push_back(error_frame(error_code, message));
+    close_after_drain_ = code;
+    if (!writing_)
+      do_write();
+  }
+
+  /// Closes the socket without a handshake; only once the io threads have stopped.
+  void abort() {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+  /// The connection's strand (copying it is safe from any thread).
+  auto executor() { return ws_.get_executor(); }
+
+  void close(uint16_t code, const std::string& reason) {
+    start_close(static_cast<websocket::close_code>(code), reason);
+  }
+
+private:
+  void on_accept(beast::error_code ec) {
+    if (ec)
+      return;  // handshake failed or timed out; nothing was spawned
+    {
+      std::lock_guard<std::mutex> g{state_->live_mutex};
+      state_->live.insert(shared_from_this());
+    }
+    if (state_->stopping) {
+      start_close(websocket::close_code::going_away, "server stopping");
+    } else if (!token_.empty()) {
+      authenticate(token_);
+    } else {
+      // No token in the header or URL: the first frame must be {"type":"auth"} within the handshake timeout.
+      auth_timer_.expires_after(std::chrono::seconds(state_->settings.cfg.handshake_timeout_s));
+      auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec && !self->actor_)
+          self->fail(codes::unauthorized, "No auth frame within the handshake timeout.",
+                     websocket::close_code::policy_error);
+      });
+    }
+    token_.clear();
+    do_read();
+  }
+
+  void authenticate(const std::string& token) {
+    auto v = verify_token(state_->settings.keys, token);
+    if (!v.who) {
+      state_->log->warn("event=auth_refused reason=\"{}\"", v.reason);
+      fail(codes::unauthorized, "Authentication failed: " + v.reason + ".", websocket::close_code::policy_error);
+      return;
+    }
+    auth_timer_.cancel();
+    tenant_ = v.who->tenant;
+    std::weak_ptr<ws_session> weak = shared_from_this();
+    auto ex = ws_.get_executor();
+    connection_link link{
+      [weak, ex](std::string frame) {
+        asio::post(ex, [weak, frame = std::move(frame)]() mutable {
+          if (auto s = weak.lock())
+            s->send(std::move(frame));
+        });
+      },
+      [weak, ex](uint16_t code, std::string reason) {
+        asio::post(ex, [weak, code, reason = std::move(reason)] {
+          if (auto s = weak.lock())
+            s->close(code, reason);
+        });
+      }};
+    actor_ = spawn_connection(*state_->sys, connection_deps{state_->router, state_->gateway, v.who->tenant, v.who->user},
+                              std::move(link));
+    state_->log->info("event=connection_authenticated tenant={} user={}", v.who->tenant, log::tag(v.who->user));
+    send(ready_frame(v.who->tenant, v.who->user));
+    if (!resume_.empty())
+      caf::anon_send(actor_, client_resume{std::move(resume_)});
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big)
+        state_->log->warn("event=frame_too_big tenant={}", tenant_);
+      on_closed();
+      return;
+    }
+    auto text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (closing_ || close_after_drain_) {
+      do_read();
+      return;
+    }
+    if (!ws_.got_text()) {
+      fail(codes::unsupported_data, "Binary frames are not supported; send JSON text frames.",
+           websocket::close_code::unknown_data);
+      do_read();
+      return;
+    }
+    if (!bucket_.take()) {
+      send(error_frame(codes::rate_limited, "You are sending messages too fast; slow down."));
+      do_read();
+      return;
+    }
+    handle(text);
+    do_read();
+  }
+
+  void handle(const std::string& text) {
+    auto r = parse_client_frame(text);
+    if (!r.ok) {
+      send(error_frame(r.code, r.message));
+      return;
+    }
+    auto& f = r.frame;
+    if (!actor_) {
+      if (f.kind == client_kind::auth)
+        authenticate(f.token);
+      else
+        fail(codes::unauthorized, "Authenticate first: send {\"type\":\"auth\",\"token\":\"...\"}.",
+             websocket::close_code::policy_error);
+      return;
+    }
+    switch (f.kind) {
+      case client_kind::auth:
+        send(error_frame(codes::bad_request, "Already authenticated."));
+        break;
+      case client_kind::message:
+        caf::anon_send(actor_, client_message{std::move(f.id), std::move(f.text)});
+        break;
+      case client_kind::feedback:
+        caf::anon_send(actor_, client_feedback{f.turn, f.csat, std::move(f.comment)});
+        break;
+      case client_kind::escalate:
+        caf::anon_send(actor_, client_escalate{});
+        break;
+      case client_kind::resume:
+        caf::anon_send(actor_, client_resume{std::move(f.session)});
+        break;
+      case client_kind::ping:
+        send(pong_frame());
+        break;
+    }
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(out_.front()),
+                    beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec)
+      return;  // the read side sees the failure and cleans up
+    if (!out_.empty())
+      out_.pop_front();
+    if (!out_.empty() && !closing_)
+      do_write();
+    else if (close_after_drain_)
+      start_close(*close_after_drain_, "");
+  }
+
+  void start_close(websocket::close_code code, const std::string& reason) {
+    if (closing_)
+      return;
+    closing_ = true;
+    auth_timer_.cancel();
+    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) {});
+  }
+
+  void on_closed() {
+    auth_timer_.cancel();
+    if (actor_)
+      caf::anon_send(actor_, connection_closed{});
+    actor_ = nullptr;
+    std::lock_guard<std::mutex> g{state_->live_mutex};
+    state_->live.erase(shared_from_this());
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<server_state> state_;
+  beast::flat_buffer buffer_;
+  asio::steady_timer auth_timer_;
+  token_bucket bucket_;
+  std::deque<std::string> out_;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<websocket::close_code> close_after_drain_;
+  std::string token_;
+  std::string resume_;
+  std::string tenant_;
+  connection_actor actor_;
+};
+
+void start_websocket(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                     http::request<http::string_body> req) {
+  std::make_shared<ws_session>(std::move(socket), std::move(state))->run(std::move(req));
+}
+
+void close_websockets(server_state& st) {
+  std::lock_guard<std::mutex> g{st.live_mutex};
+  for (auto& s : st.live) {
+    std::weak_ptr<ws_session> weak = s;
+    asio::post(s->executor(), [weak] {
+      if (auto s = weak.lock())
+        s->close(static_cast<uint16_t>(websocket::close_code::going_away), "server stopping");
+    });
+  }
+}
+
+void abort_websockets(server_state& st) {
+  std::lock_guard<std::mutex> g{st.live_mutex};
+  for (auto& s : st.live)
+    s->abort();
+  st.live.clear();
+}
+
+} // namespace sa::gateway

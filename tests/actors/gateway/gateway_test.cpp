@@ -1,0 +1,487 @@
+// The gateway over real sockets: a node, its gateway on 127.0.0.1 port 0, and a Beast WebSocket client.
+// Every wait has a deadline; nothing sleeps.
+#include "actors/gateway/gateway.hpp"
+#include "tests/support/test_node.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "runtime/log.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+using namespace sa;
+using namespace sa::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string secret = "gateway-test-secret-0123456789abcdef-0123456789";
+
+gateway::token_keys hs256_keys() {
+  gateway::token_keys k;
+  k.algorithm = "HS256";
+  k.secret = secret;
+  return k;
+}
+
+struct rsa_pair {
+  std::string private_pem;
+  std::string public_pem;
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  auto n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+/// A fresh 2048-bit RSA key pair (once per process).
+const rsa_pair& rsa_keys() {
+  static const rsa_pair pair = [] {
+    rsa_pair out;
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    BIO* priv = BIO_new(BIO_s_mem());
+    BIO* pub = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(priv, key, nullptr, nullptr, 0, nullptr, nullptr);
+    PEM_write_bio_PUBKEY(pub, key);
+    out.private_pem = bio_text(priv);
+    out.public_pem = bio_text(pub);
+    BIO_free(priv);
+    BIO_free(pub);
+    EVP_PKEY_free(key);
+    return out;
+  }();
+  return pair;
+}
+
+gateway::token_keys rs256_keys() {
+  gateway::token_keys k;
+  k.algorithm = "RS256";
+  k.public_key_pem = rsa_keys().public_pem;
+  k.private_key_pem = rsa_keys().private_pem;
+  return k;
+}
+
+/// A node with a gateway on an ephemeral port.
+struct gateway_fixture {
+  explicit gateway_fixture(gateway::token_keys keys = hs256_keys(),
+                           void (*tune)(config::gateway_config&) = nullptr) {
+    gateway::gateway_settings s;
+    s.cfg.port = 0;
+    s.cfg.web_root = std::string(SA_SOURCE_DIR) + "/web";
+    s.cfg.shutdown_grace_ms = 2000;
+    if (tune)
+      tune(s.cfg);
+    s.keys = std::move(keys);
+    s.accounts = node.services->accounts;
+    keys_ = s.keys;
+    auto started = gateway::gateway::start(*node.sys, node.handles.router, s);
+    if (!started)
+      FAIL(started.error());
+    gw = std::move(*started);
+  }
+
+  std::string token(const std::string& tenant, const std::string& user, std::chrono::seconds ttl = 600s) const {
+    return gateway::mint_token(keys_, tenant, user, ttl);
+  }
+
+  uint16_t port() const { return gw->port(); }
+
+  test_node node;
+  std::unique_ptr<gateway::gateway> gw;
+  gateway::token_keys keys_;
+};
+
+/// Connects with ?token= and waits for the ready frame.
+bool connect_ready(ws_client& c, uint16_t port, const std::string& token, const std::string& extra = {}) {
+  if (!c.connect(port, "/ws?token=" + token + extra))
+    return false;
+  auto r = c.read();
+  return r && (*r)["type"] == "ready";
+}
+
+/// Sends a message and collects deltas up to its final (or error) frame.
+struct exchange {
+  std::vector<json> deltas;
+  std::optional<json> final;
+  std::optional<json> error;
+  std::optional<json> session;
+  std::vector<json> others;
+  std::string streamed() const {
+    std::string s;
+    for (auto& d : deltas)
+      s += d["text"].get<std::string>();
+    return s;
+  }
+};
+
+exchange ask(ws_client& c, const std::string& id, const std::string& text) {
+  exchange x;
+  REQUIRE(c.send_json({{"type", "message"}, {"id", id}, {"text", text}}));
+  auto end = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < end) {
+    auto f = c.read(20s);
+    if (!f)
+      break;
+    auto type = (*f)["type"].get<std::string>();
+    if (type == "delta")
+      x.deltas.push_back(*f);
+    else if (type == "session")
+      x.session = *f;
+    else if (type == "final") {
+      x.final = *f;
+      break;
+    } else if (type == "error") {
+      x.error = *f;
+      break;
+    } else
+      x.others.push_back(*f);
+  }
+  return x;
+}
+
+/// The first error frame, then the close code.
+void expect_refused(ws_client& c, const std::string& code, int close_code = 1008) {
+  auto f = c.read_until("error", 10s);
+  REQUIRE(f);
+  CHECK((*f)["code"] == code);
+  CHECK(c.wait_closed(10s));
+  CHECK(c.close_code() == close_code);
+}
+
+} // namespace
+
+TEST_CASE("a client with a minted token holds a two-turn conversation with streamed answers and sources",
+          "[gateway]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  auto first = ask(c, "m1", "How do I add a custom domain?");
+  REQUIRE(first.session);
+  CHECK((*first.session)["resumed"] == false);
+  REQUIRE(first.final);
+  auto& f1 = *first.final;
+  CHECK(f1["id"] == "m1");
+  CHECK(f1["turn"] == 1);
+  CHECK_FALSE(first.deltas.empty());
+  CHECK(first.streamed() == f1["text"].get<std::string>());
+  CHECK_FALSE(f1["sources"].empty());
+  CHECK(f1["sources"][0].contains("url"));
+  CHECK(f1.contains("intent"));
+  CHECK(f1.contains("confidence"));
+  auto second = ask(c, "m2", "Why was I charged twice on my invoice this month?");
+  REQUIRE(second.final);
+  CHECK_FALSE(second.session);
+  CHECK((*second.final)["turn"] == 2);
+  CHECK((*second.final)["session"] == (*first.session)["session"]);
+  CHECK((*second.final)["intent"] == "billing");
+}
+
+TEST_CASE("a client that reconnects resumes its session and the turn numbers continue", "[gateway]") {
+  gateway_fixture fx;
+  std::string session;
+  {
+    ws_client c;
+    REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+    auto x = ask(c, "m1", "How do I add a custom domain?");
+    REQUIRE(x.final);
+    session = (*x.final)["session"];
+  }
+  SECTION("with ?session= on the URL") {
+    ws_client c;
+    REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice"), "&session=" + session));
+    auto s = c.read_until("session");
+    REQUIRE(s);
+    CHECK((*s)["session"] == session);
+    CHECK((*s)["resumed"] == true);
+    auto x = ask(c, "m2", "And how do I set up SSL for it?");
+    REQUIRE(x.final);
+    CHECK((*x.final)["turn"] == 2);
+  }
+  SECTION("with a resume frame") {
+    ws_client c;
+    REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+    REQUIRE(c.send_json({{"type", "resume"}, {"session", session}}));
+    auto s = c.read_until("session");
+    REQUIRE(s);
+    CHECK((*s)["resumed"] == true);
+    auto x = ask(c, "m2", "And how do I set up SSL for it?");
+    REQUIRE(x.final);
+    CHECK((*x.final)["turn"] == 2);
+  }
+}
+
+TEST_CASE("resuming another user's or another tenant's session is refused", "[gateway][isolation]") {
+  gateway_fixture fx;
+  ws_client owner;
+  REQUIRE(connect_ready(owner, fx.port(), fx.token("acme", "alice")));
+  auto x = ask(owner, "m1", "How do I add a custom domain?");
+  REQUIRE(x.final);
+  std::string session = (*x.final)["session"];
+  for (auto [tenant, user] : {std::pair{"globex", "carol"}, std::pair{"acme", "bob"}}) {
+    INFO(tenant << "/" << user);
+    ws_client other;
+    REQUIRE(connect_ready(other, fx.port(), fx.token(tenant, user), "&session=" + session));
+    auto e = other.read_until("error");
+    REQUIRE(e);
+    CHECK((*e)["code"] == "session_forbidden");
+    // A message afterwards goes to a new session of the intruder's own, never the owner's.
+    auto y = ask(other, "m1", "What did the previous user ask?");
+    REQUIRE(y.final);
+    CHECK((*y.final)["session"] != session);
+    CHECK((*y.final)["turn"] == 1);
+  }
+}
+
+TEST_CASE("a token signed with the wrong key is refused", "[gateway][auth]") {
+  gateway_fixture fx;
+  auto forged_keys = hs256_keys();
+  forged_keys.secret = "another-secret-that-is-long-enough-0123456789";
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws?token=" + gateway::mint_token(forged_keys, "acme", "alice", 600s)));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("an expired token is refused", "[gateway][auth]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws?token=" + fx.token("acme", "alice", -3600s)));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("a token for another audience is refused", "[gateway][auth]") {
+  gateway_fixture fx;
+  auto keys = hs256_keys();
+  keys.audience = "some-other-service";
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws", gateway::mint_token(keys, "acme", "alice", 600s)));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("with RS256 configured, an RS256 token is accepted and an HS256 token is refused",
+          "[gateway][auth]") {
+  gateway_fixture fx{rs256_keys()};
+  {
+    ws_client c;
+    CHECK(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  }
+  // The classic confusion attack: HMAC keyed with the server's public key.
+  gateway::token_keys attack;
+  attack.algorithm = "HS256";
+  attack.secret = rsa_keys().public_pem;
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws?token=" + gateway::mint_token(attack, "acme", "alice", 600s)));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("a token in the Authorization header or in the first frame authenticates", "[gateway][auth]") {
+  gateway_fixture fx;
+  {
+    ws_client c;
+    REQUIRE(c.connect(fx.port(), "/ws", fx.token("acme", "alice")));
+    auto r = c.read();
+    REQUIRE(r);
+    CHECK((*r)["type"] == "ready");
+  }
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws"));
+  REQUIRE(c.send_json({{"type", "auth"}, {"token", fx.token("acme", "bob")}}));
+  auto r = c.read();
+  REQUIRE(r);
+  CHECK((*r)["type"] == "ready");
+  CHECK((*r)["user"] == "bob");
+}
+
+TEST_CASE("a frame other than auth before authentication closes the connection", "[gateway][auth]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws"));
+  REQUIRE(c.send_json({{"type", "message"}, {"text", "hello"}}));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("malformed JSON and unknown frame types get error frames and the connection stays open",
+          "[gateway][input]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_text("{not json"));
+  auto e1 = c.read();
+  REQUIRE(e1);
+  CHECK((*e1)["type"] == "error");
+  CHECK((*e1)["code"] == "bad_request");
+  REQUIRE(c.send_json({{"type", "teleport"}}));
+  auto e2 = c.read();
+  REQUIRE(e2);
+  CHECK((*e2)["code"] == "unknown_type");
+  REQUIRE(c.send_json({{"type", "ping"}}));
+  auto p = c.read();
+  REQUIRE(p);
+  CHECK((*p)["type"] == "pong");
+}
+
+TEST_CASE("a binary frame gets an error frame and a close with 1003", "[gateway][input]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_binary(std::string("\x01\x02\x03", 3)));
+  expect_refused(c, "unsupported_data", 1003);
+}
+
+TEST_CASE("a frame over max_frame_bytes closes the connection with 1009", "[gateway][limits]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  json big{{"type", "message"}, {"text", std::string(20000, 'a')}};
+  c.send_json(big);
+  CHECK(c.wait_closed(10s));
+  CHECK(c.close_code() == 1009);
+}
+
+TEST_CASE("a client flooding messages gets rate_limited errors", "[gateway][limits]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(c.send_json({{"type", "ping"}}));
+  int pongs = 0;
+  int limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto f = c.read(5s);
+    REQUIRE(f);
+    if ((*f)["type"] == "pong")
+      ++pongs;
+    else if ((*f)["type"] == "error" && (*f)["code"] == "rate_limited")
+      ++limited;
+  }
+  CHECK(pongs >= 10);
+  CHECK(limited >= 10);
+  CHECK(pongs + limited == 30);
+}
+
+TEST_CASE("connections beyond max_connections are refused with HTTP 503", "[gateway][limits]") {
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.max_connections = 1; }};
+  ws_client first;
+  REQUIRE(connect_ready(first, fx.port(), fx.token("acme", "alice")));
+  ws_client second;
+  CHECK_FALSE(second.connect(fx.port(), "/ws?token=" + fx.token("acme", "bob")));
+  CHECK(second.http_status() == 503);
+}
+
+TEST_CASE("an escalate frame hands the conversation to a human", "[gateway][escalation]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_json({{"type", "escalate"}}));
+  auto e = c.read_until("escalated");
+  REQUIRE(e);
+  CHECK((*e)["reason"] == "user_requested");
+  CHECK_FALSE((*e)["handoff"].get<std::string>().empty());
+}
+
+TEST_CASE("feedback on a turn is acknowledged", "[gateway]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  auto x = ask(c, "m1", "How do I add a custom domain?");
+  REQUIRE(x.final);
+  REQUIRE(c.send_json({{"type", "feedback"}, {"turn", 1}, {"csat", 5}, {"comment", "great"}}));
+  auto f = c.read_until("feedback_received");
+  REQUIRE(f);
+  CHECK((*f)["turn"] == 1);
+  REQUIRE(c.send_json({{"type", "feedback"}, {"turn", 1}, {"csat", 9}}));
+  auto e = c.read_until("error");
+  REQUIRE(e);
+  CHECK((*e)["code"] == "bad_request");
+}
+
+TEST_CASE("HTTP serves health, readiness and the chat page; dev tokens only when enabled", "[gateway][http]") {
+  gateway_fixture fx;
+  CHECK(http_get(fx.port(), "/healthz").status == 200);
+  CHECK(http_get(fx.port(), "/readyz").status == 200);
+  auto page = http_get(fx.port(), "/");
+  CHECK(page.status == 200);
+  CHECK(page.content_type.find("text/html") != std::string::npos);
+  CHECK(http_get(fx.port(), "/../CMakeLists.txt").status >= 400);
+  CHECK(http_get(fx.port(), "/dev/token?tenant=acme&user=alice").status == 404);
+
+  gateway_fixture dev{hs256_keys(), [](config::gateway_config& c) { c.dev_tokens = true; }};
+  auto t = http_get(dev.port(), "/dev/token?tenant=acme&user=alice");
+  REQUIRE(t.status == 200);
+  auto token = json::parse(t.body)["token"].get<std::string>();
+  ws_client c;
+  CHECK(connect_ready(c, dev.port(), token));
+  CHECK(http_get(dev.port(), "/dev/token?tenant=acme&user=mallory").status == 400);
+  auto tenants = json::parse(http_get(dev.port(), "/dev/tenants").body);
+  CHECK(tenants["tenants"].size() >= 2);
+}
+
+TEST_CASE("stopping the gateway closes open connections with 1001 and refuses new ones", "[gateway][shutdown]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  auto port = fx.port();
+  // The client answers the close handshake on its own thread while stop() waits for it.
+  auto closed = std::async(std::launch::async, [&] { return c.wait_closed(5s); });
+  fx.gw->stop();
+  CHECK(closed.get());
+  CHECK(c.close_code() == 1001);
+  CHECK(fx.gw->connections() == 0);
+  ws_client late;
+  CHECK_FALSE(late.connect(port, "/ws?token=" + fx.token("acme", "alice"), {}, 2s));
+}
+
+TEST_CASE("a connection that never authenticates is closed after the handshake timeout", "[gateway][auth]") {
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.handshake_timeout_s = 1; }};
+  ws_client c;
+  REQUIRE(c.connect(fx.port(), "/ws"));
+  expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
+  // A queue of one frame overflows as soon as a streamed answer's deltas arrive faster than one write.
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.outbound_queue_frames = 1; }};
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_json({{"type", "message"}, {"id", "m1"}, {"text", "Why was I charged twice on my invoice this month?"}}));
+  CHECK(c.wait_closed(20s));
+  CHECK(c.close_code() == 1008);
+}
+
+TEST_CASE("gateway logs carry neither message text nor tokens", "[gateway][privacy]") {
+  shared_services();  // built first: building them resets the log sink
+  auto file = std::filesystem::temp_directory_path() / ("sa-gateway-log-" + std::to_string(::getpid()) + ".log");
+  REQUIRE(log::init("debug", file.string()));
+  {
+    gateway_fixture fx;
+    auto token = fx.token("acme", "alice");
+    ws_client c;
+    REQUIRE(connect_ready(c, fx.port(), token));
+    auto x = ask(c, "m1", "My card is CANARY-4111-TEXT and my invoice is wrong, how do I add a custom domain?");
+    REQUIRE((x.final || x.error));
+    REQUIRE(c.send_json({{"type", "feedback"}, {"turn", 1}, {"csat", 2}, {"comment", "CANARY-COMMENT-9931"}}));
+    REQUIRE(c.read_until("feedback_received"));
+    ws_client forged;
+    REQUIRE(forged.connect(fx.port(), "/ws?token=" + token + "x"));
+    expect_refused(forged, "unauthorized");
+    c.close();
+    log::get("gateway")->flush();
+    std::ifstream in(file);
+    std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(logs.find("event=connection_authenticated") != std::string::npos);
+    CHECK(logs.find("CANARY") == std::string::npos);
+    CHECK(logs.find(token.substr(token.rfind('.') + 1)) == std::string::npos);
+    CHECK(logs.find(token.substr(0, token.find('.'))) == std::string::npos);
+  }
+  REQUIRE(log::init("warn", ""));
+  std::filesystem::remove(file);
+}
