@@ -10,7 +10,9 @@ TENANT     ?= acme
 USER_ID    ?= alice
 
 DEB_PACKAGES := build-essential cmake ccache pkg-config \
-  libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev
+  libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev \
+  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev \
+  python3 python3-websockets chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
