@@ -16,7 +16,7 @@ DEB_PACKAGES := build-essential cmake ccache pkg-config \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench sanitize tsan clean
+.PHONY: deps browser-deps build run test bench sanitize tsan clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -25,6 +25,11 @@ deps:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# playwright-core drives Debian's chromium in the browser test (npm registry; no browser download).
+browser-deps:
+	@[ -d $(BUILD)/npm/node_modules/playwright-core ] || \
+	  (mkdir -p $(BUILD)/npm && cd $(BUILD)/npm && npm install --no-audit --no-fund --silent playwright-core@1)
+
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS)
@@ -32,7 +37,7 @@ build: deps
 run: build
 	./$(BUILD)/actors/support-agent chat --tenant $(TENANT) --user $(USER_ID)
 
-test: build
+test: build browser-deps
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure --timeout 600
 
 bench: build

@@ -279,11 +279,14 @@ generation local_composer::compose(const generate_request& r) const {
   auto account = account_summary(r);
 
   std::string text;
-  std::vector<size_t> cited;  // passage index -> citation number (1-based order of first use)
+  std::vector<size_t> cited;  // the first passage cited for each source, in citation order
   if (!picked.empty() && coverage >= 0.34) {
     text = "Here is what our documentation says:";
     for (auto& c : picked) {
-      auto it = std::find(cited.begin(), cited.end(), c.passage);
+      // Two chunks of the same page are one source: cite the page once.
+      auto same_source = [&](size_t p) { return r.passages[p].url == r.passages[c.passage].url
+                                                && r.passages[p].title == r.passages[c.passage].title; };
+      auto it = std::find_if(cited.begin(), cited.end(), same_source);
       size_t n = (it == cited.end()) ? (cited.push_back(c.passage), cited.size())
                                      : static_cast<size_t>(it - cited.begin()) + 1;
       text += " " + c.text + " [" + std::to_string(n) + "]";

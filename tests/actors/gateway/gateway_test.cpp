@@ -448,11 +448,15 @@ TEST_CASE("a connection that never authenticates is closed after the handshake t
 }
 
 TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
-  // A queue of one frame overflows as soon as a streamed answer's deltas arrive faster than one write.
+  // A queue of one frame overflows as soon as frames arrive faster than one write completes. Five
+  // questions sent at once, never read, produce dozens of frames in a burst, so one write is always in
+  // flight when the next frames arrive.
   gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.outbound_queue_frames = 1; }};
   ws_client c;
   REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
-  REQUIRE(c.send_json({{"type", "message"}, {"id", "m1"}, {"text", "Why was I charged twice on my invoice this month?"}}));
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(c.send_json({{"type", "message"}, {"id", "m" + std::to_string(i)},
+                         {"text", "Why was I charged twice on my invoice this month?"}}));
   CHECK(c.wait_closed(20s));
   CHECK(c.close_code() == 1008);
 }

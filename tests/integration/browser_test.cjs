@@ -1,0 +1,78 @@
+// Browser test of the chat page: headless Chromium (Debian's package) driven by playwright-core.
+// Starts `support-agent serve` with development tokens on a free port, opens the page, connects as a demo
+// user, asks a question, waits for the streamed answer and its cited sources, and saves a screenshot.
+//
+// usage: node browser_test.cjs SUPPORT_AGENT_BINARY NPM_PREFIX ARTIFACT_DIR
+"use strict";
+const { spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const [binary, npmPrefix, artifacts] = process.argv.slice(2);
+const { chromium } = require(path.resolve(npmPrefix, "node_modules", "playwright-core"));
+const DEADLINE_MS = 60000;
+
+function startServer(tmp) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(binary, ["serve", "--set", "gateway.port=0", "--set", "gateway.dev_tokens=true",
+                                "--set", `classifier.model_path=${tmp}/intents.bin`,
+                                "--set", `node.log_file=${tmp}/serve.log`],
+                       { stdio: ["ignore", "ignore", "pipe"] });
+    const timer = setTimeout(() => reject(new Error("server did not start in time")), 120000);
+    let buffered = "";
+    proc.stderr.on("data", (chunk) => {
+      buffered += chunk.toString();
+      const m = buffered.match(/serving on http:\/\/[\d.]+:(\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited with ${code}: ${buffered}`)));
+  });
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sa-browser-"));
+  fs.mkdirSync(artifacts, { recursive: true });
+  const { proc, port } = await startServer(tmp);
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(DEADLINE_MS);
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector("#identity option[value='acme/alice']", { state: "attached" });
+    await page.selectOption("#identity", "acme/alice");
+    await page.click("#connect");
+    await page.waitForSelector("#input:not([disabled])");
+    await page.fill("#input", "How do I add a custom domain to my documentation?");
+    await page.click("#send");
+    const answer = page.locator(".msg.bot.done").last();
+    await answer.waitFor();
+    const text = (await answer.locator(".text").innerText()).trim();
+    const sources = await answer.locator(".sources li").allInnerTexts();
+    if (text.length < 40) throw new Error(`answer too short: ${JSON.stringify(text)}`);
+    if (!sources.some((s) => /custom domain/i.test(s))) throw new Error(`no custom-domain source: ${sources}`);
+    // An escalation shows a notice in the conversation.
+    await page.fill("#input", "I want to talk to a human please");
+    await page.click("#send");
+    await page.waitForSelector(".notice", { state: "visible" });
+    const shot = path.join(artifacts, "chat-page.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`ok - chat page streamed an answer with ${sources.length} sources; screenshot ${shot}`);
+  } finally {
+    await browser.close();
+    proc.kill("SIGTERM");
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`not ok - ${e.stack || e}`);
+  process.exit(1);
+});
