@@ -106,6 +106,8 @@ struct gateway_config {
   int max_frame_bytes = 16384;                ///< larger WebSocket messages close with 1009
   double messages_per_second = 2;             ///< token bucket refill per connection
   int message_burst = 10;                     ///< token bucket size
+  double tenant_messages_per_second = 100;    ///< token bucket refill shared by all of a tenant's connections
+  int tenant_message_burst = 200;             ///< that bucket's size
   int max_connections = 1000;                 ///< per node; more get HTTP 503
   int idle_timeout_s = 60;                    ///< no traffic (pings included) for this long closes
   int handshake_timeout_s = 10;               ///< upgrade, WebSocket handshake and first-frame auth

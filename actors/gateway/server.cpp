@@ -77,6 +77,18 @@ std::string query_param(std::string_view target, std::string_view name) {
   return {};
 }
 
+bool take_tenant_token(server_state& state, const std::string& tenant) {
+  auto& cfg = state.settings.cfg;
+  std::lock_guard<std::mutex> guard{state.tenant_mutex};
+  auto it = state.tenant_buckets.find(tenant);
+  if (it == state.tenant_buckets.end())
+    it = state.tenant_buckets
+           .emplace(tenant, token_bucket{cfg.tenant_messages_per_second,
+                                         static_cast<double>(cfg.tenant_message_burst)})
+           .first;
+  return it->second.take();
+}
+
 std::string bearer_token(const http::request<http::string_body>& req) {
   auto h = req[http::field::authorization];
   std::string_view v{h.data(), h.size()};

@@ -4,6 +4,7 @@
 
 #include "actors/gateway/gateway.hpp"
 #include "actors/gateway/gateway_messages.hpp"
+#include "actors/gateway/rate_limit.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace caf {
@@ -42,7 +44,12 @@ struct server_state {
   std::atomic<bool> stopping{false};
   std::mutex live_mutex;
   std::unordered_set<std::shared_ptr<ws_session>> live;  // open WebSockets (for shutdown)
+  std::mutex tenant_mutex;                                // held only to take one token
+  std::unordered_map<std::string, token_bucket> tenant_buckets;
 };
+
+/// Takes one token from the tenant's shared bucket (messages per tenant, across its connections).
+bool take_tenant_token(server_state& state, const std::string& tenant);
 
 /// The path of a request target, without the query.
 std::string_view target_path(std::string_view target);

@@ -175,6 +175,13 @@ private:
       do_read();
       return;
     }
+    if (!tenant_.empty() && !take_tenant_token(*state_, tenant_)) {
+      state_->log->warn("event=tenant_rate_limited tenant={}", tenant_);
+      send(error_frame(codes::rate_limited,
+                       "Your organisation is sending messages faster than we accept; try again shortly."));
+      do_read();
+      return;
+    }
     handle(text);
     do_read();
   }

@@ -337,6 +337,41 @@ TEST_CASE("a binary frame gets an error frame and a close with 1003", "[gateway]
   expect_refused(c, "unsupported_data", 1003);
 }
 
+TEST_CASE("a tenant's connections share one rate limit and other tenants are unaffected", "[gateway][limits]") {
+  // Each connection could send 10 at once; the tenant as a whole only 4 (and refills far slower).
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) {
+    c.tenant_messages_per_second = 0.01;
+    c.tenant_message_burst = 4;
+  }};
+  ws_client a, b, other;
+  REQUIRE(connect_ready(a, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(connect_ready(b, fx.port(), fx.token("acme", "bob")));
+  REQUIRE(connect_ready(other, fx.port(), fx.token("globex", "carol")));
+  auto pings = [](ws_client& c, int n) {
+    int pongs = 0, limited = 0;
+    for (int i = 0; i < n; ++i)
+      REQUIRE(c.send_json({{"type", "ping"}}));
+    for (int i = 0; i < n; ++i) {
+      auto f = c.read(5s);
+      REQUIRE(f);
+      if ((*f)["type"] == "pong")
+        ++pongs;
+      else if ((*f)["type"] == "error" && (*f)["code"] == "rate_limited")
+        ++limited;
+    }
+    return std::make_pair(pongs, limited);
+  };
+  auto [a_ok, a_limited] = pings(a, 3);
+  auto [b_ok, b_limited] = pings(b, 3);
+  CHECK(a_ok == 3);
+  CHECK(a_limited == 0);
+  CHECK(b_ok == 1);  // the tenant's fourth message
+  CHECK(b_limited == 2);
+  auto [o_ok, o_limited] = pings(other, 3);
+  CHECK(o_ok == 3);
+  CHECK(o_limited == 0);
+}
+
 TEST_CASE("a frame over max_frame_bytes closes the connection with 1009", "[gateway][limits]") {
   gateway_fixture fx;
   ws_client c;
