@@ -1,7 +1,7 @@
 # The two set-up commands of the README:
-#   make run    install Debian packages, build, and chat with the demo on its embedded defaults
+#   make run    install Debian packages, build, and serve the demo (chat page at http://127.0.0.1:8080/)
 #   make test   install Debian packages, build, and run the whole test suite (CI calls this)
-# Other targets: build, bench, sanitize (ASan+UBSan suite), tsan, clean.
+# Other targets: chat (terminal chat), build, bench, sanitize (ASan+UBSan suite), tsan, clean.
 
 BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -16,7 +16,7 @@ DEB_PACKAGES := build-essential cmake ccache pkg-config \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps browser-deps build run test bench sanitize tsan clean
+.PHONY: deps browser-deps build run chat test bench sanitize tsan clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -34,7 +34,11 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
+# The demo on its embedded defaults, with development tokens so the chat page can sign in demo users.
 run: build
+	./$(BUILD)/actors/support-agent serve --set gateway.dev_tokens=true
+
+chat: build
 	./$(BUILD)/actors/support-agent chat --tenant $(TENANT) --user $(USER_ID)
 
 test: build browser-deps
