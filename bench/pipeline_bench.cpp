@@ -7,6 +7,7 @@
 // Latency is measured at the client, from sending user_turn to receiving turn_completed.
 #include "actors/node/node.hpp"
 #include "bench/machine.hpp"
+#include "bench/questions.hpp"
 #include "config/load.hpp"
 #include "messages/session.hpp"
 #include "runtime/log.hpp"
@@ -28,20 +29,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-const char* questions[] = {
-  "How do I add a custom domain to my documentation?",
-  "Why was I charged twice this month?",
-  "How do I enable two factor authentication?",
-  "My build fails with an out of memory error, what can I do?",
-  "Where can I download my invoices?",
-  "How do I invite a new member to my organization?",
-  "Can I change the payment card on my subscription?",
-  "How do I configure redirects for moved pages?",
-  "What is the difference between the community and business plans?",
-  "How do I set up single sign-on with Google Workspace?",
-  "Search is not returning results for my project",
-  "How can I hide an old version of my docs?",
-};
+using sa::bench::question_count;
+using sa::bench::questions;
 
 int arg(int argc, char** argv, const std::string& name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
@@ -115,7 +104,7 @@ int main(int argc, char** argv) {
       self->send(router, sa::user_turn{sa::tenant_id{acme ? "acme" : "globex"},
                                        sa::user_id{acme ? "alice" : "carol"},
                                        sa::session_id{"bench-" + std::to_string(s)}, cmid,
-                                       questions[st.issued % (sizeof questions / sizeof *questions)],
+                                       questions[st.issued % question_count],
                                        caf::actor_cast<sa::session_listener_actor>(self)});
       ++st.issued;
     };

@@ -1,0 +1,83 @@
+// fake_answer: the deterministic answer of the fake provider. Reads what matters from an OpenAI, Anthropic
+// or Gemini request body (last user text, model, stream flags, thinking, max tokens) and derives the answer
+// from it: "Answer to: <last user message, truncated>" plus two sentences chosen by a hash of the request,
+// split into word tokens; or, when the last user message names one of the request's tools, a call to that
+// tool (arguments streamed in 8-byte fragments). Same request, same answer, same usage, on every run.
+//
+// Plain functions, no sockets. To support another provider: a parse branch here and a renderer in fake_render.
+#pragma once
+
+#include "runtime/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sa::providers::fake {
+
+enum class provider_kind { openai, anthropic, gemini };
+
+/// "openai", "anthropic", "gemini".
+const char* to_string(provider_kind p) noexcept;
+std::optional<provider_kind> provider_from_string(std::string_view name) noexcept;
+
+/// What the fake needs from a request body.
+struct answer_request {
+  provider_kind provider = provider_kind::openai;
+  std::string model;
+  std::string last_user_text;   ///< the text of the last user message ("" when none)
+  uint64_t prompt_tokens = 0;   ///< estimate over system + every message: ceil(bytes / 4), at least 1
+  bool stream = false;          ///< OpenAI/Anthropic: body "stream"; Gemini: the route
+  bool include_usage = false;   ///< OpenAI stream_options.include_usage
+  bool thinking = false;        ///< Anthropic thinking.type == "enabled"; Gemini thinkingBudget > 0
+  uint32_t max_tokens = 0;      ///< 0: no limit
+  std::vector<std::string> tool_names;            ///< the request's tools, in order
+  std::vector<std::string> tool_schemas;          ///< their parameter schemas (JSON text), same order
+};
+
+/// A tool call answer: made when the last user message names one of the request's tools.
+struct tool_answer {
+  std::string id;                       ///< "call_<hash>" / "toolu_<hash>"
+  std::string name;
+  std::string arguments_json;           ///< every string property of the schema set to the quoted question
+  std::vector<std::string> fragments;   ///< arguments_json in pieces, one per streamed token
+};
+
+/// Parses a request body. `gemini_model` and `gemini_stream` come from the Gemini route (the body has
+/// neither). Fails with an operator-readable message when the body is not a JSON object.
+result<answer_request> parse_answer_request(provider_kind provider, std::string_view body,
+                                            std::string_view gemini_model = {}, bool gemini_stream = false);
+
+struct answer {
+  std::vector<std::string> thinking;   ///< thinking tokens (empty unless requested)
+  std::vector<std::string> text;       ///< answer tokens; joined they make the text
+  uint64_t prompt_tokens = 0;
+  bool truncated = false;              ///< max_tokens cut the answer (finish "length")
+  std::string id;                      ///< hex hash of the request, used in message ids
+  std::string signature;               ///< deterministic thinking signature
+  std::optional<tool_answer> tool;     ///< set: the answer is this tool call and `text` is empty
+
+  uint64_t output_tokens() const noexcept {
+    return thinking.size() + text.size() + (tool ? tool->fragments.size() : 0);
+  }
+  std::string joined_text() const;
+  std::string joined_thinking() const;
+};
+
+answer make_answer(const answer_request& r);
+
+/// Splits on spaces; every token but the first keeps its leading space, so joining restores the text.
+std::vector<std::string> split_tokens(std::string_view text);
+
+/// Prompt token estimate: ceil(bytes / 4), at least 1.
+uint64_t estimate_tokens(std::string_view text) noexcept;
+
+/// 64-bit FNV-1a.
+uint64_t fnv1a(std::string_view text) noexcept;
+
+/// At most `max_bytes` bytes of `text`, never cutting a UTF-8 character; "..." appended when cut.
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
+
+} // namespace sa::providers::fake
