@@ -45,7 +45,8 @@ test: build browser-deps
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure --timeout 600
 
 bench: build
-	./$(BUILD)/bench/bench_pipeline
+	./$(BUILD)/bench/bench_pipeline --sessions 8
+	./$(BUILD)/bench/bench_gateway
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON
