@@ -1,6 +1,7 @@
 #include "actors/safety/output_filter.hpp"
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <algorithm>
 #include <cctype>
@@ -31,6 +32,9 @@ bool iban(std::string_view s) {
 
 struct pii_scanner::impl {
   std::vector<pattern> patterns;
+  // All patterns in one automaton: one pass tells which (if any) can match, so ordinary text costs a
+  // single scan instead of one per pattern.
+  std::unique_ptr<re2::RE2::Set> any;
 };
 
 bool luhn_valid(std::string_view s) {
@@ -83,13 +87,21 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   add("secret", R"(\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,})\b)",
       always);
   add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s*[:=]\s*\S+)", always);
+  impl_->any = std::make_unique<re2::RE2::Set>(opts, re2::RE2::UNANCHORED);
+  for (auto& p : impl_->patterns)
+    impl_->any->Add(p.re->pattern(), nullptr);
+  impl_->any->Compile();
 }
 
 pii_scanner::~pii_scanner() = default;
 
 std::vector<pii_match> pii_scanner::scan(std::string_view text) const {
   std::vector<pii_match> found;
-  for (auto& p : impl_->patterns) {
+  std::vector<int> candidates;
+  if (!impl_->any->Match(re2::StringPiece(text.data(), text.size()), &candidates))
+    return found;
+  for (int index : candidates) {
+    auto& p = impl_->patterns[static_cast<size_t>(index)];
     re2::StringPiece input(text.data(), text.size());
     re2::StringPiece m;
     while (RE2::FindAndConsume(&input, *p.re, &m)) {
