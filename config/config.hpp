@@ -32,7 +32,7 @@ struct limits_config {
 struct session_config {
   int idle_timeout_s = 900;       ///< passivate a session after this long without a message
   int turn_timeout_ms = 15000;    ///< deadline for one turn end to end
-  int child_timeout_ms = 5000;    ///< deadline for one request to a session child
+  int child_timeout_ms = 5000;    ///< deadline for one request to a node service (memory, account); children share the turn deadline
   int restart_budget = 3;         ///< child restarts allowed per window before the session gives up
   int restart_window_s = 10;
 };

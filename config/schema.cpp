@@ -49,7 +49,7 @@ std::vector<key> make_keys() {
                   "seconds without a message before a session is passivated"),
     SA_CONFIG_KEY(session, turn_timeout_ms, integer(100, 600000), "deadline for one turn end to end, in ms"),
     SA_CONFIG_KEY(session, child_timeout_ms, integer(10, 600000),
-                  "deadline for one request to a session child, in ms"),
+                  "deadline for one request from a session to a node service (memory, account context), in ms"),
     SA_CONFIG_KEY(session, restart_budget, integer(0, 100),
                   "child restarts allowed per restart window before the session gives up"),
     SA_CONFIG_KEY(session, restart_window_s, integer(1, 3600),
