@@ -41,7 +41,7 @@ const std::unordered_set<std::string>& courtesy_words() {
 const std::unordered_set<std::string>& account_words() {
   static const std::unordered_set<std::string> words{
     "plan", "seat", "invoice", "invoic", "bill", "billing", "renewal", "renew", "payment", "price",
-    "subscription", "charge", "charg", "card", "cost", "paying", "pay", "role", "ticket", "account"};
+    "subscription", "charge", "charg", "card", "cost", "paying", "pay", "role", "ticket"};
   return words;
 }
 
@@ -163,12 +163,15 @@ std::string local_composer::account_summary(const generate_request& r) const {
   auto in = r.intent.intent;
   if (in == intent::billing) {
     out = "For your account (" + a.company + "): you are on the " + a.plan + " plan";
-    if (a.price > 0)
+    if (a.price > 0) {
       out += " at " + money(a.price, a.currency) + " per " + (a.billing_cycle == "yearly" ? "year" : "month");
-    if (!a.next_renewal.empty())
-      out += ", renewing on " + a.next_renewal;
-    if (!a.payment_method.empty())
-      out += ", paid by " + a.payment_method;
+      if (!a.next_renewal.empty())
+        out += ", renewing on " + a.next_renewal;
+      if (!a.payment_method.empty())
+        out += ", paid by " + a.payment_method;
+    } else {
+      out += ", which is free";
+    }
     out += ". Seats: " + std::to_string(a.seats_used) + " of " + std::to_string(a.seats_purchased) + " in use.";
     // An invoice named in the question comes first; otherwise the three most recent.
     std::vector<const invoice_info*> shown;
