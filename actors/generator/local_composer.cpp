@@ -1,6 +1,7 @@
 #include "actors/generator/local_composer.hpp"
 
 #include "actors/escalation/escalation_policy.hpp"  // lower_words
+#include "actors/retriever/synonyms.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -225,6 +226,15 @@ generation local_composer::compose(const generate_request& r) const {
     return g;
   }
   auto terms = content_terms(r.question);
+  // Each term also counts as covered by the words the documentation uses for it ("yearly" by "annual").
+  std::vector<std::vector<std::string>> alternatives(terms.size());
+  for (auto& w : lower_words(r.question)) {
+    auto t = std::find(terms.begin(), terms.end(), stem(w));
+    if (t == terms.end())
+      continue;
+    for (auto& alt : knowledge::synonyms_of(w))
+      alternatives[static_cast<size_t>(t - terms.begin())].push_back(stem(alt));
+  }
   struct candidate {
     size_t passage;
     size_t order;
@@ -251,9 +261,13 @@ generation local_composer::compose(const generate_request& r) const {
       for (auto& w : lower_words(sents[s]))
         stems.push_back(stem(w));
       candidate c{p, s, sents[s], 0, {}};
-      for (auto& t : terms)
-        if (contains_term(stems, t))
-          c.covered.push_back(t);
+      for (size_t k = 0; k < terms.size(); ++k) {
+        bool hit = contains_term(stems, terms[k]);
+        for (size_t a = 0; !hit && a < alternatives[k].size(); ++a)
+          hit = contains_term(stems, alternatives[k][a]);
+        if (hit)
+          c.covered.push_back(terms[k]);
+      }
       if (c.covered.empty())
         continue;
       // Distinct query terms matched, damped by length, with a preference for better passages.

@@ -2,6 +2,7 @@
 // section merging, and the user-text -> FTS5 query translation.
 #include "actors/retriever/text_util.hpp"
 
+#include "actors/retriever/synonyms.hpp"
 #include "runtime/utf8.hpp"
 
 #include <algorithm>
@@ -275,7 +276,13 @@ std::vector<std::string> query_terms(std::string_view query, std::size_t max_ter
 
 std::string fts_query(std::string_view query) {
   std::string out;
-  for (const auto& term : query_terms(query)) {
+  auto terms = query_terms(query);
+  // Widen the query with the words the documentation uses for what the customer typed.
+  for (std::size_t i = 0, n = terms.size(); i < n; ++i)
+    for (const auto& alt : synonyms_of(terms[i]))
+      if (std::find(terms.begin(), terms.end(), alt) == terms.end())
+        terms.push_back(alt);
+  for (const auto& term : terms) {
     if (!out.empty())
       out += " OR ";
     out += '"';

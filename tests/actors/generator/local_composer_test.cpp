@@ -388,3 +388,13 @@ TEST_CASE("a singular question term matches its plural in a passage", "[generato
   auto g = c.compose(r);
   CHECK_THAT(g.text, Contains("Invoices are listed under Settings, then Billing. [1]"));
 }
+
+TEST_CASE("a question in the customer's words is answered from a passage in the documentation's words",
+          "[generator][terms]") {
+  // "yearly" is not a form of "annual": the synonym table bridges them.
+  sa::local_composer c{{}};
+  auto r = question("Can I pay yearly?", sa::intent::billing);
+  r.passages = {doc("billing/plans.md#1", "Plans", "Every plan is available with monthly or annual billing.")};
+  auto g = c.compose(r);
+  CHECK_THAT(g.text, Contains("Every plan is available with monthly or annual billing. [1]"));
+}
