@@ -44,11 +44,10 @@ typename Inspector::result_type inspect(Inspector& f, retrieve_request& x) {
 struct retrieval {
   std::vector<passage> passages;   ///< best first
   bool knowledge_available = true; ///< false: the tenant has no usable knowledge base
-  double query_coverage = 0;       ///< share of the query's content terms found in the top passages
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrieval& x) {
-  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.query_coverage);
+  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available);
 }
 
 using retriever_actor = caf::typed_actor<caf::replies_to<retrieve_request>::with<retrieval>>;

@@ -3,8 +3,6 @@
 // of the knowledge issue implements the same retriever_actor interface.
 #include "actors/retriever/retriever_actor.hpp"
 
-#include "actors/generator/local_composer.hpp"  // content_terms for query coverage
-
 #include "runtime/exceptions.hpp"
 
 #include "caf/all.hpp"
@@ -61,17 +59,6 @@ retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer self,
         p.text = hit.passage.text;
         p.score = hit.score;
         out.passages.push_back(std::move(p));
-      }
-      auto terms = local_composer::content_terms(r.query);
-      if (!terms.empty() && !out.passages.empty()) {
-        std::string top;  // the best three passages, lower-cased once
-        for (size_t i = 0; i < out.passages.size() && i < 3; ++i)
-          top += out.passages[i].title + " " + out.passages[i].text + " ";
-        std::transform(top.begin(), top.end(), top.begin(), [](unsigned char c) { return std::tolower(c); });
-        size_t found = 0;
-        for (auto& t : terms)
-          found += top.find(t) != std::string::npos ? 1 : 0;
-        out.query_coverage = static_cast<double>(found) / terms.size();
       }
       return out;
     },
