@@ -13,6 +13,11 @@
 #include <future>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -480,6 +485,40 @@ TEST_CASE("a connection that never authenticates is closed after the handshake t
   ws_client c;
   REQUIRE(c.connect(fx.port(), "/ws"));
   expect_refused(c, "unauthorized");
+}
+
+TEST_CASE("a half-open peer that never answers pings is disconnected after the idle timeout", "[gateway][limits]") {
+  // A raw socket completes the WebSocket upgrade, reads what the server sends (its pings included) but
+  // never writes again, so no pong ever comes back: the server must drop it after idle_timeout_s.
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.idle_timeout_s = 1; }};
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(fx.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string upgrade = "GET /ws?token=" + fx.token("acme", "alice") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  REQUIRE(::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(upgrade.size()));
+  std::string received;
+  bool closed = false;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0)
+      received.append(buf, static_cast<size_t>(n));
+    else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      closed = true;
+  }
+  ::close(fd);
+  CHECK(received.find("101 Switching Protocols") != std::string::npos);
+  CHECK(received.find("\"ready\"") != std::string::npos);
+  CHECK(closed);
 }
 
 TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
