@@ -1,4 +1,5 @@
 // The configuration loader: defaults, the shipped file, every rejection, overrides and their precedence.
+#include "tests/support/temp_file.hpp"
 #include "config/load.hpp"
 #include "config/schema.hpp"
 
@@ -21,26 +22,10 @@ namespace {
 
 const std::string shipped_file = std::string(SA_SOURCE_DIR) + "/config/default.jsonc";
 
-/// A config file in the temp directory, removed at scope exit.
-class temp_file {
+/// Files written by the tests (removed at scope exit).
+class temp_file : public sa::test::temp_file {
 public:
-  explicit temp_file(const std::string& text) {
-    static std::atomic<int> counter{0};
-    path_ = (std::filesystem::temp_directory_path() /
-             ("sa-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".jsonc"))
-              .string();
-    std::ofstream(path_) << text;
-  }
-  ~temp_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
+  explicit temp_file(const std::string& text) : sa::test::temp_file(text, ".jsonc") {}
 };
 
 sa::result<cfg::config> load_text(const std::string& text, std::vector<std::string> overrides = {},

@@ -1,5 +1,6 @@
 // The embedded account store: the shipped demo tenants, tenant-scoped lookups, and every rejection of a
 // malformed file (the message names the file and the field).
+#include "tests/support/temp_file.hpp"
 #include "actors/account/account_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,26 +18,10 @@ namespace {
 
 const std::string shipped_file = std::string(SA_SOURCE_DIR) + "/data/tenants/accounts.json";
 
-/// A file in the temp directory, removed at scope exit.
-class temp_file {
+/// Files written by the tests (removed at scope exit).
+class temp_file : public sa::test::temp_file {
 public:
-  explicit temp_file(const std::string& text) {
-    static std::atomic<int> counter{0};
-    path_ = (std::filesystem::temp_directory_path()
-             / ("sa-account-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".json"))
-              .string();
-    std::ofstream(path_) << text;
-  }
-  ~temp_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
+  explicit temp_file(const std::string& text) : sa::test::temp_file(text, ".json") {}
 };
 
 const sa::account_store& shipped() {
