@@ -27,6 +27,8 @@ deps:
 
 # playwright-core drives Debian's chromium in the browser test (npm registry; no browser download).
 browser-deps:
+	@command -v npm >/dev/null || (echo "installing Debian packages: nodejs npm"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm)
 	@[ -d $(BUILD)/npm/node_modules/playwright-core ] || \
 	  (mkdir -p $(BUILD)/npm && cd $(BUILD)/npm && npm install --no-audit --no-fund --silent playwright-core@1)
 
