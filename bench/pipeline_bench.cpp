@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
         return self->state.done;  // delivered with `true` when the last turn is back
       },
       [](sa::turn_delta&) {},
+      [](sa::turn_reset&) {},
       [=](sa::turn_completed& c) {
         ++self->state.completed;
         self->state.escalated += c.escalation.escalate ? 1 : 0;
@@ -182,8 +183,6 @@ int main(int argc, char** argv) {
               "\"escalated\":%d,\"stalled\":%s}\n",
               sa::bench::cores(), sa::bench::cpu_model().c_str(), sessions, turns, articles, rate, p50 / 1000,
               p99 / 1000, mean / 1000, failed, escalated, stalled ? "true" : "false");
-  caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(node.account, caf::exit_reason::user_shutdown);
+  sa::stop_node(node);
   return stalled || failed > 0 ? 1 : 0;
 }

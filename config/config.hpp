@@ -46,7 +46,7 @@ struct memory_config {
 };
 
 struct classifier_config {
-  std::string backend = "local";                         ///< local (fastText) or llm (providers issue)
+  std::string backend = "local";                         ///< local (fastText) or llm (providers.root, local on failure)
   std::string model_path = "var/models/intents.bin";     ///< trained model; trained on first start
   std::string training_data = "data/intents/intents.csv";
   double min_confidence = 0.45;   ///< below this the intent becomes general with the low confidence
@@ -73,7 +73,8 @@ struct retriever_config {
 };
 
 struct generator_config {
-  std::string backend = "local";  ///< local (providers issue adds openai, anthropic, gemini, ...)
+  std::string backend = "local";  ///< local (extractive composer) or llm (providers.root, local last)
+  int thinking_min_words = 40;    ///< llm: questions this long (or with several questions) ask for thinking
   int max_passages = 3;           ///< passages the answer is composed from
   int max_answer_chars = 1200;
   int stream_chunk_chars = 32;    ///< the local provider streams in chunks of about this size
@@ -115,6 +116,52 @@ struct gateway_config {
   int shutdown_grace_ms = 5000;               ///< graceful shutdown waits this long for clients
 };
 
+/// One remote model endpoint: a provider actor with its own breaker, retries and retry budget.
+struct endpoint_config {
+  std::string kind = "openai";          ///< openai, anthropic, gemini, openai_compatible
+  std::string base_url;                 ///< e.g. https://api.openai.com (no trailing path)
+  std::string model;                    ///< e.g. gpt-4o-mini
+  std::string api_key_env;              ///< env variable holding the key; empty: no key (local servers)
+  int max_tokens = 1024;                ///< answer length cap sent with each request
+  double temperature = -1;              ///< < 0: the provider's default
+  int thinking_budget = 0;              ///< anthropic/gemini: thinking tokens for complex queries; 0 = off
+  bool use_max_completion_tokens = false;  ///< openai reasoning models take max_completion_tokens
+  int connect_timeout_ms = 2000;
+  int first_byte_timeout_ms = 10000;    ///< submission -> first response byte
+  int idle_timeout_ms = 10000;          ///< longest silence inside a stream
+  int max_retries = 2;                  ///< per call, on retryable errors before any token streamed
+  int backoff_initial_ms = 250;         ///< doubled per retry, up to backoff_max_ms, with jitter
+  int backoff_max_ms = 4000;
+  int max_retry_after_ms = 20000;       ///< a longer retry-after fails over instead of waiting
+  double retry_budget_ratio = 0.2;      ///< retries in flight <= ratio x requests in flight ...
+  int retry_budget_min = 3;             ///< ... or this many, whichever is larger
+  int breaker_failure_threshold = 5;    ///< failures within breaker_window_s that open the breaker ...
+  double breaker_failure_rate = 0.5;    ///< ... when they are also at least this share of its requests
+  int breaker_window_s = 30;
+  int breaker_open_ms = 5000;           ///< open this long, then half-open
+  int breaker_half_open_probes = 1;     ///< requests let through while half-open
+};
+/// A strategy actor composed of endpoints and other strategies (by name; "local" is built in).
+struct strategy_config {
+  std::string kind = "fallback";        ///< fallback, hedge, self_consistency, by_task, by_intent
+  std::vector<std::string> members;     ///< fallback: in order; hedge: primary then backups;
+                                        ///< self_consistency: the one member sampled
+  int hedge_delay_ms = 400;             ///< hedge: start the next member after this long without a token
+  int samples = 3;                      ///< self_consistency: samples taken in parallel
+  std::map<std::string, std::string> routes;  ///< by_task: task -> member; by_intent: intent -> member;
+                                              ///< key "default" for the rest
+};
+struct price_config {
+  double input_per_mtok = 0;            ///< US dollars per million prompt tokens
+  double output_per_mtok = 0;           ///< per million completion tokens (thinking included)
+};
+struct providers_config {
+  std::string root;                     ///< what llm backends call (strategy or endpoint); empty = none
+  std::map<std::string, endpoint_config> endpoints;
+  std::map<std::string, strategy_config> strategies;
+  std::map<std::string, price_config> prices;  ///< by model name
+  int max_host_connections = 256;       ///< HTTP connections per provider host
+};
 struct config {
   node_config node;
   limits_config limits;
@@ -126,6 +173,7 @@ struct config {
   escalation_config escalation;
   tenants_config tenants;
   gateway_config gateway;
+  providers_config providers;
 };
 
 } // namespace sa::config

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 namespace sa::config {
@@ -241,7 +243,255 @@ json to_json(const config& cfg) {
   return out;
 }
 
+// --- whole-config checks (validate, warnings) ---------------------------------------------------------
+
+/// The built-in local provider's name: always a valid member, never an endpoint or strategy name.
+const std::string local_provider = "local";
+
+/// The tasks a by_task strategy routes (messages/completion.hpp llm_task; sa_config does not link it).
+const std::vector<std::string>& task_names() {
+  static const std::vector<std::string> names{"generate", "classify", "judge", "summarize"};
+  return names;
+}
+
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+std::string quoted(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+
+/// What is wrong with an endpoint base_url, which must be scheme://host[:port]; empty when nothing is.
+std::string base_url_problem(const std::string& url) {
+  std::string rest;
+  if (url.rfind("https://", 0) == 0)
+    rest = url.substr(8);
+  else if (url.rfind("http://", 0) == 0)
+    rest = url.substr(7);
+  else
+    return "expected it to start with http:// or https://";
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
+    return "expected no spaces or control characters";
+  auto end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, end);
+  if (authority.find('@') != std::string::npos)
+    return "expected no user or password in the URL (the key comes from api_key_env)";
+  auto host = authority;
+  std::string port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {  // IPv6 literal
+    auto close = authority.find(']');
+    if (close == std::string::npos)
+      return "expected ']' closing the IPv6 address";
+    host = authority.substr(0, close + 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':')
+        return "expected ':port' after the IPv6 address";
+      has_port = true;
+      port = authority.substr(close + 2);
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string::npos) {
+    has_port = true;
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty() || host == "[]")
+    return "expected a host after the scheme";
+  if (has_port) {
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (!digits || std::stol(port) < 1 || std::stol(port) > 65535)
+      return "expected a port in [1, 65535] after ':'";
+  }
+  if (end != std::string::npos) {
+    if (rest.substr(end) == "/")
+      return "expected no trailing slash";
+    return "expected no path, query or fragment: the provider adds its API path (such as /v1/chat/completions)";
+  }
+  return {};
+}
+
 } // namespace
+
+std::vector<std::string> validate(const config& cfg) {
+  std::vector<std::string> errors;
+  auto report = [&](const std::string& text) { errors.push_back("config error: " + text); };
+  const auto& p = cfg.providers;
+  auto is_endpoint = [&](const std::string& n) { return p.endpoints.count(n) != 0; };
+  auto is_strategy = [&](const std::string& n) { return p.strategies.count(n) != 0; };
+  auto resolves = [&](const std::string& n) { return n == local_provider || is_endpoint(n) || is_strategy(n); };
+  std::vector<std::string> known{local_provider};
+  for (const auto& [name, e] : p.endpoints)
+    if (name != local_provider)
+      known.push_back(name);
+  for (const auto& [name, s] : p.strategies)
+    if (name != local_provider && !is_endpoint(name))
+      known.push_back(name);
+  auto unresolved = [&](const std::string& what) {
+    return what + " names no endpoint, strategy or local (known: " + join(known, ", ") + ")";
+  };
+
+  // Names.
+  const std::string reserved = ".local: the name local is reserved for the built-in local provider; choose another name";
+  if (is_endpoint(local_provider))
+    report("providers.endpoints" + reserved);
+  if (is_strategy(local_provider))
+    report("providers.strategies" + reserved);
+  for (const auto& [name, s] : p.strategies)
+    if (name != local_provider && is_endpoint(name))
+      report("providers.strategies." + name + ": the name " + name + " is also an endpoint (providers.endpoints." +
+             name + "); endpoint and strategy names must differ");
+
+  // What the llm backends call.
+  if (!p.root.empty() && !resolves(p.root))
+    report(unresolved("providers.root = " + quoted(p.root) + ":"));
+  if (p.root.empty()) {
+    if (cfg.generator.backend == "llm")
+      report("generator.backend = \"llm\": needs providers.root (the endpoint or strategy the llm backend calls)");
+    if (cfg.classifier.backend == "llm")
+      report("classifier.backend = \"llm\": needs providers.root (the endpoint or strategy the llm backend calls)");
+  }
+
+  // Endpoints.
+  for (const auto& [name, e] : p.endpoints) {
+    auto at = "providers.endpoints." + name + ".";
+    if (e.base_url.empty())
+      report(at + "base_url: required (scheme://host[:port], e.g. https://api.openai.com)");
+    else if (auto problem = base_url_problem(e.base_url); !problem.empty())
+      report(at + "base_url = " + quoted(e.base_url) + ": " + problem + " (scheme://host[:port], e.g. "
+             "https://api.openai.com)");
+    if (e.model.empty())
+      report(at + "model: required (the model name sent with each request, e.g. gpt-4o-mini)");
+    if (e.thinking_budget > 0 && e.thinking_budget < 1024)
+      report(at + "thinking_budget = " + std::to_string(e.thinking_budget) +
+             ": expected 0 (off) or at least 1024 (the smallest thinking budget Anthropic accepts)");
+    if (e.backoff_initial_ms > e.backoff_max_ms)
+      report(at + "backoff_initial_ms = " + std::to_string(e.backoff_initial_ms) + ": expected at most backoff_max_ms (" +
+             std::to_string(e.backoff_max_ms) + ")");
+    if (e.api_key_env.rfind(env_prefix, 0) == 0)
+      report(at + "api_key_env = " + quoted(e.api_key_env) + ": SUPPORT_AGENT_* variables are configuration "
+             "overrides; name another variable");
+  }
+
+  // Strategies: members, routes, counts.
+  for (const auto& [name, s] : p.strategies) {
+    auto at = "providers.strategies." + name + ".";
+    for (const auto& m : s.members)
+      if (!resolves(m))
+        report(unresolved(at + "members: " + quoted(m)));
+    bool routed = s.kind == "by_task" || s.kind == "by_intent";
+    if (routed) {
+      if (!s.members.empty())
+        report(at + "members: a " + s.kind + " strategy takes no members (it calls its routes' targets); "
+               "remove members");
+      if (s.routes.empty())
+        report(at + "routes: a " + s.kind + " strategy needs at least one route (" +
+               (s.kind == "by_task" ? "task" : "intent") + " or \"default\" -> endpoint, strategy or local)");
+      auto route_keys = s.kind == "by_task" ? task_names() : schema::intents();
+      route_keys.push_back("default");
+      for (const auto& [route, target] : s.routes) {
+        if (!contains(route_keys, route))
+          report(at + "routes." + route + ": unknown " + (s.kind == "by_task" ? "task" : "intent") + " (known: " +
+                 join(route_keys, ", ") + ")");
+        if (!resolves(target))
+          report(unresolved(at + "routes." + route + " = " + quoted(target) + ":"));
+      }
+      continue;
+    }
+    if (!s.routes.empty())
+      report(at + "routes: only by_task and by_intent strategies have routes (this one is " + s.kind + ")");
+    auto n = s.members.size();
+    if (s.kind == "fallback" && n < 1)
+      report(at + "members: a fallback strategy needs at least 1 member (tried in order)");
+    else if (s.kind == "hedge" && n < 2)
+      report(at + "members: a hedge strategy needs at least 2 members (primary then backups), got " +
+             std::to_string(n));
+    else if (s.kind == "self_consistency" && n != 1)
+      report(at + "members: a self_consistency strategy needs exactly 1 member (the one sampled), got " +
+             std::to_string(n));
+  }
+
+  // Cycles among strategies (depth first; a strategy on the current path reached again closes a cycle).
+  auto targets = [&](const strategy_config& s) {
+    std::vector<std::string> out = s.members;
+    for (const auto& [route, target] : s.routes)
+      out.push_back(target);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [&](const std::string& t) { return t == local_provider || !is_strategy(t); }),
+              out.end());
+    return out;
+  };
+  enum class mark { unseen, on_path, done };
+  std::map<std::string, mark> marks;
+  std::vector<std::string> path, cycles;
+  std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    marks[name] = mark::on_path;
+    path.push_back(name);
+    for (const auto& t : targets(p.strategies.at(name))) {
+      if (marks[t] == mark::on_path) {
+        auto from = std::find(path.begin(), path.end(), t);
+        std::vector<std::string> cycle(from, path.end());
+        cycle.push_back(t);
+        auto text = join(cycle, " -> ");
+        if (!contains(cycles, text)) {
+          cycles.push_back(text);
+          report("providers.strategies." + t + ": strategies call each other in a cycle: " + text);
+        }
+      } else if (marks[t] == mark::unseen) {
+        visit(t);
+      }
+    }
+    path.pop_back();
+    marks[name] = mark::done;
+  };
+  for (const auto& [name, s] : p.strategies)
+    if (name != local_provider && marks[name] == mark::unseen)
+      visit(name);
+  return errors;
+}
+
+std::vector<std::string> warnings(const config& cfg) {
+  std::vector<std::string> out;
+  const auto& p = cfg.providers;
+  for (const auto& [name, e] : p.endpoints) {
+    auto at = "providers.endpoints." + name + ".";
+    if (!e.model.empty() && p.prices.count(e.model) == 0)
+      out.push_back(at + "model '" + e.model + "' has no price in providers.prices; its cost counts as 0");
+    if (e.api_key_env.empty() && e.kind != "openai_compatible")
+      out.push_back(at + "api_key_env is empty: requests to this " + e.kind + " endpoint carry no API key");
+    if (e.thinking_budget > 0 && e.kind != "anthropic" && e.kind != "gemini")
+      out.push_back(at + "thinking_budget " + std::to_string(e.thinking_budget) + " has no effect on kind " + e.kind +
+                    " (anthropic and gemini only)");
+  }
+  bool llm_used = cfg.generator.backend == "llm" || cfg.classifier.backend == "llm";
+  if (!llm_used && (!p.endpoints.empty() || !p.strategies.empty()))
+    out.push_back("providers: endpoints or strategies are configured but neither generator.backend nor "
+                  "classifier.backend is \"llm\"; they are not used");
+  if (!p.root.empty()) {
+    // What providers.root reaches through strategy members and routes.
+    std::vector<std::string> reached, todo{p.root};
+    while (!todo.empty()) {
+      auto n = todo.back();
+      todo.pop_back();
+      if (contains(reached, n))
+        continue;
+      reached.push_back(n);
+      if (auto s = p.strategies.find(n); s != p.strategies.end()) {
+        todo.insert(todo.end(), s->second.members.begin(), s->second.members.end());
+        for (const auto& [route, target] : s->second.routes)
+          todo.push_back(target);
+      }
+    }
+    for (const auto& [name, e] : p.endpoints)
+      if (!contains(reached, name))
+        out.push_back("providers.endpoints." + name + " is not reachable from providers.root '" + p.root +
+                      "'; it is never called");
+    for (const auto& [name, s] : p.strategies)
+      if (!contains(reached, name))
+        out.push_back("providers.strategies." + name + " is not reachable from providers.root '" + p.root +
+                      "'; it is never called");
+  }
+  return out;
+}
 
 config defaults() {
   config cfg;
@@ -260,6 +510,9 @@ result<config> load(const load_options& opts) {
     apply_env(entry, cfg, errors);
   for (const auto& item : opts.overrides)
     apply_set(item, cfg, errors);
+  // Whole-config checks on the effective values, reported with the errors of the layers.
+  auto inconsistencies = validate(cfg);
+  errors.insert(errors.end(), inconsistencies.begin(), inconsistencies.end());
   if (!errors.empty())
     return failure{join(errors, "\n")};
   return cfg;

@@ -10,6 +10,9 @@
 //   a string; a string key also takes the text of a value that parsed as something else (node.name=42).
 // - Objects merge key by key, everything else replaces: a partial retriever.routes.<intent> keeps the
 //   default values of the fields it does not name, and every intent not configured gets its default route.
+//   Likewise a providers endpoint, strategy or price created by any layer starts from the struct defaults.
+// - After all layers, validate() checks what no single key can (providers names and references, cycles,
+//   base_url, llm backends needing providers.root); its errors are reported with those of the layers.
 #pragma once
 
 #include "config/config.hpp"
@@ -29,6 +32,17 @@ struct load_options {
 /// The effective configuration, or one failure listing every error found (one "config error: ..." line
 /// each, naming the key path, the offending value and what was expected).
 result<config> load(const load_options& opts);
+
+/// The checks no single key's rule can express, run by load() after every layer is applied: the providers
+/// section's names and references (reserved `local`, endpoint/strategy name clashes, providers.root,
+/// strategy members and route targets, route keys per strategy kind, member counts, cycles), endpoint
+/// base_url, model and thinking_budget, and llm backends needing providers.root. One "config error: ..."
+/// line per problem, naming the key; empty = consistent.
+std::vector<std::string> validate(const config& cfg);
+
+/// Things worth an operator's attention that are not errors (a model without a price counts as free).
+/// One human-readable line each; load() does not report them, the caller logs them.
+std::vector<std::string> warnings(const config& cfg);
 
 /// The defaults: config{} with retriever.routes filled for every intent.
 config defaults();

@@ -26,6 +26,22 @@ rule string_list() { return rule{kind::string_list, 0, 0, {}, true}; }
         [](config& c, const map_keys&, const json& v) { v.get_to(c.section.field); }, {}                  \
   }
 
+// A field of every entry of a providers map (endpoints by name, strategies by name, prices by model).
+// Writing through operator[] creates an entry with the struct defaults, so an entry keeps the default of
+// every field it does not name.
+#define SA_PROVIDERS_MAP_KEY(map, segment, field, rule_, doc_)                                            \
+  key {                                                                                                   \
+    "providers." #map "." segment "." #field, rule_, doc_,                                                \
+        [](const config& c, const emit_fn& emit) {                                                        \
+          for (const auto& [name, entry] : c.providers.map)                                               \
+            emit({name}, json(entry.field));                                                              \
+        },                                                                                                \
+        [](config& c, const map_keys& k, const json& v) { v.get_to(c.providers.map[k[0]].field); }, {}    \
+  }
+#define SA_ENDPOINT_KEY(field, rule_, doc_) SA_PROVIDERS_MAP_KEY(endpoints, "<endpoint>", field, rule_, doc_)
+#define SA_STRATEGY_KEY(field, rule_, doc_) SA_PROVIDERS_MAP_KEY(strategies, "<strategy>", field, rule_, doc_)
+#define SA_PRICE_KEY(field, rule_, doc_) SA_PROVIDERS_MAP_KEY(prices, "<model>", field, rule_, doc_)
+
 std::vector<key> make_keys() {
   std::vector<key> ks{
     // node
@@ -64,7 +80,8 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(memory, max_sessions, integer(1, 100000000),
                   "sessions held by the in-process store; least recently used go first"),
     // classifier
-    SA_CONFIG_KEY(classifier, backend, one_of({"local"}), "intent classifier (local = fastText)"),
+    SA_CONFIG_KEY(classifier, backend, one_of({"local", "llm"}),
+                  "intent classifier: local (fastText) or llm (providers.root, local when it fails)"),
     SA_CONFIG_KEY(classifier, model_path, nonempty_text(), "trained model file; trained on first start"),
     SA_CONFIG_KEY(classifier, training_data, nonempty_text(), "labelled utterances (CSV) the model is trained on"),
     SA_CONFIG_KEY(classifier, min_confidence, number(0, 1),
@@ -108,7 +125,10 @@ std::vector<key> make_keys() {
         [](config& c, const map_keys& k, const json& v) { c.retriever.routes[k[0]].account_context = v.get<bool>(); },
         {}},
     // generator
-    SA_CONFIG_KEY(generator, backend, one_of({"local"}), "answer generator (local = extractive composer)"),
+    SA_CONFIG_KEY(generator, backend, one_of({"local", "llm"}),
+                  "answer generator: local (extractive composer) or llm (providers.root, local as the last resort)"),
+    SA_CONFIG_KEY(generator, thinking_min_words, integer(1, 10000),
+                  "llm: questions of at least this many words (or with several questions) ask for thinking"),
     SA_CONFIG_KEY(generator, max_passages, integer(1, 20), "passages an answer is composed from"),
     SA_CONFIG_KEY(generator, max_answer_chars, integer(50, 100000), "longest answer, in characters"),
     SA_CONFIG_KEY(generator, stream_chunk_chars, integer(1, 4096),
@@ -153,6 +173,67 @@ std::vector<key> make_keys() {
                   "frames queued for a slow client before it is disconnected with 1008"),
     SA_CONFIG_KEY(gateway, shutdown_grace_ms, integer(0, 600000),
                   "graceful shutdown waits this long for connections to close, in ms"),
+    // providers
+    SA_CONFIG_KEY(providers, root, text(),
+                  "what the llm backends call: an endpoint, a strategy or local; empty = none"),
+    SA_CONFIG_KEY(providers, max_host_connections, integer(1, 100000), "HTTP connections per provider host"),
+    SA_ENDPOINT_KEY(kind, one_of({"openai", "anthropic", "gemini", "openai_compatible"}),
+                    "wire protocol the endpoint speaks"),
+    SA_ENDPOINT_KEY(base_url, nonempty_text(),
+                    "scheme://host[:port] without a path, e.g. https://api.openai.com (required)"),
+    SA_ENDPOINT_KEY(model, nonempty_text(), "model name sent with each request, e.g. gpt-4o-mini (required)"),
+    SA_ENDPOINT_KEY(api_key_env, text(),
+                    "environment variable holding the API key; empty = no key (local servers)"),
+    SA_ENDPOINT_KEY(max_tokens, integer(1, 1000000), "answer length cap sent with each request, in tokens"),
+    SA_ENDPOINT_KEY(temperature, number(-1, 2), "sampling temperature; below 0 = the provider's default"),
+    SA_ENDPOINT_KEY(thinking_budget, integer(0, 100000),
+                    "anthropic/gemini: thinking tokens for complex questions; 0 = off, else at least 1024"),
+    SA_ENDPOINT_KEY(use_max_completion_tokens, boolean(),
+                    "openai reasoning models: send max_completion_tokens instead of max_tokens"),
+    SA_ENDPOINT_KEY(connect_timeout_ms, integer(1, 600000), "TCP + TLS connect timeout, in ms"),
+    SA_ENDPOINT_KEY(first_byte_timeout_ms, integer(1, 600000),
+                    "request submitted to first response byte, in ms"),
+    SA_ENDPOINT_KEY(idle_timeout_ms, integer(1, 600000), "longest silence inside a streamed answer, in ms"),
+    SA_ENDPOINT_KEY(max_retries, integer(0, 10),
+                    "retries per call on retryable errors before any token streamed"),
+    SA_ENDPOINT_KEY(backoff_initial_ms, integer(1, 600000),
+                    "first retry delay, doubled per retry up to backoff_max_ms, with jitter, in ms"),
+    SA_ENDPOINT_KEY(backoff_max_ms, integer(1, 600000), "longest retry delay, in ms"),
+    SA_ENDPOINT_KEY(max_retry_after_ms, integer(1, 600000),
+                    "a longer retry-after from the provider fails over instead of waiting, in ms"),
+    SA_ENDPOINT_KEY(retry_budget_ratio, number(0, 10),
+                    "retries in flight may be this fraction of requests in flight (or retry_budget_min)"),
+    SA_ENDPOINT_KEY(retry_budget_min, integer(0, 10000), "retries in flight always allowed, whatever the ratio"),
+    SA_ENDPOINT_KEY(breaker_failure_threshold, integer(1, 100000),
+                    "failures within breaker_window_s that open the circuit breaker (with breaker_failure_rate)"),
+    SA_ENDPOINT_KEY(breaker_failure_rate, number(0, 1),
+                    "share of the window's requests that must have failed too (0 = the count alone decides)"),
+    SA_ENDPOINT_KEY(breaker_window_s, integer(1, 3600), "window the breaker counts failures in, in seconds"),
+    SA_ENDPOINT_KEY(breaker_open_ms, integer(1, 3600000), "the breaker stays open this long, then half-opens, in ms"),
+    SA_ENDPOINT_KEY(breaker_half_open_probes, integer(1, 1000), "requests let through while half-open"),
+    SA_STRATEGY_KEY(kind, one_of({"fallback", "hedge", "self_consistency", "by_task", "by_intent"}),
+                    "how the strategy uses its members or routes"),
+    SA_STRATEGY_KEY(members, string_list(),
+                    "endpoints, strategies or local: fallback in order, hedge primary then backups, "
+                    "self_consistency the one member sampled"),
+    SA_STRATEGY_KEY(hedge_delay_ms, integer(1, 600000),
+                    "hedge: start the next member after this long without a token, in ms"),
+    SA_STRATEGY_KEY(samples, integer(2, 16), "self_consistency: samples taken in parallel"),
+    key{"providers.strategies.<strategy>.routes.<route>", nonempty_text(),
+        "by_task: task (generate, classify, judge, summarize) -> member; by_intent: intent -> member; "
+        "\"default\" for the rest",
+        [](const config& c, const emit_fn& emit) {
+          for (const auto& [name, s] : c.providers.strategies)
+            for (const auto& [route, target] : s.routes)
+              emit({name, route}, json(target));
+        },
+        [](config& c, const map_keys& k, const json& v) {
+          c.providers.strategies[k[0]].routes[k[1]] = v.get<std::string>();
+        },
+        {}},
+    SA_PRICE_KEY(input_per_mtok, number(0, 100000), "US dollars per million prompt tokens"),
+    SA_PRICE_KEY(output_per_mtok, number(0, 100000),
+                 "US dollars per million completion tokens (thinking included)"),
   };
   for (auto& k : ks) {
     std::string::size_type start = 0;
@@ -167,6 +248,10 @@ std::vector<key> make_keys() {
   return ks;
 }
 
+#undef SA_PRICE_KEY
+#undef SA_STRATEGY_KEY
+#undef SA_ENDPOINT_KEY
+#undef SA_PROVIDERS_MAP_KEY
 #undef SA_CONFIG_KEY
 
 std::string format_number(double x) {

@@ -1,5 +1,7 @@
 // generate: compose the answer from evidence, streamed as deltas, then one final generation.
-// Local provider by default; LLM providers and strategies speak this same interface.
+// Local provider by default; LLM providers and strategies speak this same interface. A generator that
+// switches providers after streaming part of an answer sends generation_reset before the new deltas;
+// the final generation's text is then the answer streamed after the last reset.
 #pragma once
 
 #include "messages/account.hpp"
@@ -29,8 +31,21 @@ typename Inspector::result_type inspect(Inspector& f, generation_delta& x) {
   return f(caf::meta::type_name("generation_delta"), x.session, x.turn, x.seq, x.text);
 }
 
-/// Receives a generation's deltas as they are produced.
-using generation_sink_actor = caf::typed_actor<caf::reacts_to<generation_delta>>;
+/// Everything streamed for this request so far is void; deltas restart at seq 0 (a provider failed
+/// mid-answer and another one took over).
+struct generation_reset {
+  session_id session;
+  uint64_t turn = 0;   ///< the request's `turn` token, echoed
+  std::string reason;  ///< why the answer restarted (the failed provider's error kind); no user text
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_reset& x) {
+  return f(caf::meta::type_name("generation_reset"), x.session, x.turn, x.reason);
+}
+
+/// Receives a generation's deltas as they are produced, and a reset when the answer restarts.
+using generation_sink_actor =
+  caf::typed_actor<caf::reacts_to<generation_delta>, caf::reacts_to<generation_reset>>;
 
 struct generate_request {
   tenant_id tenant;

@@ -2,6 +2,7 @@
 
 #include "messages/account.hpp"
 #include "messages/classify.hpp"
+#include "messages/completion.hpp"
 #include "messages/errors.hpp"
 #include "messages/escalate.hpp"
 #include "messages/generate.hpp"
@@ -48,9 +49,30 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<turn_failed>("sa::turn_failed")
     .add_message_type<user_turn>("sa::user_turn")
     .add_message_type<router_stats_request>("sa::router_stats_request")
-    .add_message_type<router_stats>("sa::router_stats");
+    .add_message_type<router_stats>("sa::router_stats")
+    .add_message_type<providers::chat_message>("sa::providers::chat_message")
+    .add_message_type<std::vector<providers::chat_message>>("std::vector<sa::providers::chat_message>")
+    .add_message_type<providers::tool_spec>("sa::providers::tool_spec")
+    .add_message_type<std::vector<providers::tool_spec>>("std::vector<sa::providers::tool_spec>")
+    .add_message_type<providers::completion_request>("sa::providers::completion_request")
+    .add_message_type<providers::usage>("sa::providers::usage")
+    .add_message_type<providers::tool_call>("sa::providers::tool_call")
+    .add_message_type<std::vector<providers::tool_call>>("std::vector<sa::providers::tool_call>")
+    .add_message_type<completion_delta>("sa::completion_delta")
+    .add_message_type<completion_reset>("sa::completion_reset")
+    .add_message_type<completion_call>("sa::completion_call")
+    .add_message_type<completion_cancel>("sa::completion_cancel")
+    .add_message_type<completion>("sa::completion")
+    .add_message_type<generation_reset>("sa::generation_reset")
+    .add_message_type<turn_reset>("sa::turn_reset");
   cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
+  });
+  cfg.add_error_category(provider_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+    std::string text = std::string{"provider_errc::"} + to_string(static_cast<provider_errc>(code));
+    if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+      text += ": " + ctx.get_as<std::string>(0);
+    return text;
   });
 }
 

@@ -1,6 +1,6 @@
 // session: the conversation's front door. A client (terminal chat, gateway connection) sends user_turn
-// and receives the turn's events on its listener: deltas as the answer streams, then exactly one of
-// turn_completed or turn_failed per user_turn.
+// and receives the turn's events on its listener: deltas as the answer streams (possibly a turn_reset,
+// after which the deltas start over), then exactly one of turn_completed or turn_failed per user_turn.
 #pragma once
 
 #include "messages/classify.hpp"
@@ -27,6 +27,20 @@ struct turn_delta {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_delta& x) {
   return f(caf::meta::type_name("turn_delta"), x.session, x.client_message_id, x.turn, x.seq, x.text);
+}
+
+/// The answer streamed so far for this message is void (the generator restarted it, e.g. on another
+/// provider); the turn_delta messages that follow start again at seq 0. Only the text streamed after
+/// the last reset is the answer, and turn_completed carries exactly that.
+struct turn_reset {
+  session_id session;
+  std::string client_message_id;
+  turn_number turn = 0;
+  std::string reason;               ///< why it restarted (an error kind, never the user's or model's text)
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_reset& x) {
+  return f(caf::meta::type_name("turn_reset"), x.session, x.client_message_id, x.turn, x.reason);
 }
 
 struct turn_completed {
@@ -65,8 +79,8 @@ typename Inspector::result_type inspect(Inspector& f, turn_failed& x) {
 }
 
 using session_listener_actor =
-  caf::typed_actor<caf::reacts_to<turn_delta>, caf::reacts_to<turn_completed>,
-                   caf::reacts_to<turn_failed>>;
+  caf::typed_actor<caf::reacts_to<turn_delta>, caf::reacts_to<turn_reset>,
+                   caf::reacts_to<turn_completed>, caf::reacts_to<turn_failed>>;
 
 struct user_turn {
   tenant_id tenant;

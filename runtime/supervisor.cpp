@@ -47,6 +47,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, std::strin
               to_string(dm.reason));
     start_child();
   });
+  // Stopping the supervisor stops its child too (they are not linked, so say it explicitly).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (self->state.child)
+      self->send_exit(self->state.child, em.reason);
+    self->quit(em.reason);
+  });
   // Everything else goes to the child, keeping the original sender and request id.
   self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
     auto rp = self->make_response_promise();
@@ -54,7 +60,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, std::strin
     return caf::delegated<caf::message>{};
   });
   // Exits of the child are handled as down messages; a supervisor is not linked to it.
-  return {[](caf::unit_t) {}};
+  return {[self](supervisor_child_atom) -> caf::actor { return self->state.child; }};
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "caf/actor.hpp"
 #include "caf/actor_cast.hpp"
 #include "caf/actor_system.hpp"
+#include "caf/atom.hpp"
 
 #include <chrono>
 #include <functional>
@@ -21,6 +22,11 @@ class local_actor;
 }
 
 namespace sa {
+
+/// Asks a supervisor (through an untyped handle: caf::actor_cast<caf::actor>) for its current child, a
+/// caf::actor. For operators' tools and tests (e.g. crash the child and watch the restart); every other
+/// message goes to the child.
+using supervisor_child_atom = caf::atom_constant<caf::atom("svchild")>;
 
 /// Spawns the child in the context of its supervisor (use self->spawn, not a system spawn).
 using child_spawner = std::function<caf::actor(caf::local_actor* supervisor)>;

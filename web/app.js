@@ -1,6 +1,7 @@
 // Help Center chat: plain JavaScript, no build step. Speaks the gateway protocol (docs/protocol.md):
-// gets a development token for the chosen demo account, opens /ws, streams answers, shows sources,
-// escalations and errors, sends CSAT feedback, and resumes the conversation after a reconnect.
+// gets a development token for the chosen demo account, opens /ws, streams answers (starting one over on
+// a reset frame), shows sources, escalations and errors, sends CSAT feedback, and resumes the
+// conversation after a reconnect.
 (function () {
   "use strict";
 
@@ -115,6 +116,22 @@
     scrollDown();
   }
 
+  // The answer streamed so far is void (the server restarted it, e.g. on another model): clear it and
+  // render the deltas that follow from scratch, with a small note that the #messages live region reads out.
+  function onReset(f) {
+    const b = botBubble(f.id);
+    b.streamed = "";
+    b.text.textContent = "";
+    b.node.classList.add("typing");
+    if (!b.restarted) {
+      b.restarted = document.createElement("div");
+      b.restarted.className = "restart-note";
+      b.restarted.textContent = "Answer restarted";
+      b.node.querySelector(".bubble").after(b.restarted);
+    }
+    scrollDown();
+  }
+
   function onFinal(f) {
     const b = botBubble(f.id);
     b.node.classList.remove("typing");
@@ -216,6 +233,7 @@
         if (f.resumed) notice("", [document.createTextNode("Welcome back, this conversation continues where you left off.")]);
         break;
       case "delta": onDelta(f); break;
+      case "reset": onReset(f); break;
       case "final": onFinal(f); break;
       case "escalated": onEscalated(f); break;
       case "error": onError(f); break;

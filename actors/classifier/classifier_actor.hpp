@@ -16,6 +16,12 @@ struct classifier_deps {
   double min_confidence = 0.45;
 };
 
+/// The local model's answer (intent, calibrated confidence, out-of-scope) plus entities.
+classification classify_locally(const classifier_deps& deps, const std::string& text);
+
+/// Entities only (RE2): every classifier, local or LLM, reports them.
+std::vector<entity_mention> extract_entities(const classifier_deps& deps, const std::string& text);
+
 classifier_actor::behavior_type local_classifier(classifier_actor::pointer self,
                                                  std::shared_ptr<const classifier_deps> deps);
 

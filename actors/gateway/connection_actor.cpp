@@ -148,6 +148,7 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
       },
       [self](connection_closed&) { self->quit(); },
       [self](turn_delta& d) { self->state.link.send(delta_frame(d)); },
+      [self](turn_reset& r) { self->state.link.send(reset_frame(r)); },  // logged by the session
       [self](turn_completed& c) {
         auto& st = self->state;
         st.link.send(final_frame(c));

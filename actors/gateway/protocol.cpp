@@ -96,6 +96,14 @@ std::string delta_frame(const turn_delta& d) {
   return dump({{"type", "delta"}, {"id", d.client_message_id}, {"seq", d.seq}, {"text", d.text}});
 }
 
+std::string reset_frame(const turn_reset& r) {
+  return dump({{"type", "reset"},
+               {"id", r.client_message_id},
+               {"session", r.session.value},
+               {"turn", r.turn},
+               {"reason", r.reason}});
+}
+
 std::string final_frame(const turn_completed& c) {
   json sources = json::array();
   for (auto& s : c.sources)

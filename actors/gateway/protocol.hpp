@@ -50,6 +50,9 @@ constexpr const char* busy = "busy";
 std::string ready_frame(const std::string& tenant, const std::string& user);
 std::string session_frame(const std::string& session, bool resumed);
 std::string delta_frame(const turn_delta& d);
+/// {"type":"reset","id":<client message id>,"session":...,"turn":N,"reason":...}: the client discards
+/// what it rendered of that message's answer; the deltas that follow start again at seq 0.
+std::string reset_frame(const turn_reset& r);
 std::string final_frame(const turn_completed& c);
 std::string escalated_frame(const turn_completed& c, const std::string& handoff_id);
 std::string error_frame(const std::string& code, const std::string& message,

@@ -65,6 +65,11 @@ int run_chat(caf::actor_system& sys, const session_actor& router, const chat_opt
           if (d.client_message_id == cmid)
             out << d.text << std::flush;
         },
+        [&](turn_reset& r) {
+          // A terminal cannot take back what it printed: say so, and the answer starts again below.
+          if (r.client_message_id == cmid)
+            out << "\n[answer restarted: " << r.reason << "]\n" << std::flush;
+        },
         [&](turn_completed& c) {
           if (c.client_message_id != cmid)
             return;

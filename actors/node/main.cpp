@@ -111,11 +111,7 @@ int serve(const sa::config::config& cfg) {
   sa::configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto node = sa::start_node(sys, *svc);
-  auto stop_node = [&] {
-    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node.account, caf::exit_reason::user_shutdown);
-  };
+  auto stop_node = [&] { sa::stop_node(node); };
   auto gw = sa::gateway::gateway::start(sys, node.router, settings);
   if (!gw) {
     std::cerr << "support-agent: " << gw.error() << "\n";
@@ -174,6 +170,8 @@ int main(int argc, char** argv) {
     std::cerr << "support-agent: " << error << "\n";
     return 2;
   }
+  for (const auto& warning : sa::config::warnings(cfg))
+    sa::log::get("config")->warn("{}", warning);
 
   if (args.command == "config") {
     std::cout << (has_flag(args, "--describe") ? sa::config::describe() : sa::config::to_json_text(cfg));
@@ -267,9 +265,7 @@ int main(int argc, char** argv) {
                    "official Read the Docs support channel. Ask a question; Ctrl-D quits. Logs: "
                 << log_file << "\n";
     int rc = sa::run_chat(sys, node.router, chat, std::cin, std::cout);
-    caf::anon_send_exit(node.router, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node.memory, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node.account, caf::exit_reason::user_shutdown);
+    sa::stop_node(node);
     return rc;
   }
   std::cerr << "support-agent: unknown command '" << args.command << "'\n" << usage;

@@ -1,6 +1,8 @@
 #include "actors/node/node.hpp"
 
 #include "actors/account/account_actor.hpp"
+#include "actors/classifier/llm_classifier.hpp"
+#include "actors/generator/llm_generator.hpp"
 #include "actors/escalation/escalation_actor.hpp"
 #include "actors/memory/memory_actor.hpp"
 #include "messages/registry.hpp"
@@ -123,6 +125,10 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
 
   svc->escalation = std::make_shared<const escalation_policy>(cfg.escalation.confidence_threshold,
                                                               cfg.escalation.sensitive_topics);
+  auto endpoints = providers::all_endpoint_settings(cfg);
+  if (!endpoints)
+    return failure{endpoints.error()};
+  svc->endpoints = std::move(*endpoints);
   return std::shared_ptr<const node_services>{std::move(svc)};
 }
 
@@ -143,18 +149,70 @@ session_children default_children(std::shared_ptr<const node_services> svc) {
   return c;
 }
 
+namespace {
+
+/// Replaces the local classifier and generator with the LLM ones where the config asks for them.
+void use_llm_children(session_children& c, const std::shared_ptr<const node_services>& svc,
+                      const completion_actor& root) {
+  const auto& cfg = svc->cfg;
+  if (cfg.classifier.backend == "llm") {
+    auto deps = std::make_shared<llm_classifier_deps>();
+    deps->chain = root;
+    deps->local = svc->classifier;
+    deps->budget = std::chrono::milliseconds{cfg.session.child_timeout_ms};
+    c.classifier = [deps = std::shared_ptr<const llm_classifier_deps>{deps}](caf::local_actor* self) {
+      return self->spawn<caf::linked>(llm_classifier, deps);
+    };
+  }
+  if (cfg.generator.backend == "llm") {
+    auto deps = std::make_shared<llm_generator_deps>();
+    deps->chain = root;
+    deps->composer = svc->generator->composer;
+    deps->prompt.max_passages = static_cast<std::size_t>(cfg.generator.max_passages);
+    deps->prompt.thinking_min_words = static_cast<std::size_t>(cfg.generator.thinking_min_words);
+    deps->budget = std::chrono::milliseconds{cfg.session.turn_timeout_ms};
+    deps->stream_chunk_chars = svc->generator->stream_chunk_chars;
+    c.generator = [deps = std::shared_ptr<const llm_generator_deps>{deps}](caf::local_actor* self) {
+      return spawn_llm_generator(self, deps);
+    };
+  }
+}
+
+} // namespace
+
+void stop_node(const node_handles& h) {
+  caf::anon_send_exit(h.router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(h.memory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(h.account, caf::exit_reason::user_shutdown);
+  if (h.providers)
+    for (const auto& [name, member] : h.providers->members)
+      caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
+}
+
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                         session_children children) {
-  if (!children.classifier)
-    children = default_children(svc);
   supervision_policy policy{svc->cfg.session.restart_budget,
                             std::chrono::seconds{svc->cfg.session.restart_window_s}};
+  node_handles h;
+  if (!svc->cfg.providers.root.empty() || !svc->endpoints.empty()) {
+    providers::graph_options gopts;
+    gopts.restart_budget = svc->cfg.session.restart_budget;
+    gopts.restart_window = std::chrono::seconds{svc->cfg.session.restart_window_s};
+    auto graph = providers::build_provider_graph(sys, svc->cfg, svc->endpoints, svc->generator, gopts);
+    if (!graph)
+      throw std::runtime_error("provider graph: " + graph.error());
+    h.providers = std::make_shared<providers::provider_graph>(std::move(*graph));
+  }
+  if (!children.classifier) {
+    children = default_children(svc);
+    if (h.providers && h.providers->root)
+      use_llm_children(children, svc, h.providers->root);
+  }
   memory_store::limits limits;
   limits.max_turns = static_cast<size_t>(svc->cfg.memory.max_turns);
   limits.ttl = std::chrono::seconds{svc->cfg.memory.ttl_s};
   limits.summary_max_chars = static_cast<size_t>(svc->cfg.memory.summary_max_chars);
   limits.max_sessions = static_cast<size_t>(svc->cfg.memory.max_sessions);
-  node_handles h;
   h.memory = spawn_supervised<memory_actor>(
     sys, "memory",
     [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
@@ -177,6 +235,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
 
 void configure_actor_system(caf::actor_system_config& cfg, const config::config& product) {
   register_message_types(cfg);
+  providers::register_provider_types(cfg);
   auto threads = product.node.scheduler_threads > 0 ? product.node.scheduler_threads
                                                      : static_cast<int>(std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));

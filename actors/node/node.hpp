@@ -6,6 +6,7 @@
 #include "actors/classifier/classifier_actor.hpp"
 #include "actors/escalation/escalation_policy.hpp"
 #include "actors/generator/generator_actor.hpp"
+#include "actors/providers/provider_graph.hpp"
 #include "actors/retriever/retriever_actor.hpp"
 #include "actors/session/session_router.hpp"
 #include "config/config.hpp"
@@ -14,6 +15,7 @@
 #include "caf/fwd.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,8 @@ struct node_services {
   std::shared_ptr<const retriever_deps> retriever;
   std::shared_ptr<const generator_deps> generator;
   std::shared_ptr<const escalation_policy> escalation;
+  /// Configured LLM endpoints with their API keys (read from the environment at build time).
+  std::map<std::string, providers::endpoint_settings> endpoints;
 };
 
 /// Progress lines for long start-up work (training, indexing), for the terminal.
@@ -45,14 +49,21 @@ status train_intents(const config::config& cfg, const std::string& csv, const st
 /// The default children of a session (local classifier, BM25 retriever, local generator, rules).
 session_children default_children(std::shared_ptr<const node_services> svc);
 
-/// A running node: supervised memory and account services and the session router.
+/// A running node: supervised memory and account services, the provider actors, the session router.
 struct node_handles {
   session_router_actor router;
   memory_actor memory;
   account_actor account;
+  /// Endpoints, strategies and the local provider; its http client stops when the last owner goes.
+  std::shared_ptr<providers::provider_graph> providers;
 };
 
-/// Spawns the node's actors. `children` defaults to default_children(svc).
+/// Stops the node's actors (router, memory, account, providers).
+void stop_node(const node_handles& h);
+
+/// Spawns the node's actors. `children` defaults to default_children(svc), with the LLM classifier
+/// and generator over providers.root where classifier.backend / generator.backend say "llm".
+/// Throws std::runtime_error for a provider graph the config loader would have refused.
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                         session_children children = {});
 

@@ -57,6 +57,12 @@ public:
 
   std::string push(std::string_view chunk);
   std::string finish();
+  /// Starts over, as if newly constructed: the held-back text is discarded unreleased (it belongs to
+  /// an answer that was voided) and the redaction count restarts at 0.
+  void reset() noexcept {
+    pending_.clear();
+    redactions_ = 0;
+  }
   std::size_t redactions() const noexcept { return redactions_; }
 
 private:

@@ -7,7 +7,9 @@
 // Messages of one session are handled strictly in order: a turn that arrives while another runs waits
 // in a bounded queue. Every accepted turn ends in exactly one turn_completed or turn_failed, even when
 // the session itself dies (see `owed`). A child that crashes or stalls is replaced (within the restart
-// budget) and the request retried once. To add a pipeline stage: add its child to session_children,
+// budget) and the request retried once. When the answer restarts mid-stream (generation_reset from the
+// generator, or a generator replaced after it streamed), the listener gets turn_reset and only the
+// answer after the last reset is stored. To add a pipeline stage: add its child to session_children,
 // call it with ask<>() from the stage before, and keep the stale-callback check.
 #include "actors/session/session_actor.hpp"
 
@@ -40,8 +42,8 @@ typename Inspector::result_type inspect(Inspector& f, turn_deadline& x) {
   return f(caf::meta::type_name("sa::turn_deadline"), x.serial);
 }
 
-using session_impl =
-  session_actor::extend<caf::reacts_to<generation_delta>, caf::reacts_to<turn_deadline>>;
+using session_impl = session_actor::extend<caf::reacts_to<generation_delta>, caf::reacts_to<generation_reset>,
+                                           caf::reacts_to<turn_deadline>>;
 
 /// A turn accepted but not yet answered. If the session dies, each gets a turn_failed.
 struct owed_answer {
@@ -60,9 +62,10 @@ struct turn_context {
   account_facts account;
   bool account_failed = false;
   int pending = 0;        // parallel requests still out (retrieve, account)
-  uint32_t seq = 0;       // next delta number sent to the listener
+  uint32_t seq = 0;       // next delta number sent to the listener (restarts at 0 after a reset)
   std::string produced;   // what the generator (or the session) produced, before the safety check
   std::string streamed;   // what passed the safety check and was sent to the listener
+  bool generating = false;  // a generate_request is out: the only time its answer may restart
   std::unique_ptr<safety::stream_redactor> redactor;
   generation gen;
 };
@@ -130,12 +133,14 @@ void fail_turn(self_ptr self, support_errc code, std::string message) {
   end_turn(self);
 }
 
-/// Asks a child; on a crash or stall replaces it (within the budget) and retries once.
-/// A support_errc in the reply is an answer, not a crash: it goes to `on_error` as is.
+/// Asks a child; on a crash or stall replaces it (within the budget) and retries once, calling
+/// `on_retry` (when set) just before. A support_errc in the reply is an answer, not a crash: it goes to
+/// `on_error` as is.
 template <class Response, class Handle, class Request, class OnOk, class OnError>
 void ask(self_ptr self, Handle session_state::*slot,
          std::function<Handle(caf::local_actor*)> session_children::*factory, const char* role,
-         Request req, OnOk on_ok, OnError on_error, bool retried = false) {
+         Request req, OnOk on_ok, OnError on_error, std::function<void()> on_retry = {},
+         bool retried = false) {
   auto serial = self->state.turn->serial;
   auto& handle = self->state.*slot;
   if (!handle) {
@@ -177,7 +182,9 @@ void ask(self_ptr self, Handle session_state::*slot,
           self->send_exit(target, caf::exit_reason::kill);
           self->state.*slot = nullptr;
         }
-        ask<Response>(self, slot, factory, role, req, on_ok, on_error, true);
+        if (on_retry)
+          on_retry();
+        ask<Response>(self, slot, factory, role, req, on_ok, on_error, on_retry, true);
       });
 }
 
@@ -198,6 +205,24 @@ void stream_to_listener(self_ptr self, const std::string& text) {
   if (!t.redactor)
     t.redactor = std::make_unique<safety::stream_redactor>(*self->state.deps->pii);
   send_delta(self, t.redactor->push(text));
+}
+
+/// The answer restarts (a provider failed mid-answer and another took over, or the generator was
+/// replaced): what was produced and streamed is void, the safety check starts fresh (text it held back
+/// from the void answer is dropped, never released), delta numbers restart at 0, and the listener is
+/// told so the client discards what it rendered. Only the answer after the last reset is stored and
+/// counted (redactions included).
+void restart_stream(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  st.log->info("event=answer_restarted tenant={} session={} turn={} reason={} discarded_chars={}",
+               t.input.tenant.value, st.tag, t.number, reason, t.produced.size());
+  t.produced.clear();
+  t.streamed.clear();
+  t.seq = 0;
+  if (t.redactor)
+    t.redactor->reset();
+  self->send(t.input.listener, turn_reset{t.input.session, t.input.client_message_id, t.number, reason});
 }
 
 void finish_stream(self_ptr self) {
@@ -313,10 +338,12 @@ void generate(self_ptr self) {
   req.history = st.memory.turns;
   req.summary = st.memory.summary;
   req.sink = caf::actor_cast<generation_sink_actor>(self);
+  t.generating = true;
   ask<generation>(
     self, &session_state::generator, &session_children::generator, "generator", std::move(req),
     [self](generation& g) {
       auto& t = *self->state.turn;
+      t.generating = false;
       // Deltas arrived before this reply; anything not streamed (a sink-less generator) goes now.
       if (t.produced.size() < g.text.size() && g.text.compare(0, t.produced.size(), t.produced) == 0)
         stream_to_listener(self, g.text.substr(t.produced.size()));
@@ -325,7 +352,14 @@ void generate(self_ptr self) {
     },
     [self](caf::error&) {
       // No answer (or only part of one went out): hand over rather than leave the customer without.
+      self->state.turn->generating = false;
       escalate_now(self, {true, escalation_reason::component_failure, "generator failed"});
+    },
+    [self] {
+      // A fresh generator answers from the start: void whatever the crashed one streamed.
+      auto& t = *self->state.turn;
+      if (!t.produced.empty() || t.seq > 0)
+        restart_stream(self, "generator_restarted");
     });
 }
 
@@ -563,6 +597,11 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
       auto& st = self->state;
       if (st.turn && st.turn->serial == d.turn)
         stream_to_listener(self, d.text);
+    },
+    [self](generation_reset& r) {
+      auto& st = self->state;
+      if (st.turn && st.turn->serial == r.turn && st.turn->generating)
+        restart_stream(self, r.reason);
     },
     [self](const turn_deadline& d) {
       if (!is_current(self, d.serial))

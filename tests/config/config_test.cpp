@@ -102,7 +102,7 @@ TEST_CASE("Comments are allowed anywhere in the config file") {
 TEST_CASE("An unknown section is rejected with the list of known sections") {
   auto e = error_of(load_text(R"({"memmory": {"max_turns": 3}})"));
   CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, "
-                         "classifier, retriever, generator, escalation, tenants, gateway)"));
+                         "classifier, retriever, generator, escalation, tenants, gateway, providers)"));
 }
 
 TEST_CASE("An unknown key inside a section is rejected naming its path") {
@@ -151,11 +151,11 @@ TEST_CASE("An out-of-range number is rejected with the allowed range") {
 
 TEST_CASE("A value outside an allowed set is rejected with the allowed values") {
   auto e = error_of(load_text(R"({"node": {"log_level": "loud"}, "memory": {"backend": "redis"},
-    "classifier": {"backend": "llm"}, "generator": {"backend": "openai"}})"));
+    "classifier": {"backend": "fasttext"}, "generator": {"backend": "openai"}})"));
   CHECK_THAT(e, Contains("config error: node.log_level = \"loud\": expected one of trace, debug, info, warn, error, off"));
   CHECK_THAT(e, Contains("config error: memory.backend = \"redis\": expected one of inprocess"));
-  CHECK_THAT(e, Contains("config error: classifier.backend = \"llm\": expected one of local"));
-  CHECK_THAT(e, Contains("config error: generator.backend = \"openai\": expected one of local"));
+  CHECK_THAT(e, Contains("config error: classifier.backend = \"fasttext\": expected one of local, llm"));
+  CHECK_THAT(e, Contains("config error: generator.backend = \"openai\": expected one of local, llm"));
 }
 
 TEST_CASE("A negative source weight is rejected") {
@@ -338,4 +338,477 @@ TEST_CASE("Every schema key accepts its own default and rejects a value of anoth
     });
     CHECK_FALSE(cfg::schema::accepts(k.rule, nlohmann::json::object()));
   }
+}
+
+// --- providers -----------------------------------------------------------------------------------------
+
+namespace {
+
+/// A complete providers section: three endpoints, a hedge, a fallback chain ending in local, billing
+/// answers by self-consistency through a by_intent strategy, and a by_task root.
+const std::string full_providers = R"({
+  "generator": {"backend": "llm", "thinking_min_words": 25},
+  "classifier": {"backend": "llm"},
+  "providers": {
+    "root": "by-task",
+    "max_host_connections": 64,
+    "endpoints": {
+      "openai": {"kind": "openai", "base_url": "https://api.openai.com", "model": "gpt-4o-mini",
+                 "api_key_env": "OPENAI_API_KEY", "max_tokens": 512, "temperature": 0.2,
+                 "use_max_completion_tokens": true, "connect_timeout_ms": 1500, "first_byte_timeout_ms": 8000,
+                 "idle_timeout_ms": 9000, "max_retries": 3, "backoff_initial_ms": 100, "backoff_max_ms": 2000,
+                 "max_retry_after_ms": 10000, "retry_budget_ratio": 0.5, "retry_budget_min": 4,
+                 "breaker_failure_threshold": 7, "breaker_window_s": 20, "breaker_open_ms": 3000,
+                 "breaker_half_open_probes": 2},
+      "claude": {"kind": "anthropic", "base_url": "https://api.anthropic.com", "model": "claude-3-5-haiku-latest",
+                 "api_key_env": "ANTHROPIC_API_KEY", "thinking_budget": 2048},
+      "gemini": {"kind": "gemini", "base_url": "https://generativelanguage.googleapis.com",
+                 "model": "gemini-2.0-flash", "api_key_env": "GEMINI_API_KEY"},
+      "vllm": {"kind": "openai_compatible", "base_url": "http://127.0.0.1:8000", "model": "qwen"}
+    },
+    "strategies": {
+      "fast": {"kind": "hedge", "members": ["openai", "claude"], "hedge_delay_ms": 300},
+      "chain": {"kind": "fallback", "members": ["fast", "gemini", "vllm", "local"]},
+      "careful": {"kind": "self_consistency", "members": ["claude"], "samples": 5},
+      "answers": {"kind": "by_intent", "routes": {"billing": "careful", "default": "chain"}},
+      "by-task": {"kind": "by_task", "routes": {"classify": "gemini", "generate": "answers", "judge": "claude",
+                                                "default": "chain"}}
+    },
+    "prices": {
+      "gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
+      "claude-3-5-haiku-latest": {"input_per_mtok": 0.80, "output_per_mtok": 4.00},
+      "gemini-2.0-flash": {"input_per_mtok": 0.10, "output_per_mtok": 0.40}
+    }
+  }
+})";
+
+/// Loads `providers` (the text of the providers section's object) with both backends set to llm.
+sa::result<cfg::config> load_providers(const std::string& providers, std::vector<std::string> overrides = {}) {
+  return load_text(R"({"generator": {"backend": "llm"}, "classifier": {"backend": "llm"}, "providers": )" +
+                       providers + "}",
+                   std::move(overrides));
+}
+
+/// An endpoint object with the required fields.
+std::string endpoint(const std::string& model = "m") {
+  return R"({"base_url": "https://api.example.com", "model": ")" + model + R"("})";
+}
+
+} // namespace
+
+TEST_CASE("A full providers section loads with its values and the defaults of the fields not given") {
+  auto r = load_text(full_providers);
+  REQUIRE(r.ok());
+  const auto& p = r->providers;
+  CHECK(r->generator.backend == "llm");
+  CHECK(r->classifier.backend == "llm");
+  CHECK(r->generator.thinking_min_words == 25);
+  CHECK(p.root == "by-task");
+  CHECK(p.max_host_connections == 64);
+  REQUIRE(p.endpoints.size() == 4);
+
+  const auto& o = p.endpoints.at("openai");
+  CHECK(o.kind == "openai");
+  CHECK(o.base_url == "https://api.openai.com");
+  CHECK(o.model == "gpt-4o-mini");
+  CHECK(o.api_key_env == "OPENAI_API_KEY");
+  CHECK(o.max_tokens == 512);
+  CHECK(o.temperature == Approx(0.2));
+  CHECK(o.thinking_budget == 0);
+  CHECK(o.use_max_completion_tokens);
+  CHECK(o.connect_timeout_ms == 1500);
+  CHECK(o.first_byte_timeout_ms == 8000);
+  CHECK(o.idle_timeout_ms == 9000);
+  CHECK(o.max_retries == 3);
+  CHECK(o.backoff_initial_ms == 100);
+  CHECK(o.backoff_max_ms == 2000);
+  CHECK(o.max_retry_after_ms == 10000);
+  CHECK(o.retry_budget_ratio == Approx(0.5));
+  CHECK(o.retry_budget_min == 4);
+  CHECK(o.breaker_failure_threshold == 7);
+  CHECK(o.breaker_window_s == 20);
+  CHECK(o.breaker_open_ms == 3000);
+  CHECK(o.breaker_half_open_probes == 2);
+
+  // Only base_url and model (and kind): everything else keeps the struct defaults.
+  const cfg::endpoint_config d;
+  const auto& v = p.endpoints.at("vllm");
+  CHECK(v.kind == "openai_compatible");
+  CHECK(v.base_url == "http://127.0.0.1:8000");
+  CHECK(v.model == "qwen");
+  CHECK(v.api_key_env.empty());
+  CHECK(v.max_tokens == d.max_tokens);
+  CHECK(v.temperature == d.temperature);
+  CHECK(v.thinking_budget == 0);
+  CHECK(v.use_max_completion_tokens == d.use_max_completion_tokens);
+  CHECK(v.connect_timeout_ms == d.connect_timeout_ms);
+  CHECK(v.first_byte_timeout_ms == d.first_byte_timeout_ms);
+  CHECK(v.idle_timeout_ms == d.idle_timeout_ms);
+  CHECK(v.max_retries == d.max_retries);
+  CHECK(v.backoff_initial_ms == d.backoff_initial_ms);
+  CHECK(v.backoff_max_ms == d.backoff_max_ms);
+  CHECK(v.max_retry_after_ms == d.max_retry_after_ms);
+  CHECK(v.retry_budget_ratio == d.retry_budget_ratio);
+  CHECK(v.retry_budget_min == d.retry_budget_min);
+  CHECK(v.breaker_failure_threshold == d.breaker_failure_threshold);
+  CHECK(v.breaker_window_s == d.breaker_window_s);
+  CHECK(v.breaker_open_ms == d.breaker_open_ms);
+  CHECK(v.breaker_half_open_probes == d.breaker_half_open_probes);
+  CHECK(p.endpoints.at("claude").thinking_budget == 2048);
+  CHECK(p.endpoints.at("claude").max_tokens == 1024);
+
+  REQUIRE(p.strategies.size() == 5);
+  CHECK(p.strategies.at("fast").kind == "hedge");
+  CHECK(p.strategies.at("fast").members == std::vector<std::string>{"openai", "claude"});
+  CHECK(p.strategies.at("fast").hedge_delay_ms == 300);
+  CHECK(p.strategies.at("chain").kind == "fallback");
+  CHECK(p.strategies.at("chain").members == std::vector<std::string>{"fast", "gemini", "vllm", "local"});
+  CHECK(p.strategies.at("chain").hedge_delay_ms == 400);  // default
+  CHECK(p.strategies.at("careful").kind == "self_consistency");
+  CHECK(p.strategies.at("careful").samples == 5);
+  CHECK(p.strategies.at("answers").routes == std::map<std::string, std::string>{{"billing", "careful"},
+                                                                               {"default", "chain"}});
+  CHECK(p.strategies.at("answers").members.empty());
+  CHECK(p.strategies.at("by-task").routes.at("classify") == "gemini");
+  CHECK(p.strategies.at("by-task").routes.size() == 4);
+
+  REQUIRE(p.prices.size() == 3);
+  CHECK(p.prices.at("gpt-4o-mini").input_per_mtok == Approx(0.15));
+  CHECK(p.prices.at("gpt-4o-mini").output_per_mtok == Approx(0.60));
+  CHECK(p.prices.at("claude-3-5-haiku-latest").output_per_mtok == Approx(4.0));
+  CHECK(p.prices.at("gemini-2.0-flash").input_per_mtok == Approx(0.10));
+
+  CHECK(cfg::validate(*r).empty());
+  // The priced endpoints draw no price warning; vllm's model has no price.
+  auto w = cfg::warnings(*r);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0] == "providers.endpoints.vllm.model 'qwen' has no price in providers.prices; its cost counts as 0");
+
+  SECTION("it round-trips through to_json_text") {
+    auto text = cfg::to_json_text(*r);
+    auto back = load_text(text);
+    REQUIRE(back.ok());
+    CHECK(cfg::to_json_text(*back) == text);
+  }
+}
+
+TEST_CASE("The commented-out providers example in default.jsonc is a valid configuration") {
+  std::ifstream in(shipped_file);
+  std::string line, example;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "  // \"providers\": {")
+      inside = true;
+    if (!inside)
+      continue;
+    REQUIRE(line.rfind("  //", 0) == 0);
+    example += line.substr(line.size() >= 5 ? 5 : 4) + "\n";
+    if (line == "  // }")
+      break;
+  }
+  REQUIRE_FALSE(example.empty());
+  auto r = load_text("{\"generator\": {\"backend\": \"llm\"}, \"classifier\": {\"backend\": \"llm\"},\n" + example + "}");
+  INFO(example);
+  REQUIRE(r.ok());
+  const auto& p = r->providers;
+  CHECK(p.root == "by-task");
+  CHECK(p.endpoints.size() == 3);
+  CHECK(p.endpoints.at("claude").kind == "anthropic");
+  CHECK(p.endpoints.at("gemini").api_key_env == "GEMINI_API_KEY");
+  CHECK(p.strategies.at("chain").members.back() == "local");
+  CHECK(p.strategies.at("answers").routes.at("billing") == "careful");
+  CHECK(p.strategies.at("careful").kind == "self_consistency");
+  CHECK(p.strategies.at("fast").kind == "hedge");
+  CHECK(p.prices.at("claude-3-5-haiku-latest").input_per_mtok == Approx(0.80));
+  CHECK(cfg::warnings(*r).empty());
+}
+
+TEST_CASE("The providers section defaults to nothing configured and the llm backends are accepted") {
+  auto d = cfg::defaults();
+  CHECK(d.providers.root.empty());
+  CHECK(d.providers.endpoints.empty());
+  CHECK(d.providers.strategies.empty());
+  CHECK(d.providers.prices.empty());
+  CHECK(d.providers.max_host_connections == 256);
+  CHECK(d.generator.thinking_min_words == 40);
+  CHECK(cfg::validate(d).empty());
+  CHECK(cfg::warnings(d).empty());
+  auto r = load_providers(R"({"root": "local"})");
+  REQUIRE(r.ok());
+  CHECK(r->providers.root == "local");
+}
+
+TEST_CASE("Endpoint and strategy fields are checked against their rules") {
+  auto e = error_of(load_providers(R"({"root": "local",
+    "endpoints": {"x": {"kind": "mistral", "base_url": "", "model": "", "max_retries": 11, "temperature": 2.5,
+                        "connect_timeout_ms": 0, "breaker_window_s": 3601, "thinking_budget": 100001,
+                        "retry_budget_ratio": -1}},
+    "strategies": {"s": {"kind": "round_robin", "samples": 1, "hedge_delay_ms": 0, "members": [""],
+                         "routes": {"generate": ""}}},
+    "prices": {"m": {"input_per_mtok": -1, "output_per_mtok": "free"}},
+    "max_host_connections": 0})"));
+  CHECK_THAT(e, Contains("config error: providers.endpoints.x.kind = \"mistral\": expected one of openai, "
+                         "anthropic, gemini, openai_compatible"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.base_url = \"\": expected a non-empty string"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.model = \"\": expected a non-empty string"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.max_retries = 11: expected an integer in [0, 10]"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.temperature = 2.5: expected a number in [-1, 2]"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.connect_timeout_ms = 0: expected an integer in [1, 600000]"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.breaker_window_s = 3601: expected an integer in [1, 3600]"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.thinking_budget = 100001: expected an integer in [0, 100000]"));
+  CHECK_THAT(e, Contains("providers.endpoints.x.retry_budget_ratio = -1: expected a number in [0, 10]"));
+  CHECK_THAT(e, Contains("providers.strategies.s.kind = \"round_robin\": expected one of fallback, hedge, "
+                         "self_consistency, by_task, by_intent"));
+  CHECK_THAT(e, Contains("providers.strategies.s.samples = 1: expected an integer in [2, 16]"));
+  CHECK_THAT(e, Contains("providers.strategies.s.hedge_delay_ms = 0: expected an integer in [1, 600000]"));
+  CHECK_THAT(e, Contains("providers.strategies.s.members = [\"\"]: expected a list of non-empty strings"));
+  CHECK_THAT(e, Contains("providers.strategies.s.routes.generate = \"\": expected a non-empty string"));
+  CHECK_THAT(e, Contains("providers.prices.m.input_per_mtok = -1: expected a number in [0, 100000]"));
+  CHECK_THAT(e, Contains("providers.prices.m.output_per_mtok = \"free\": expected a number in [0, 100000]"));
+  CHECK_THAT(e, Contains("providers.max_host_connections = 0: expected an integer in [1, 100000]"));
+  auto k = error_of(load_providers(R"({"root": "local", "endpoints": {"x": {"modle": "m"}}})"));
+  CHECK_THAT(k, Contains("config error: providers.endpoints.x.modle: unknown key (known: kind, base_url, model, "));
+  auto w = error_of(load_text(R"({"generator": {"thinking_min_words": 0}})"));
+  CHECK_THAT(w, Contains("generator.thinking_min_words = 0: expected an integer in [1, 10000]"));
+}
+
+TEST_CASE("A thinking budget below Anthropic's minimum of 1024 is refused, 0 and 1024 are accepted") {
+  auto e = error_of(load_providers(R"({"root": "c", "endpoints": {"c": {"kind": "anthropic",
+    "base_url": "https://api.anthropic.com", "model": "claude-3-7-sonnet-latest", "thinking_budget": 500}}})"));
+  CHECK(e == "config error: providers.endpoints.c.thinking_budget = 500: expected 0 (off) or at least 1024 "
+             "(the smallest thinking budget Anthropic accepts)");
+  for (auto budget : {"0", "1024", "32000"}) {
+    INFO(budget);
+    auto r = load_providers(R"({"root": "c", "endpoints": {"c": {"kind": "anthropic",
+      "base_url": "https://api.anthropic.com", "model": "m", "thinking_budget": )" + std::string(budget) + "}}}");
+    CHECK(r.ok());
+  }
+  auto set = error_of(cfg::load({"", {"providers.endpoints.c.base_url=https://x.example", "providers.endpoints.c.model=m",
+                                      "providers.endpoints.c.thinking_budget=1"}, {}}));
+  CHECK_THAT(set, Contains("providers.endpoints.c.thinking_budget = 1: expected 0 (off) or at least 1024"));
+}
+
+TEST_CASE("The name local is reserved and endpoint and strategy names must differ") {
+  auto e = error_of(load_providers(R"({"root": "local",
+    "endpoints": {"local": )" + endpoint() + R"(, "twin": )" + endpoint() + R"(},
+    "strategies": {"local": {"members": ["twin"]}, "twin": {"members": ["local"]}}})"));
+  CHECK_THAT(e, Contains("config error: providers.endpoints.local: the name local is reserved for the built-in "
+                         "local provider; choose another name"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.local: the name local is reserved"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.twin: the name twin is also an endpoint "
+                         "(providers.endpoints.twin); endpoint and strategy names must differ"));
+  CHECK(count_lines(e) == 3);
+}
+
+TEST_CASE("providers.root must name an endpoint, a strategy or local, and llm backends need it") {
+  auto e = error_of(load_providers(R"({"root": "gpt", "endpoints": {"openai": )" + endpoint() +
+                                   R"(}, "strategies": {"chain": {"members": ["openai", "local"]}}})"));
+  CHECK(e == "config error: providers.root = \"gpt\": names no endpoint, strategy or local "
+             "(known: local, openai, chain)");
+
+  auto g = error_of(cfg::load({"", {"generator.backend=llm"}, {}}));
+  CHECK(g == "config error: generator.backend = \"llm\": needs providers.root (the endpoint or strategy the llm "
+             "backend calls)");
+  auto c = error_of(cfg::load({"", {}, {"SUPPORT_AGENT_CLASSIFIER__BACKEND=llm"}}));
+  CHECK_THAT(c, Contains("config error: classifier.backend = \"llm\": needs providers.root"));
+  auto ok = cfg::load({"", {"generator.backend=llm", "classifier.backend=llm", "providers.root=local"}, {}});
+  CHECK(ok.ok());
+  auto root_without_llm = cfg::load({"", {"providers.root=local"}, {}});
+  CHECK(root_without_llm.ok());
+}
+
+TEST_CASE("Strategy members and route targets must name an endpoint, a strategy or local") {
+  auto e = error_of(load_providers(R"({"root": "r", "endpoints": {"openai": )" + endpoint() + R"(},
+    "strategies": {"chain": {"members": ["openai", "opnai", "local"]},
+                   "r": {"kind": "by_task", "routes": {"generate": "chain", "judge": "claude"}}}})"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.chain.members: \"opnai\" names no endpoint, strategy "
+                         "or local (known: local, openai, chain, r)"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.r.routes.judge = \"claude\": names no endpoint, "
+                         "strategy or local"));
+  CHECK(count_lines(e) == 2);
+}
+
+TEST_CASE("Strategies need the right number of members for their kind") {
+  auto e = error_of(load_providers(R"({"root": "local", "endpoints": {"a": )" + endpoint() + R"(, "b": )" +
+                                   endpoint() + R"(},
+    "strategies": {"f": {"kind": "fallback"}, "f-ok": {"kind": "fallback", "members": ["local"]},
+                   "h": {"kind": "hedge", "members": ["a"]}, "h-ok": {"kind": "hedge", "members": ["a", "b"]},
+                   "sc0": {"kind": "self_consistency", "samples": 3},
+                   "sc2": {"kind": "self_consistency", "members": ["a", "b"]},
+                   "sc-ok": {"kind": "self_consistency", "members": ["a"]}}})"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.f.members: a fallback strategy needs at least 1 member"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.h.members: a hedge strategy needs at least 2 members "
+                         "(primary then backups), got 1"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.sc0.members: a self_consistency strategy needs exactly "
+                         "1 member (the one sampled), got 0"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.sc2.members: a self_consistency strategy needs exactly "
+                         "1 member (the one sampled), got 2"));
+  CHECK(count_lines(e) == 4);
+}
+
+TEST_CASE("by_task and by_intent strategies need known route keys, at least one route and no members") {
+  auto e = error_of(load_providers(R"({"root": "t", "endpoints": {"a": )" + endpoint() + R"(},
+    "strategies": {
+      "t": {"kind": "by_task", "routes": {"generate": "a", "billing": "a", "default": "local"}},
+      "i": {"kind": "by_intent", "routes": {"billing": "a", "generate": "a", "default": "local"}},
+      "empty": {"kind": "by_intent", "samples": 3},
+      "both": {"kind": "by_task", "members": ["a"], "routes": {"default": "a"}},
+      "f": {"kind": "fallback", "members": ["a"], "routes": {"default": "a"}}}})"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.t.routes.billing: unknown task (known: generate, "
+                         "classify, judge, summarize, default)"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.i.routes.generate: unknown intent (known: billing, "
+                         "technical, account, general, escalation_request, default)"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.empty.routes: a by_intent strategy needs at least one "
+                         "route"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.both.members: a by_task strategy takes no members"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.f.routes: only by_task and by_intent strategies have "
+                         "routes (this one is fallback)"));
+  CHECK(count_lines(e) == 5);
+}
+
+TEST_CASE("Cycles among strategies are refused and spelled out") {
+  auto e = error_of(load_providers(R"({"root": "a", "endpoints": {"x": )" + endpoint() + R"(},
+    "strategies": {"a": {"members": ["b", "x"]}, "b": {"kind": "by_intent", "routes": {"billing": "c", "default": "x"}},
+                   "c": {"kind": "hedge", "members": ["x", "a"]},
+                   "self": {"members": ["self"]}, "ok": {"members": ["a", "x", "local"]}}})"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.a: strategies call each other in a cycle: "
+                         "a -> b -> c -> a"));
+  CHECK_THAT(e, Contains("config error: providers.strategies.self: strategies call each other in a cycle: "
+                         "self -> self"));
+  CHECK(count_lines(e) == 2);
+  auto two = error_of(load_providers(R"({"root": "a", "strategies": {"a": {"members": ["b"]}, "b": {"members": ["a"]}}})"));
+  CHECK(two == "config error: providers.strategies.a: strategies call each other in a cycle: a -> b -> a");
+}
+
+TEST_CASE("Endpoint base_url must be scheme://host[:port] and base_url and model are required") {
+  auto bad = [](const std::string& url) {
+    return error_of(load_providers(R"({"root": "e", "endpoints": {"e": {"base_url": ")" + url +
+                                   R"(", "model": "m"}}})"));
+  };
+  CHECK(bad("api.openai.com") == "config error: providers.endpoints.e.base_url = \"api.openai.com\": expected it "
+                                 "to start with http:// or https:// (scheme://host[:port], e.g. https://api.openai.com)");
+  CHECK_THAT(bad("ftp://api.openai.com"), Contains("expected it to start with http:// or https://"));
+  CHECK_THAT(bad("https://"), Contains("base_url = \"https://\": expected a host after the scheme"));
+  CHECK_THAT(bad("https:///v1"), Contains("expected a host after the scheme"));
+  CHECK_THAT(bad("https://:443"), Contains("expected a host after the scheme"));
+  CHECK_THAT(bad("https://api.openai.com/"), Contains("base_url = \"https://api.openai.com/\": expected no trailing slash"));
+  CHECK_THAT(bad("https://api.openai.com/v1"), Contains("expected no path, query or fragment"));
+  CHECK_THAT(bad("https://api.openai.com?x=1"), Contains("expected no path, query or fragment"));
+  CHECK_THAT(bad("http://localhost:0"), Contains("expected a port in [1, 65535]"));
+  CHECK_THAT(bad("http://localhost:99999"), Contains("expected a port in [1, 65535]"));
+  CHECK_THAT(bad("http://localhost:"), Contains("expected a port in [1, 65535]"));
+  CHECK_THAT(bad("https://user:pw@api.openai.com"), Contains("expected no user or password"));
+  CHECK_THAT(bad("https://api openai.com"), Contains("expected no spaces"));
+  for (auto url : {"https://api.openai.com", "http://localhost:11434", "http://[::1]:8000", "http://10.0.0.5"}) {
+    INFO(url);
+    CHECK(load_providers(R"({"root": "e", "endpoints": {"e": {"base_url": ")" + std::string(url) +
+                         R"(", "model": "m"}}})").ok());
+  }
+  auto missing = error_of(load_providers(R"({"root": "e", "endpoints": {"e": {"kind": "gemini"}}})"));
+  CHECK_THAT(missing, Contains("config error: providers.endpoints.e.base_url: required (scheme://host[:port]"));
+  CHECK_THAT(missing, Contains("config error: providers.endpoints.e.model: required"));
+  CHECK(count_lines(missing) == 2);
+}
+
+TEST_CASE("Other endpoint cross-checks: backoff order and api_key_env outside the override prefix") {
+  auto e = error_of(load_providers(R"({"root": "e", "endpoints": {"e": {"base_url": "https://a.example", "model": "m",
+    "backoff_initial_ms": 5000, "backoff_max_ms": 1000, "api_key_env": "SUPPORT_AGENT_KEY"}}})"));
+  CHECK_THAT(e, Contains("config error: providers.endpoints.e.backoff_initial_ms = 5000: expected at most "
+                         "backoff_max_ms (1000)"));
+  CHECK_THAT(e, Contains("config error: providers.endpoints.e.api_key_env = \"SUPPORT_AGENT_KEY\": SUPPORT_AGENT_* "
+                         "variables are configuration overrides"));
+  CHECK(count_lines(e) == 2);
+}
+
+TEST_CASE("Every providers error is reported at once with the errors of the layers") {
+  auto e = error_of(load_text(R"({"generator": {"backend": "llm"}, "session": {"turn_timeout_ms": 1},
+    "providers": {"endpoints": {"local": {"base_url": "x", "model": "m", "thinking_budget": 10}},
+                  "strategies": {"h": {"kind": "hedge", "members": ["nope"]}}}})",
+                              {"providers.strategies.h.hedge_delay_ms=0"}));
+  CHECK_THAT(e, Contains("session.turn_timeout_ms = 1"));
+  CHECK_THAT(e, Contains("providers.strategies.h.hedge_delay_ms = 0: expected an integer in [1, 600000] (from --set)"));
+  CHECK_THAT(e, Contains("providers.endpoints.local: the name local is reserved"));
+  CHECK_THAT(e, Contains("generator.backend = \"llm\": needs providers.root"));
+  CHECK_THAT(e, Contains("providers.endpoints.local.base_url = \"x\""));
+  CHECK_THAT(e, Contains("providers.endpoints.local.thinking_budget = 10"));
+  CHECK_THAT(e, Contains("providers.strategies.h.members: \"nope\" names no endpoint"));
+  CHECK_THAT(e, Contains("providers.strategies.h.members: a hedge strategy needs at least 2 members"));
+  CHECK(count_lines(e) == 8);
+}
+
+TEST_CASE("Provider map entries can be created and overridden from the environment and the command line") {
+  temp_file f{full_providers};
+  auto r = cfg::load({f.path(),
+                      {"providers.endpoints.openai.model=gpt-4o", "providers.endpoints.mistral.base_url=https://api.mistral.ai",
+                       "providers.endpoints.mistral.model=mistral-small-latest",
+                       "providers.endpoints.mistral.kind=openai_compatible",
+                       "providers.strategies.chain.members=[\"gemini\", \"mistral\", \"local\"]",
+                       "providers.strategies.by-task.routes.summarize=gemini",
+                       "providers.prices={\"gpt-4o\": {\"input_per_mtok\": 2.5, \"output_per_mtok\": 10}}"},
+                      {"SUPPORT_AGENT_PROVIDERS__ENDPOINTS__CLAUDE__MAX_RETRIES=0",
+                       "SUPPORT_AGENT_PROVIDERS__STRATEGIES__FAST__HEDGE_DELAY_MS=150",
+                       "SUPPORT_AGENT_GENERATOR__THINKING_MIN_WORDS=60"}});
+  REQUIRE(r.ok());
+  const auto& p = r->providers;
+  CHECK(p.endpoints.at("openai").model == "gpt-4o");
+  CHECK(p.endpoints.at("openai").max_tokens == 512);  // the rest of the entry kept
+  const auto& m = p.endpoints.at("mistral");           // created by --set: defaults for the rest
+  CHECK(m.kind == "openai_compatible");
+  CHECK(m.base_url == "https://api.mistral.ai");
+  CHECK(m.model == "mistral-small-latest");
+  CHECK(m.max_retries == cfg::endpoint_config{}.max_retries);
+  CHECK(m.breaker_open_ms == cfg::endpoint_config{}.breaker_open_ms);
+  CHECK(p.strategies.at("chain").members == std::vector<std::string>{"gemini", "mistral", "local"});
+  CHECK(p.strategies.at("by-task").routes.at("summarize") == "gemini");
+  CHECK(p.strategies.at("by-task").routes.at("classify") == "gemini");  // other routes kept
+  CHECK(p.prices.at("gpt-4o").input_per_mtok == Approx(2.5));         // prices merge by model
+  CHECK(p.prices.at("gpt-4o-mini").input_per_mtok == Approx(0.15));
+  CHECK(p.endpoints.at("claude").max_retries == 0);
+  CHECK(p.strategies.at("fast").hedge_delay_ms == 150);
+  CHECK(r->generator.thinking_min_words == 60);
+
+  SECTION("an override that breaks a reference is refused after all layers") {
+    auto e = error_of(cfg::load({f.path(), {"providers.root=by-tsk"}, {}}));
+    CHECK_THAT(e, Contains("config error: providers.root = \"by-tsk\": names no endpoint, strategy or local"));
+  }
+  SECTION("a reference broken by the file is repaired by an override") {
+    temp_file broken{R"({"generator": {"backend": "llm"}, "providers": {"root": "gone"}})"};
+    CHECK_FALSE(cfg::load({broken.path(), {}, {}}).ok());
+    CHECK(cfg::load({broken.path(), {"providers.root=local"}, {}}).ok());
+  }
+}
+
+TEST_CASE("Warnings: unpriced models, missing keys, ignored thinking, unused and unreachable providers") {
+  auto r = load_text(R"({"providers": {"root": "",
+    "endpoints": {"o": {"base_url": "https://api.openai.com", "model": "gpt-4o-mini", "thinking_budget": 2048}},
+    "prices": {"gpt-4o": {"input_per_mtok": 2.5, "output_per_mtok": 10}}}})");
+  REQUIRE(r.ok());
+  auto w = cfg::warnings(*r);
+  CHECK(std::find(w.begin(), w.end(), "providers.endpoints.o.model 'gpt-4o-mini' has no price in providers.prices; "
+                                      "its cost counts as 0") != w.end());
+  CHECK(std::find(w.begin(), w.end(), "providers.endpoints.o.api_key_env is empty: requests to this openai endpoint "
+                                      "carry no API key") != w.end());
+  CHECK(std::find(w.begin(), w.end(), "providers.endpoints.o.thinking_budget 2048 has no effect on kind openai "
+                                      "(anthropic and gemini only)") != w.end());
+  CHECK(std::find(w.begin(), w.end(), "providers: endpoints or strategies are configured but neither "
+                                      "generator.backend nor classifier.backend is \"llm\"; they are not used") != w.end());
+  CHECK(w.size() == 4);
+
+  auto u = load_providers(R"({"root": "a", "endpoints": {"a": )" + endpoint("p") + R"(, "b": )" + endpoint("p") +
+                          R"(}, "strategies": {"s": {"members": ["b"]}}, "prices": {"p": {"input_per_mtok": 1}}})");
+  REQUIRE(u.ok());
+  auto uw = cfg::warnings(*u);
+  CHECK(std::find(uw.begin(), uw.end(), "providers.endpoints.b is not reachable from providers.root 'a'; it is never "
+                                        "called") != uw.end());
+  CHECK(std::find(uw.begin(), uw.end(), "providers.strategies.s is not reachable from providers.root 'a'; it is never "
+                                        "called") != uw.end());
+}
+
+TEST_CASE("describe documents the providers keys with their map segments") {
+  auto text = cfg::describe();
+  CHECK_THAT(text, Contains("\nproviders.endpoints.<endpoint>.base_url\n    type: string, non-empty\n    default: (none)\n"));
+  CHECK_THAT(text, Contains("\nproviders.strategies.<strategy>.routes.<route>\n"));
+  CHECK_THAT(text, Contains("\nproviders.prices.<model>.input_per_mtok\n    type: number, [0, 100000]\n"));
+  CHECK_THAT(text, Contains("\nproviders.root\n    type: string\n    default: \"\"\n"));
+  CHECK_THAT(text, Contains("\ngenerator.thinking_min_words\n    type: integer, [1, 10000]\n    default: 40\n"));
 }

@@ -45,6 +45,17 @@ async function main() {
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(DEADLINE_MS);
+    // Keep a handle on the page's WebSocket so the test can play server frames the demo never sends.
+    await page.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.__sockets = [];
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          window.__sockets.push(this);
+        }
+      };
+    });
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector("#identity option[value='acme/alice']", { state: "attached" });
     await page.selectOption("#identity", "acme/alice");
@@ -64,7 +75,23 @@ async function main() {
     await page.waitForSelector(".notice", { state: "visible" });
     const shot = path.join(artifacts, "chat-page.png");
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`ok - chat page streamed an answer with ${sources.length} sources; screenshot ${shot}`);
+    // A reset frame clears the partial answer of its message and the deltas after it render from scratch.
+    await page.evaluate(() => {
+      const ws = window.__sockets[window.__sockets.length - 1];
+      const frames = [
+        { type: "delta", id: "restart-1", seq: 0, text: "This partial answer is void. " },
+        { type: "reset", id: "restart-1", session: "s-test", turn: 9, reason: "provider_failed" },
+        { type: "delta", id: "restart-1", seq: 0, text: "The fresh " },
+        { type: "delta", id: "restart-1", seq: 1, text: "answer." },
+      ];
+      for (const f of frames) ws.onmessage({ data: JSON.stringify(f) });
+    });
+    const restarted = page.locator(".msg.bot", { hasText: "The fresh answer." });
+    await restarted.waitFor();
+    const restartedText = (await restarted.locator(".text").innerText()).trim();
+    if (restartedText !== "The fresh answer.") throw new Error(`reset did not clear the answer: ${JSON.stringify(restartedText)}`);
+    if (!(await restarted.locator(".restart-note").isVisible())) throw new Error("no note that the answer restarted");
+    console.log(`ok - chat page streamed an answer with ${sources.length} sources and restarted one on a reset; screenshot ${shot}`);
   } finally {
     await browser.close();
     proc.kill("SIGTERM");

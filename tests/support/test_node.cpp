@@ -48,15 +48,18 @@ test_node::test_node(session_children children, std::shared_ptr<const node_servi
 }
 
 test_node::~test_node() {
-  caf::anon_send_exit(handles.router, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(handles.memory, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(handles.account, caf::exit_reason::user_shutdown);
+  stop_node(handles);
   sys.reset();
+}
+
+std::vector<turn_delta> turn_result::final_deltas() const {
+  auto first = reset_at.empty() ? 0 : reset_at.back();
+  return {deltas.begin() + static_cast<std::ptrdiff_t>(first), deltas.end()};
 }
 
 std::string turn_result::streamed() const {
   std::string out;
-  for (auto& d : deltas)
+  for (auto& d : final_deltas())
     out += d.text;
   return out;
 }
@@ -80,6 +83,12 @@ turn_result run_turn(caf::scoped_actor& self, const session_actor& router, const
       [&](turn_delta& d) {
         if (d.client_message_id == cmid)
           r.deltas.push_back(std::move(d));
+      },
+      [&](turn_reset& x) {
+        if (x.client_message_id != cmid)
+          return;
+        r.reset_at.push_back(r.deltas.size());
+        r.resets.push_back(std::move(x));
       },
       [&](turn_completed& c) {
         if (c.client_message_id == cmid)

@@ -37,12 +37,17 @@ struct test_node {
 
 /// Everything a client saw for one user turn.
 struct turn_result {
-  std::vector<turn_delta> deltas;
+  std::vector<turn_delta> deltas;     ///< all of them, in order, before and after any reset
+  std::vector<turn_reset> resets;
+  std::vector<size_t> reset_at;       ///< per reset: how many deltas had arrived before it
   std::optional<turn_completed> completed;
   std::optional<turn_failed> failed;
   bool timed_out = false;
 
+  /// What a client shows: the deltas after the last reset, concatenated.
   std::string streamed() const;
+  /// The deltas after the last reset (all of them when there was none).
+  std::vector<turn_delta> final_deltas() const;
   support_errc error() const { return failed ? static_cast<support_errc>(failed->code) : support_errc::ok; }
 };
 

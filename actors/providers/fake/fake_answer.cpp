@@ -1,6 +1,9 @@
 // fake_answer: deterministic answers derived from the request (see fake_answer.hpp).
 #include "actors/providers/fake/fake_answer.hpp"
 
+#include <cctype>
+#include <initializer_list>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -217,14 +220,19 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
       r.max_tokens = u32_or(*cfg, "maxOutputTokens", 0);
       if (auto tc = cfg->find("thinkingConfig"); tc != cfg->end())
         r.thinking = u32_or(*tc, "thinkingBudget", 0) > 0;
+      r.json_mode = cfg->value("responseMimeType", std::string()) == "application/json";
     }
   } else {
     if (auto m = j.find("model"); m != j.end() && m->is_string())
       r.model = m->get<std::string>();
     if (auto s = j.find("stream"); s != j.end() && s->is_boolean())
       r.stream = s->get<bool>();
-    if (auto sys = j.find("system"); sys != j.end())
-      all_text += content_text(*sys);
+    if (auto sys = j.find("system"); sys != j.end()) {
+      auto sys_text = content_text(*sys);
+      if (provider == provider_kind::anthropic && sys_text.find("JSON object") != std::string::npos)
+        r.json_mode = true; // Anthropic has no JSON mode: the prompt asks for it
+      all_text += sys_text;
+    }
     if (auto msgs = j.find("messages"); msgs != j.end() && msgs->is_array())
       for (const auto& m : *msgs) {
         if (!m.is_object())
@@ -238,6 +246,8 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
       r.max_tokens = u32_or(j, "max_completion_tokens", u32_or(j, "max_tokens", 0));
       if (auto so = j.find("stream_options"); so != j.end() && so->is_object())
         r.include_usage = so->value("include_usage", false);
+      if (auto rf = j.find("response_format"); rf != j.end() && rf->is_object())
+        r.json_mode = rf->value("type", std::string()) == "json_object";
     } else {
       r.max_tokens = u32_or(j, "max_tokens", 0);
       if (auto th = j.find("thinking"); th != j.end() && th->is_object())
@@ -247,6 +257,28 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
   collect_tools(provider, j, r);
   r.prompt_tokens = estimate_tokens(all_text);
   return r;
+}
+
+std::string json_answer(std::string_view last_user_text) {
+  std::string text;
+  for (char c : last_user_text)
+    text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto any = [&](std::initializer_list<const char*> words) {
+    for (auto* w : words)
+      if (text.find(w) != std::string::npos)
+        return true;
+    return false;
+  };
+  const char* intent = "general";
+  if (any({"human", "agent", "person", "someone real"}))
+    intent = "escalation_request";
+  else if (any({"invoice", "bill", "charge", "refund", "price", "plan", "payment", "seat"}))
+    intent = "billing";
+  else if (any({"password", "login", "log in", "sso", "role", "2fa", "profile", "user"}))
+    intent = "account";
+  else if (any({"error", "fail", "crash", "api", "integration", "setup", "install", "bug", "webhook"}))
+    intent = "technical";
+  return std::string{"{\"intent\": \""} + intent + "\", \"confidence\": 0.9, \"out_of_scope\": false}";
 }
 
 answer make_answer(const answer_request& r) {
@@ -267,7 +299,8 @@ answer make_answer(const answer_request& r) {
       a.tool = std::move(t);
       return a; // a tool call: no text, no thinking, never cut by max_tokens
     }
-  std::string text = "Answer to: " + quote + " " + sentences[first] + " " + sentences[second];
+  std::string text = r.json_mode ? json_answer(r.last_user_text)
+                                 : "Answer to: " + quote + " " + sentences[first] + " " + sentences[second];
   a.text = split_tokens(text);
   if (r.thinking) {
     a.thinking = split_tokens("The customer asked: " + quote + " I should answer briefly and politely.");

@@ -2,7 +2,7 @@
 // or Gemini request body (last user text, model, stream flags, thinking, max tokens) and derives the answer
 // from it: "Answer to: <last user message, truncated>" plus two sentences chosen by a hash of the request,
 // split into word tokens; or, when the last user message names one of the request's tools, a call to that
-// tool (arguments streamed in 8-byte fragments). Same request, same answer, same usage, on every run.
+// tool (arguments streamed in 8-byte fragments); or, for a JSON-mode request, a JSON classification. Same request, same answer, same usage, on every run.
 //
 // Plain functions, no sockets. To support another provider: a parse branch here and a renderer in fake_render.
 #pragma once
@@ -33,9 +33,16 @@ struct answer_request {
   bool include_usage = false;   ///< OpenAI stream_options.include_usage
   bool thinking = false;        ///< Anthropic thinking.type == "enabled"; Gemini thinkingBudget > 0
   uint32_t max_tokens = 0;      ///< 0: no limit
+  bool json_mode = false;       ///< OpenAI response_format json_object, Gemini responseMimeType
+                                ///< application/json, or (Anthropic) a system prompt asking for a "JSON object"
   std::vector<std::string> tool_names;            ///< the request's tools, in order
   std::vector<std::string> tool_schemas;          ///< their parameter schemas (JSON text), same order
 };
+
+/// The JSON answer to a JSON-mode request: a support-intent classification of the last user message by
+/// keywords, {"intent": ..., "confidence": 0.9, "out_of_scope": false}, so an LLM classifier can be
+/// tested end to end.
+std::string json_answer(std::string_view last_user_text);
 
 /// A tool call answer: made when the last user message names one of the request's tools.
 struct tool_answer {

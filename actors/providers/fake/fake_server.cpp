@@ -85,7 +85,10 @@ private:
     in.target = std::string(req.target());
     in.body = std::move(req.body());
     in.keep_alive = req.keep_alive();
-    plan_ = service_.handle(in);
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& field : req)
+      headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    plan_ = service_.handle(in, std::move(headers));
     step_ = 0;
     next_step();
   }

@@ -85,7 +85,8 @@ std::string http_chunk(const std::string& bytes) {
   return size + bytes + "\r\n";
 }
 
-response_plan fake_service::handle(const http_in& req) {
+response_plan fake_service::handle(const http_in& req, header_pairs headers) {
+  headers_ = std::move(headers);
   std::string path = req.target.substr(0, req.target.find('?'));
   std::string query = req.target.size() > path.size() ? req.target.substr(path.size() + 1) : std::string();
   if (path.rfind("/admin/", 0) == 0)
@@ -156,6 +157,7 @@ response_plan fake_service::handle_admin(const http_in& req) {
 
 response_plan fake_service::handle_chat(provider_kind p, const http_in& req, const std::string& gemini_model,
                                         bool gemini_stream) {
+  last_chat_ = {req, std::move(headers_)};
   auto fault = faults_.pick(p);
   faults_.record(to_string(p), fault ? fault->kind : fault_kind::none);
   const fault_spec* f = fault ? &*fault : nullptr;

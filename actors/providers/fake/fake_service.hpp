@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sa::providers::fake {
@@ -27,6 +28,12 @@ struct http_in {
   std::string target;        ///< path and query
   std::string body;
   bool keep_alive = true;
+};
+
+/// A chat request as the server received it, headers included (tests check the API key headers).
+struct received_request {
+  http_in request;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct plan_step {
@@ -58,10 +65,14 @@ class fake_service {
 public:
   explicit fake_service(service_options opts) : opts_(opts), faults_(opts.seed) {}
 
-  response_plan handle(const http_in& req);
+  /// `headers`: the request's headers, kept with the last chat request (last_chat_request).
+  response_plan handle(const http_in& req, std::vector<std::pair<std::string, std::string>> headers = {});
 
   fault_table& faults() noexcept { return faults_; }
   const service_options& options() const noexcept { return opts_; }
+  /// The last chat request (OpenAI, Anthropic or Gemini route) as received, headers included; empty
+  /// before the first. For tests: which key header and body the client sent.
+  const received_request& last_chat_request() const noexcept { return last_chat_; }
 
 private:
   response_plan handle_admin(const http_in& req);
@@ -70,6 +81,8 @@ private:
 
   service_options opts_;
   fault_table faults_;
+  std::vector<std::pair<std::string, std::string>> headers_; ///< of the request being handled
+  received_request last_chat_;
 };
 
 /// "HTTP/1.1 <status> <reason>\r\n" + headers + Content-Length + Connection, then the body.

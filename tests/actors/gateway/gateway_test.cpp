@@ -1,6 +1,7 @@
 // The gateway over real sockets: a node, its gateway on 127.0.0.1 port 0, and a Beast WebSocket client.
 // Every wait has a deadline; nothing sleeps.
 #include "actors/gateway/gateway.hpp"
+#include "tests/support/scripted_generator.hpp"
 #include "tests/support/test_node.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -79,7 +80,8 @@ gateway::token_keys rs256_keys() {
 /// A node with a gateway on an ephemeral port.
 struct gateway_fixture {
   explicit gateway_fixture(gateway::token_keys keys = hs256_keys(),
-                           void (*tune)(config::gateway_config&) = nullptr) {
+                           void (*tune)(config::gateway_config&) = nullptr, session_children children = {})
+    : node(std::move(children)) {
     gateway::gateway_settings s;
     s.cfg.port = 0;
     s.cfg.web_root = std::string(SA_SOURCE_DIR) + "/web";
@@ -189,6 +191,61 @@ TEST_CASE("a client with a minted token holds a two-turn conversation with strea
   CHECK((*second.final)["turn"] == 2);
   CHECK((*second.final)["session"] == (*first.session)["session"]);
   CHECK((*second.final)["intent"] == "billing");
+}
+
+TEST_CASE("a reset frame tells the client to discard the partial answer; the deltas after it make the final text",
+          "[gateway][reset]") {
+  auto script = std::make_shared<generation_script>();
+  script->delta("Thanks for waiting. I am looking at the charges on your account for this month right now, ")
+    .delta("and the first thing I notice is that the card on file")
+    .reset("connection")
+    .delta("Sorry about the double charge. ")
+    .delta("We have reversed the second payment.");
+  script->final_text = "Sorry about the double charge. We have reversed the second payment.";
+  auto children = default_children(shared_services());
+  children.generator = scripted_generator_factory(script);
+  gateway_fixture fx{hs256_keys(), nullptr, children};
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_json({{"type", "message"}, {"id", "m1"}, {"text", "Why was I charged twice this month?"}}));
+  std::vector<json> frames;  // delta and reset frames, in order, up to the final
+  std::optional<json> final, session;
+  auto end = std::chrono::steady_clock::now() + 20s;
+  while (!final && std::chrono::steady_clock::now() < end) {
+    auto f = c.read(20s);
+    REQUIRE(f);
+    auto type = (*f)["type"].get<std::string>();
+    REQUIRE(type != "error");
+    if (type == "final")
+      final = *f;
+    else if (type == "session")
+      session = *f;
+    else if (type == "delta" || type == "reset")
+      frames.push_back(*f);
+  }
+  REQUIRE(final);
+  REQUIRE(session);
+  size_t resets = 0, reset_index = 0;
+  for (size_t i = 0; i < frames.size(); ++i)
+    if (frames[i]["type"] == "reset") {
+      ++resets;
+      reset_index = i;
+    }
+  REQUIRE(resets == 1);
+  REQUIRE(reset_index >= 1);  // something was on screen to discard
+  auto& reset = frames[reset_index];
+  CHECK(reset["id"] == "m1");
+  CHECK(reset["session"] == (*session)["session"]);
+  CHECK(reset["turn"] == (*final)["turn"]);
+  CHECK(reset["reason"] == "connection");
+  // What a client renders: the deltas after the reset, numbered from 0, equal the final text.
+  std::string rendered;
+  for (size_t i = reset_index + 1; i < frames.size(); ++i) {
+    CHECK(frames[i]["seq"] == i - reset_index - 1);
+    rendered += frames[i]["text"].get<std::string>();
+  }
+  CHECK(rendered == (*final)["text"].get<std::string>());
+  CHECK((*final)["text"] == script->final_text);
 }
 
 TEST_CASE("a client that reconnects resumes its session and the turn numbers continue", "[gateway]") {

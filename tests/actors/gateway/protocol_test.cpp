@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 using namespace sa::gateway;
 using namespace std::chrono_literals;
 
@@ -23,6 +25,17 @@ TEST_CASE("client frames parse into typed frames or protocol errors", "[gateway]
   REQUIRE(f.ok);
   CHECK(f.frame.turn == 3);
   CHECK(f.frame.csat == 4);
+}
+
+TEST_CASE("a reset frame names the message, session and turn like the other turn frames", "[gateway][protocol]") {
+  using nlohmann::json;
+  sa::turn_reset r{sa::session_id{"s-1"}, "m1", 3, "connection"};
+  auto j = json::parse(reset_frame(r));
+  CHECK(j == json{{"type", "reset"}, {"id", "m1"}, {"session", "s-1"}, {"turn", 3}, {"reason", "connection"}});
+  CHECK(j["turn"].is_number_unsigned());
+  // The delta frame is unchanged: id, seq, text.
+  sa::turn_delta d{sa::session_id{"s-1"}, "m1", 3, 0, "Hi"};
+  CHECK(json::parse(delta_frame(d)) == json{{"type", "delta"}, {"id", "m1"}, {"seq", 0}, {"text", "Hi"}});
 }
 
 TEST_CASE("tokens are checked for algorithm, key, expiry, issuer, audience and claims", "[gateway][auth]") {

@@ -1,7 +1,9 @@
 // Actor-level tests of the whole turn pipeline on a real node (demo tenants, shipped knowledge base,
 // trained classifier). Every wait has a deadline; nothing sleeps.
 #include "tests/support/test_node.hpp"
+#include "tests/support/scripted_generator.hpp"
 
+#include "actors/node/chat.hpp"
 #include "actors/retriever/retriever_actor.hpp"
 #include "runtime/exceptions.hpp"
 
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <unistd.h>
 #include <map>
@@ -30,6 +33,31 @@ bool cites_billing_source(const turn_completed& c) {
   }
   return false;
 }
+
+/// The session's stored turns, straight from the memory service.
+conversation_memory stored(caf::scoped_actor& self, const test_node& node, const std::string& tenant,
+                           const std::string& session) {
+  conversation_memory out;
+  self->request(node.handles.memory, std::chrono::seconds(10), memory_load{tenant_id{tenant}, session_id{session}})
+    .receive([&](conversation_memory& m) { out = std::move(m); }, [&](caf::error& e) { FAIL(to_string(e)); });
+  return out;
+}
+
+/// Deltas numbered 0, 1, 2, ... with no gap.
+bool numbered_from_zero(const std::vector<turn_delta>& deltas) {
+  for (size_t i = 0; i < deltas.size(); ++i)
+    if (deltas[i].seq != i)
+      return false;
+  return true;
+}
+
+// An answer that breaks off mid-stream: a card number fully inside it (released, redacted) and another
+// cut off in the held-back tail when the provider failed.
+const std::string voided_0 = "Thanks for waiting. The card 4242 4242 4242 4242 was charged twice this month, I can see both charges. ";
+const std::string voided_1 = "Let me check which card is on file now: 5555 5555 5555 44";
+// The answer the next provider gives from the start, with one card number of its own.
+const std::string final_0 = "Sorry about the double charge. We have reversed the second payment, ";
+const std::string final_1 = "and the card 4000 0566 5566 5556 will see it within five business days.";
 
 } // namespace
 
@@ -267,6 +295,7 @@ TEST_CASE("1,000 concurrent sessions each complete a 3-turn conversation with th
     bool timed_out = false;
     while (done + failed < sessions && !timed_out) {
       self->receive([](turn_delta&) {},
+                    [](turn_reset&) {},
                     [&](turn_completed& c) {
                       ++done;
                       CHECK(c.turn == static_cast<turn_number>(turn + 1));
@@ -320,4 +349,150 @@ TEST_CASE("a card number in a retrieved document never reaches the customer", "[
   CHECK(r.streamed().find("4242 4242") == std::string::npos);
   CHECK(r.streamed() == r.completed->text);
   CHECK(r.completed->text.find("[redacted card_number]") != std::string::npos);
+}
+
+TEST_CASE("an answer restarted by the generator reaches the listener as a reset and only the final answer is "
+          "completed, redacted and stored",
+          "[pipeline][reset][safety]") {
+  auto script = std::make_shared<generation_script>();
+  script->delta(voided_0).delta(voided_1).reset("connection").delta(final_0).delta(final_1);
+  script->final_text = final_0 + final_1;
+  auto children = default_children(shared_services());
+  children.generator = scripted_generator_factory(script);
+  test_node node{children};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "s-reset", "Why was I charged twice this month?",
+                    "m-reset");
+  REQUIRE(r.completed);
+  auto& c = *r.completed;
+  REQUIRE_FALSE(c.escalation.escalate);
+
+  // delta, delta, reset, then deltas numbered from 0 again.
+  REQUIRE(r.resets.size() == 1);
+  CHECK(r.resets[0].reason == "connection");
+  CHECK(r.resets[0].client_message_id == "m-reset");
+  CHECK(r.resets[0].turn == c.turn);
+  CHECK(r.resets[0].session.value == "s-reset");
+  REQUIRE(r.reset_at[0] == 2);
+  CHECK(r.deltas[0].seq == 0);
+  CHECK(r.deltas[1].seq == 1);
+  auto after = r.final_deltas();
+  REQUIRE_FALSE(after.empty());
+  CHECK(numbered_from_zero(after));
+
+  // The completed text is the final answer only, safety-checked, and equals what followed the reset.
+  auto expected = "Sorry about the double charge. We have reversed the second payment, and the card "
+                  "[redacted card_number] will see it within five business days.";
+  CHECK(c.text == expected);
+  CHECK(r.streamed() == c.text);
+  CHECK(c.redactions == 1);  // the voided answer's redaction is not counted
+
+  // Nothing of the voided answer comes after the reset: neither its released text nor the held-back
+  // tail with the cut-off card number.
+  CHECK(r.streamed().find("Thanks for waiting") == std::string::npos);
+  CHECK(r.streamed().find("5555") == std::string::npos);
+  for (auto& d : r.deltas) {
+    CHECK(d.text.find("4242 4242") == std::string::npos);
+    CHECK(d.text.find("5555") == std::string::npos);
+    CHECK(d.text.find("4000 0566") == std::string::npos);
+  }
+
+  // Memory holds the final answer only.
+  auto m = stored(self, node, "acme", "s-reset");
+  REQUIRE(m.turns.size() == 1);
+  CHECK(m.turns[0].answer_text == c.text);
+
+  // A retry of the same message gets the stored (final) answer.
+  auto again = run_turn(self, node.handles.router, "acme", "alice", "s-reset", "Why was I charged twice this month?",
+                        "m-reset");
+  REQUIRE(again.completed);
+  CHECK(again.completed->text == c.text);
+}
+
+TEST_CASE("the terminal chat marks a restarted answer and then prints the final one", "[pipeline][reset][chat]") {
+  auto script = std::make_shared<generation_script>();
+  script->delta(voided_0).delta(voided_1).reset("connection").delta(final_0).delta(final_1);
+  script->final_text = final_0 + final_1;
+  auto children = default_children(shared_services());
+  children.generator = scripted_generator_factory(script);
+  test_node node{children};
+  std::istringstream in{"Why was I charged twice this month?\n"};
+  std::ostringstream out;
+  chat_options opts;
+  opts.tenant = "acme";
+  opts.user = "alice";
+  opts.session = "s-chat-reset";
+  opts.prompt = false;
+  REQUIRE(run_chat(*node.sys, node.handles.router, opts, in, out) == 0);
+  auto text = out.str();
+  auto mark = text.find("\n[answer restarted: connection]\n");
+  REQUIRE(mark != std::string::npos);
+  CHECK(text.find("Thanks for waiting") < mark);  // what was printed before stays, marked as void
+  CHECK(text.find("Sorry about the double charge. We have reversed the second payment, and the card "
+                  "[redacted card_number] will see it within five business days.",
+                  mark)
+        != std::string::npos);
+  CHECK(text.find("5555") == std::string::npos);
+}
+
+TEST_CASE("a generator that crashes after streaming part of an answer is replaced, the listener gets a reset "
+          "and only the new generator's answer is stored",
+          "[pipeline][reset][supervision]") {
+  auto svc = shared_services();
+  auto script = std::make_shared<generation_script>();
+  script->delta(voided_0).delta(voided_1);
+  script->crash = true;
+  auto spawned = std::make_shared<std::atomic<int>>(0);
+  auto children = default_children(svc);
+  auto local = children.generator;
+  auto crashing = scripted_generator_factory(script);
+  children.generator = [=](caf::local_actor* self) { return (*spawned)++ == 0 ? crashing(self) : local(self); };
+  test_node node{children};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "s-reset-crash",
+                    "How do I add a custom domain to my documentation?");
+  REQUIRE(r.completed);
+  CHECK(*spawned == 2);
+  REQUIRE(r.resets.size() == 1);
+  CHECK(r.resets[0].reason == "generator_restarted");
+  CHECK(r.reset_at[0] >= 1);
+  auto after = r.final_deltas();
+  REQUIRE_FALSE(after.empty());
+  CHECK(numbered_from_zero(after));
+  CHECK(r.streamed() == r.completed->text);
+  CHECK(r.completed->provider == "local");
+  CHECK(r.completed->text.find("Thanks for waiting") == std::string::npos);
+  CHECK(r.completed->text.find("5555") == std::string::npos);
+  auto m = stored(self, node, "acme", "s-reset-crash");
+  REQUIRE(m.turns.size() == 1);
+  CHECK(m.turns[0].answer_text == r.completed->text);
+}
+
+TEST_CASE("a reset with a stale turn token is ignored", "[pipeline][reset]") {
+  // A generator that resets under another request's token (a late message of an earlier attempt):
+  // the session must neither void the answer nor tell the listener.
+  auto children = default_children(shared_services());
+  children.generator = [](caf::local_actor* self) -> generator_actor {
+    // The offset travels as a spawn argument: CAF 0.17 mishandles argument-less spawns (session_router.cpp).
+    return self->spawn<caf::linked>(
+      [](generator_actor::pointer self, uint64_t stale_offset) -> generator_actor::behavior_type {
+      return {[self, stale_offset](const generate_request& r) -> generation {
+        self->send(r.sink, generation_delta{r.session, r.turn, 0, "All good. "});
+        self->send(r.sink, generation_reset{r.session, r.turn + stale_offset, "connection"});
+        self->send(r.sink, generation_delta{r.session, r.turn, 1, "Nothing restarted."});
+        generation g;
+        g.text = "All good. Nothing restarted.";
+        g.confidence = 0.95;
+        g.provider = "scripted";
+        return g;
+      }};
+    }, uint64_t{1000});
+  };
+  test_node node{children};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "s-reset-stale", "How do I add a custom domain?");
+  REQUIRE(r.completed);
+  CHECK(r.resets.empty());
+  CHECK(r.completed->text == "All good. Nothing restarted.");
+  CHECK(r.streamed() == r.completed->text);
 }

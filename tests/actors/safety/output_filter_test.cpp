@@ -64,3 +64,21 @@ TEST_CASE("a card number split across stream chunks at any byte is still redacte
     CHECK(r.redactions() == 2);
   }
 }
+
+TEST_CASE("a reset stream redactor drops its held-back text and counts only what follows", "[safety][reset]") {
+  pii_scanner scanner;
+  stream_redactor r{scanner};
+  std::string out = r.push("Thanks for waiting. The card 4242 4242 4242 4242 was charged twice this month, I see it. ");
+  out += r.push("The card on file now is 5555 5555 5555 44");  // cut off mid-number: held back
+  CHECK(out.find("[redacted card_number]") != std::string::npos);
+  CHECK(out.find("5555") == std::string::npos);
+  CHECK(r.redactions() == 1);
+  r.reset();
+  CHECK(r.redactions() == 0);
+  std::string fresh = "We reversed the charge; the card 4000 0566 5566 5556 sees it in five days.";
+  auto after = r.push(fresh);
+  after += r.finish();
+  CHECK(after == scanner.redact(fresh));  // exactly as if the redactor were new
+  CHECK(after.find("5555") == std::string::npos);
+  CHECK(r.redactions() == 1);
+}

@@ -1,0 +1,531 @@
+#include "actors/providers/provider_actor.hpp"
+
+#include "actors/providers/anthropic/anthropic_protocol.hpp"
+#include "actors/providers/gemini/gemini_protocol.hpp"
+#include "actors/providers/openai/openai_protocol.hpp"
+#include "runtime/exceptions.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+
+#include <random>
+#include <unordered_map>
+#include <variant>
+
+namespace sa::providers {
+
+bool wire_kind_from_string(const std::string& name, wire_kind& out) noexcept {
+  if (name == "openai")
+    out = wire_kind::openai;
+  else if (name == "anthropic")
+    out = wire_kind::anthropic;
+  else if (name == "gemini")
+    out = wire_kind::gemini;
+  else if (name == "openai_compatible")
+    out = wire_kind::openai_compatible;
+  else
+    return false;
+  return true;
+}
+
+namespace {
+
+using clock = health_clock;
+
+/// The three wire protocols behind one face.
+using wire_protocol = std::variant<openai_protocol, anthropic_protocol, gemini_protocol>;
+
+wire_protocol make_wire(const endpoint_settings& s) {
+  switch (s.kind) {
+    case wire_kind::anthropic: return anthropic_protocol{};
+    case wire_kind::gemini: return gemini_protocol{};
+    case wire_kind::openai: {
+      openai_options o;
+      o.use_max_completion_tokens = s.use_max_completion_tokens;
+      return openai_protocol{o};
+    }
+    case wire_kind::openai_compatible: {
+      // vLLM, llama.cpp server and Ollama's /v1 speak Chat Completions; usage in the stream is widely
+      // supported now, and a server that ignores stream_options simply reports no usage.
+      openai_options o;
+      o.use_max_completion_tokens = s.use_max_completion_tokens;
+      return openai_protocol{o};
+    }
+  }
+  return openai_protocol{};
+}
+
+/// Forwards the http client's callbacks to the provider actor as runtime/http_messages.hpp messages, like
+/// caf_http_listener, but through a weak reference: the listener lives in the actor's own state (and in the
+/// http client while requests run), so a strong reference would keep the actor alive after its last
+/// handle is gone - it would never terminate and the actor system's shutdown would wait for it forever.
+class provider_listener final : public http_listener {
+public:
+  explicit provider_listener(caf::weak_actor_ptr receiver) : receiver_(std::move(receiver)) {}
+
+  void on_headers(uint64_t id, int status, const http_headers& headers) noexcept override {
+    forward(http_response_headers{id, status, headers});
+  }
+  void on_chunk(uint64_t id, std::string chunk) noexcept override { forward(http_body_chunk{id, std::move(chunk)}); }
+  void on_complete(uint64_t id) noexcept override { forward(http_response_done{id}); }
+  void on_error(uint64_t id, const http_error& error) noexcept override {
+    forward(http_response_failed{id, error.kind, error.message});
+  }
+
+private:
+  template <class Message>
+  void forward(Message&& msg) noexcept {
+    if (auto strong = receiver_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(std::move(strong)), std::forward<Message>(msg));
+  }
+
+  caf::weak_actor_ptr receiver_;
+};
+
+/// Bytes of a non-2xx body kept for parse_error; the rest is dropped (error bodies are small).
+constexpr std::size_t max_error_body = 64 * 1024;
+
+struct call_state {
+  completion_call call;
+  caf::typed_response_promise<completion> promise;
+  uint32_t attempt = 0;             // 1 = first request
+  uint64_t http_id = 0;             // 0: no request in flight (waiting for a retry)
+  int status = 0;
+  header_list headers;
+  std::string error_body;
+  std::unique_ptr<stream_decoder> decoder;
+  std::string text;
+  uint32_t seq = 0;                 // deltas sent to the sink
+  bool probe = false;               // holds a half-open probe slot of the breaker
+  bool retrying = false;            // holds a retry budget slot
+};
+
+struct provider_state {
+  endpoint_settings settings;
+  std::shared_ptr<http_client> http;
+  std::shared_ptr<http_listener> listener;
+  wire_protocol wire;
+  circuit_breaker breaker{breaker_options{}};
+  retry_budget budget{retry_budget_options{}};
+  std::mt19937_64 rng;
+  std::unordered_map<uint64_t, call_state> calls;   // by completion_call id
+  std::unordered_map<uint64_t, uint64_t> by_http;   // http request id -> call id
+  provider_health health;
+  std::shared_ptr<spdlog::logger> log;
+
+  static inline const char* name = "provider";
+
+  provider_state() = default;
+  provider_state(const provider_state&) = delete;
+  provider_state& operator=(const provider_state&) = delete;
+  /// Runs when the actor ends (stateful_actor::on_exit), for whatever reason: requests still streaming
+  /// are freed at once, and every call still in progress is answered - its caller would otherwise wait
+  /// forever, since CAF does not answer a response promise that is dropped. The error is the one CAF gives
+  /// a request to an actor that is gone (what a monitoring strategy sees as well).
+  ~provider_state() {
+    if (http)
+      for (auto& entry : by_http)
+        http->cancel(entry.first);
+    for (auto& entry : calls)
+      if (entry.second.promise.pending())
+        entry.second.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+  }
+};
+
+using self_ptr = provider_actor::stateful_pointer<provider_state>;
+
+provider_error http_failure(const http_response_failed& f) {
+  switch (f.kind) {
+    case http_error_kind::timeout_connect:
+    case http_error_kind::timeout_first_byte:
+    case http_error_kind::timeout_idle:
+    case http_error_kind::timeout_total: return transport_error(error_kind::timeout, f.message);
+    default: return transport_error(error_kind::connection, f.message);
+  }
+}
+
+/// Errors that say nothing about the provider's health (the request was wrong, or nobody waits).
+bool counts_against_provider(error_kind k) noexcept {
+  return k != error_kind::invalid_request && k != error_kind::blocked;
+}
+
+std::string describe(const endpoint_settings& s, const provider_error& e) {
+  std::string out = s.name + ": " + to_string(e.kind);
+  if (e.http_status != 0)
+    out += " (HTTP " + std::to_string(e.http_status) + ")";
+  if (!e.message.empty())
+    out += ": " + e.message.substr(0, 200);
+  return out;
+}
+
+/// Gives back what the call holds: its retry budget slot and its half-open probe slot. Every path that
+/// ends an attempt or a call goes through here, so no slot leaks (a leaked probe slot would keep a
+/// half-open breaker rejecting every call for good).
+void release_slots(self_ptr self, call_state& c) {
+  if (c.retrying) {
+    self->state.budget.retry_finished();
+    c.retrying = false;
+  }
+  if (c.probe) {
+    self->state.breaker.on_abandon();
+    c.probe = false;
+  }
+}
+
+/// Forgets the call's HTTP request; `cancel`: it may still be running, stop it (frees its connection).
+void drop_request(self_ptr self, call_state& c, bool cancel) {
+  if (c.http_id == 0)
+    return;
+  if (cancel)
+    self->state.http->cancel(c.http_id);
+  self->state.by_http.erase(c.http_id);
+  c.http_id = 0;
+}
+
+/// Ends a call: removes its state and answers the promise.
+void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
+  auto& st = self->state;
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return;
+  auto& c = i->second;
+  drop_request(self, c, true);
+  release_slots(self, c);
+  st.budget.request_finished();
+  ++st.health.failures;
+  auto promise = c.promise;
+  st.calls.erase(i);
+  st.health.in_flight = st.calls.size();
+  promise.deliver(std::move(err));
+}
+
+void send_attempt(self_ptr self, uint64_t id);
+
+void fail_attempt(self_ptr self, uint64_t id, const provider_error& err) {
+  auto& st = self->state;
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return;
+  auto& c = i->second;
+  auto now = clock::now();
+  // A decoded error (error event, bad JSON) ends the attempt while its response may still be arriving.
+  drop_request(self, c, true);
+  c.decoder.reset();
+  if (counts_against_provider(err.kind)) {
+    st.breaker.on_failure(now);
+    c.probe = false; // the verdict was given
+  }
+  release_slots(self, c); // an error that is not the provider's fault gives a probe slot back
+  st.health.breaker_opened = st.breaker.opened();
+  st.log->debug("{} attempt {} failed: {}", st.settings.name, c.attempt, to_string(err.kind));
+  // Retry here only before the first delta: after it, the strategy restarts the answer elsewhere. A
+  // failure that just opened the breaker is not retried either: fail over now instead of waiting.
+  if (err.retryable && c.seq == 0 && c.attempt <= st.settings.max_retries
+      && st.breaker.state(now) != breaker_state::open) {
+    auto delay = backoff_delay(st.settings.backoff, c.attempt, err.retry_after_ms, st.rng);
+    if (delay && *delay < time_left(c.call.deadline)) {
+      if (!st.budget.try_start_retry()) {
+        ++st.health.budget_denied;
+        finish_with_error(self, id,
+                          make_provider_error(provider_errc::retry_budget,
+                                              describe(st.settings, err) + "; retry budget spent"));
+        return;
+      }
+      c.retrying = true;
+      ++st.health.retries;
+      self->delayed_send(self, *delay, provider_retry_due{id, c.attempt});
+      return;
+    }
+  }
+  finish_with_error(self, id, make_provider_error(to_errc(err.kind), describe(st.settings, err)));
+}
+
+void succeed(self_ptr self, uint64_t id, const stream_end& end) {
+  auto& st = self->state;
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return;
+  auto& c = i->second;
+  st.breaker.on_success(clock::now());
+  c.probe = false; // the verdict was given
+  release_slots(self, c);
+  // The stream's terminal event came; the body ends on its own (not cancelled: the connection is reused).
+  drop_request(self, c, false);
+  st.budget.request_finished();
+  completion out;
+  out.text = std::move(c.text);
+  out.provider = st.settings.name;
+  out.model = c.call.request.model;
+  out.finish_reason = end.finish_reason;
+  out.tokens = end.tokens;
+  out.cost_usd = cost_usd(end.tokens, st.settings.price);
+  out.spent_prompt_tokens = end.tokens.prompt_tokens;
+  out.spent_completion_tokens = end.tokens.completion_tokens;
+  out.tool_calls = end.tool_calls;
+  out.attempts = c.attempt;
+  ++st.health.successes;
+  st.health.prompt_tokens += end.tokens.prompt_tokens;
+  st.health.completion_tokens += end.tokens.completion_tokens;
+  st.health.cost_usd += out.cost_usd;
+  auto promise = c.promise;
+  st.calls.erase(i);
+  st.health.in_flight = st.calls.size();
+  promise.deliver(std::move(out));
+}
+
+/// Applies decoded events in order; stops at the terminal one.
+void apply_events(self_ptr self, uint64_t id, std::vector<stream_event>& events) {
+  auto& st = self->state;
+  for (auto& ev : events) {
+    auto i = st.calls.find(id);
+    if (i == st.calls.end())
+      return;
+    auto& c = i->second;
+    if (auto* d = std::get_if<stream_delta>(&ev)) {
+      if (d->text.empty())
+        continue;
+      if (!d->thinking)
+        c.text += d->text;
+      if (c.call.sink && !d->thinking)
+        self->send(c.call.sink, completion_delta{id, c.seq++, std::move(d->text), false});
+      else if (!d->thinking)
+        ++c.seq;
+    } else if (auto* e = std::get_if<stream_end>(&ev)) {
+      succeed(self, id, *e);
+      return;
+    } else if (auto* err = std::get_if<provider_error>(&ev)) {
+      fail_attempt(self, id, *err);
+      return;
+    }
+  }
+}
+
+void send_attempt(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return;
+  auto& c = i->second;
+  auto left = time_left(c.call.deadline);
+  if (left.count() <= 0) {
+    finish_with_error(self, id, make_provider_error(provider_errc::deadline, st.settings.name + ": deadline passed"));
+    return;
+  }
+  ++c.attempt;
+  auto built = std::visit([&](const auto& w) { return w.build_request(c.call.request); }, st.wire);
+  if (!built.ok()) {
+    // Our own request is wrong: not the provider's fault, never retried (a probe slot is given back).
+    finish_with_error(self, id, make_provider_error(provider_errc::invalid_request,
+                                                    st.settings.name + ": " + built.error()));
+    return;
+  }
+  auto& wire_req = built.value();
+  sa::http_request req;
+  req.method = wire_req.method;
+  req.url = st.settings.base_url + wire_req.path;
+  req.headers = std::move(wire_req.headers);
+  if (!st.settings.api_key.empty())
+    req.headers.emplace_back(wire_req.api_key_header, wire_req.api_key_prefix + st.settings.api_key);
+  req.body = std::move(wire_req.body);
+  req.connect_timeout = std::min(st.settings.connect_timeout, left);
+  req.first_byte_timeout = std::min(st.settings.first_byte_timeout, left);
+  req.idle_timeout = st.settings.idle_timeout;
+  req.total_timeout = left;
+  c.status = 0;
+  c.headers.clear();
+  c.error_body.clear();
+  c.decoder.reset();
+  c.text.clear();
+  c.seq = 0;
+  ++st.health.requests;
+  c.http_id = st.http->submit(std::move(req), st.listener);
+  st.by_http.emplace(c.http_id, id);
+}
+
+/// The call id an http message belongs to; 0 when the request was abandoned (cancelled, superseded).
+uint64_t call_of(self_ptr self, uint64_t http_id) {
+  auto i = self->state.by_http.find(http_id);
+  return i == self->state.by_http.end() ? 0 : i->second;
+}
+
+completion_request with_endpoint_defaults(const endpoint_settings& s, completion_request r) {
+  // Always streamed: one decoder path for every answer, usage in the stream, and the idle timeout
+  // watches a slow answer. A call without a sink simply gets its answer in the final completion.
+  r.stream = true;
+  if (r.model.empty())
+    r.model = s.model;
+  if (r.max_tokens == 0)
+    r.max_tokens = s.max_tokens;
+  if (!r.temperature && s.temperature >= 0)
+    r.temperature = s.temperature;
+  if (r.thinking_budget > 0 && s.thinking_budget > 0) {
+    r.thinking_budget = s.thinking_budget;
+    r.max_tokens += s.thinking_budget; // Anthropic: budget < max_tokens, and the answer keeps its room
+  } else {
+    r.thinking_budget = 0;
+  }
+  return r;
+}
+
+provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::shared_ptr<http_client> client) {
+  log_exceptions(self, "provider");
+  auto& st = self->state;
+  st.wire = make_wire(s);
+  st.breaker = circuit_breaker{s.breaker};
+  st.budget = retry_budget{s.budget};
+  st.rng.seed(s.seed != 0 ? s.seed : std::random_device{}());
+  st.health.name = s.name;
+  st.settings = std::move(s);
+  st.http = std::move(client);
+  st.listener = std::make_shared<provider_listener>(caf::weak_actor_ptr{self->ctrl()});
+  st.log = log::get("provider");
+  return {
+    [self](completion_call& call) -> caf::result<completion> {
+      auto& st = self->state;
+      ++st.health.calls;
+      auto now = clock::now();
+      if (time_left(call.deadline).count() <= 0) {
+        ++st.health.failures;
+        return make_provider_error(provider_errc::deadline, st.settings.name + ": deadline passed");
+      }
+      if (st.calls.count(call.id) != 0) {
+        ++st.health.failures;
+        return make_provider_error(provider_errc::invalid_request,
+                                   st.settings.name + ": call id " + std::to_string(call.id) + " already in progress");
+      }
+      auto before = st.breaker.state(now);
+      if (!st.breaker.try_acquire(now)) {
+        ++st.health.rejected_open;
+        ++st.health.failures;
+        return make_provider_error(provider_errc::circuit_open, st.settings.name + ": circuit open");
+      }
+      auto id = call.id;
+      call_state c;
+      c.probe = before == breaker_state::half_open;
+      c.call = std::move(call);
+      c.call.request = with_endpoint_defaults(st.settings, std::move(c.call.request));
+      c.promise = self->make_response_promise<completion>();
+      auto promise = c.promise;
+      st.calls.emplace(id, std::move(c));
+      st.health.in_flight = st.calls.size();
+      st.budget.request_started();
+      send_attempt(self, id);
+      return promise;
+    },
+    [self](const completion_cancel& cancel) {
+      auto& st = self->state;
+      auto i = st.calls.find(cancel.call);
+      if (i == st.calls.end())
+        return;
+      // finish_with_error cancels the HTTP request and gives back the probe and retry slots.
+      finish_with_error(self, cancel.call,
+                        make_provider_error(provider_errc::cancelled, st.settings.name + ": cancelled"));
+    },
+    [self](provider_health_request) -> provider_health {
+      auto& st = self->state;
+      auto h = st.health;
+      h.breaker = to_string(st.breaker.state(clock::now()));
+      h.breaker_opened = st.breaker.opened();
+      h.in_flight = st.calls.size();
+      return h;
+    },
+    [self](provider_retry_due& due) {
+      auto& st = self->state;
+      auto i = st.calls.find(due.call);
+      if (i == st.calls.end() || i->second.attempt != due.attempt || i->second.http_id != 0)
+        return;
+      auto now = clock::now();
+      auto before = st.breaker.state(now);
+      if (!st.breaker.try_acquire(now)) {
+        ++st.health.rejected_open;
+        finish_with_error(self, due.call,
+                          make_provider_error(provider_errc::circuit_open,
+                                              st.settings.name + ": circuit opened while waiting to retry"));
+        return;
+      }
+      i->second.probe = before == breaker_state::half_open;
+      send_attempt(self, due.call);
+    },
+    [self](http_response_headers& h) {
+      auto id = call_of(self, h.request_id);
+      if (id == 0)
+        return;
+      auto& st = self->state;
+      auto& c = st.calls.at(id);
+      c.status = h.status;
+      c.headers = std::move(h.headers);
+      if (c.status >= 200 && c.status < 300)
+        c.decoder = std::visit([](const auto& w) { return w.make_decoder(); }, st.wire);
+    },
+    [self](http_body_chunk& chunk) {
+      auto id = call_of(self, chunk.request_id);
+      if (id == 0)
+        return;
+      auto& c = self->state.calls.at(id);
+      if (!c.decoder) {
+        if (c.error_body.size() < max_error_body)
+          c.error_body.append(chunk.data, 0, max_error_body - c.error_body.size());
+        return;
+      }
+      std::vector<stream_event> events;
+      c.decoder->feed(chunk.data, [&](const stream_event& ev) { events.push_back(ev); });
+      apply_events(self, id, events);
+    },
+    [self](http_response_done& done) {
+      auto id = call_of(self, done.request_id);
+      if (id == 0)
+        return;
+      auto& st = self->state;
+      auto& c = st.calls.at(id);
+      st.by_http.erase(done.request_id);
+      c.http_id = 0;
+      if (c.decoder) {
+        std::vector<stream_event> events;
+        c.decoder->finish([&](const stream_event& ev) { events.push_back(ev); });
+        apply_events(self, id, events);
+        return;
+      }
+      auto err = std::visit([&](const auto& w) { return w.parse_error(c.status, c.headers, c.error_body); },
+                            st.wire);
+      fail_attempt(self, id, err);
+    },
+    [self](http_response_failed& failed) {
+      // Requests this actor cancelled were already forgotten (id 0). A cancellation it did not ask for
+      // comes from the http client stopping: nothing will ever answer that request, so end the call.
+      auto id = call_of(self, failed.request_id);
+      if (id == 0)
+        return;
+      auto& st = self->state;
+      st.by_http.erase(failed.request_id);
+      st.calls.at(id).http_id = 0;
+      if (failed.kind == http_error_kind::cancelled) {
+        finish_with_error(self, id, make_provider_error(provider_errc::cancelled,
+                                                        st.settings.name + ": " + failed.message));
+        return;
+      }
+      fail_attempt(self, id, http_failure(failed));
+    },
+  };
+}
+
+} // namespace
+
+provider_actor spawn_provider(caf::actor_system& sys, endpoint_settings settings, std::shared_ptr<http_client> http) {
+  return sys.spawn(provider, std::move(settings), std::move(http));
+}
+
+provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settings, std::shared_ptr<http_client> http) {
+  return parent->spawn(provider, std::move(settings), std::move(http));
+}
+
+void register_provider_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<provider_health_request>("sa::providers::provider_health_request")
+    .add_message_type<provider_health>("sa::providers::provider_health")
+    .add_message_type<provider_retry_due>("sa::providers::provider_retry_due")
+    .add_message_type<http_response_headers>("sa::http_response_headers")
+    .add_message_type<http_body_chunk>("sa::http_body_chunk")
+    .add_message_type<http_response_done>("sa::http_response_done")
+    .add_message_type<http_response_failed>("sa::http_response_failed");
+}
+
+} // namespace sa::providers
