@@ -49,6 +49,7 @@ test: build browser-deps
 bench: build
 	./$(BUILD)/bench/bench_pipeline --sessions 8
 	./$(BUILD)/bench/bench_gateway
+	./$(BUILD)/bench/bench_provider
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON

@@ -15,8 +15,10 @@
 // Run from the repository root (the server reads data/ relative to its working directory). Traffic goes
 // only to 127.0.0.1. Every wait has a deadline; the server is stopped (SIGTERM, then SIGKILL) on exit.
 // Output: a table and one JSON line per phase, like bench_pipeline.
+#include "bench/child_process.hpp"
 #include "bench/machine.hpp"
 #include "bench/questions.hpp"
+#include "bench/stats.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -27,15 +29,12 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -58,8 +57,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using sa::bench::percentile;
+using sa::bench::proc_cpu_s;
 using sa::bench::question_count;
 using sa::bench::questions;
+using sa::bench::self_cpu_s;
 
 // --- command line ---------------------------------------------------------------------------------
 
@@ -126,15 +128,7 @@ constexpr const char* usage =
   "                     [--server-set KEY=VALUE]... [--connect-deadline S(180)] [--turn-deadline S(20)]\n"
   "Run from the repository root.\n";
 
-// --- the server as a child process ----------------------------------------------------------------
-
-pid_t g_server_pid = -1;
-
-void on_signal(int sig) {
-  if (g_server_pid > 0)
-    ::kill(g_server_pid, SIGKILL);
-  ::_exit(128 + sig);
-}
+// --- the server: secret, tokens, figures from /proc (running it: bench/child_process.hpp) ------------
 
 std::string random_secret() {
   unsigned char bytes[32];
@@ -147,15 +141,6 @@ std::string random_secret() {
     s += hex[b & 15];
   }
   return s;
-}
-
-std::string self_dir() {
-  char buf[4096];
-  auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0)
-    return ".";
-  std::string p(buf, static_cast<size_t>(n));
-  return p.substr(0, p.rfind('/'));
 }
 
 /// Runs `server token --tenant T --user U --ttl S` and returns its first line (the token).
@@ -189,66 +174,6 @@ bool server_has_key(const std::string& server, const std::string& key) {
   return out.find(key) != std::string::npos;
 }
 
-/// Forks and execs the server with stdout and stderr to `log_path`; it dies with us (PR_SET_PDEATHSIG).
-pid_t start_server(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid != 0)
-    return pid;
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent)
-    ::_exit(127);
-  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd >= 0) {
-    ::dup2(fd, STDOUT_FILENO);
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-/// Waits (up to `deadline`) for "serving on http://ADDR:PORT/" in the server's log; 0 on failure.
-int wait_for_port(pid_t pid, const std::string& log_path, std::chrono::seconds deadline) {
-  auto until = clock_type::now() + deadline;
-  const std::string marker = "serving on http://127.0.0.1:";
-  while (clock_type::now() < until) {
-    std::ifstream in{log_path};
-    std::string line;
-    while (std::getline(in, line))
-      if (auto at = line.find(marker); at != std::string::npos)
-        return std::atoi(line.c_str() + at + marker.size());
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid)
-      return 0;
-    std::this_thread::sleep_for(50ms);
-  }
-  return 0;
-}
-
-/// Stops the server: SIGTERM, up to `grace` for it to exit, then SIGKILL. Returns a description.
-std::string stop_server(pid_t pid, std::chrono::seconds grace) {
-  ::kill(pid, SIGTERM);
-  auto until = clock_type::now() + grace;
-  int status = 0;
-  while (clock_type::now() < until) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      g_server_pid = -1;
-      return WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
-                               : "signal " + std::to_string(WTERMSIG(status));
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  g_server_pid = -1;
-  return "killed after " + std::to_string(grace.count()) + " s";
-}
-
 /// A "Vm..." field of /proc/<pid>/status in kB; -1 when unreadable.
 long proc_status_kb(pid_t pid, const std::string& field) {
   std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
@@ -271,39 +196,6 @@ long open_files_limit(pid_t pid) {
       return soft == "unlimited" ? LONG_MAX : std::atol(soft.c_str());
     }
   return -1;
-}
-
-/// utime + stime of a process in seconds.
-double proc_cpu_s(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = all.rfind(')');
-  if (close == std::string::npos)
-    return 0;
-  std::istringstream s{all.substr(close + 2)};
-  std::string f;
-  unsigned long long ut = 0, st = 0;
-  for (int i = 3; i <= 15 && s >> f; ++i) {  // fields 14 and 15: utime, stime
-    if (i == 14)
-      ut = std::stoull(f);
-    if (i == 15)
-      st = std::stoull(f);
-  }
-  return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_s() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  auto k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-  return v[k];
 }
 
 std::string json_counts(const std::map<std::string, int>& m) {
@@ -590,26 +482,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (opt.server.empty())
-    opt.server = self_dir() + "/../actors/support-agent";
+    opt.server = sa::bench::self_dir() + "/../actors/support-agent";
   if (::access(opt.server.c_str(), X_OK) != 0) {
     std::cerr << "bench_gateway: no server binary at " << opt.server << " (build support-agent, or --server PATH)\n";
     return 2;
   }
   if (::access("data/kb", R_OK) != 0)
     std::cerr << "bench_gateway: warning: no data/kb here; run from the repository root\n";
-  ::signal(SIGINT, on_signal);
-  ::signal(SIGTERM, on_signal);
-  ::signal(SIGPIPE, SIG_IGN);
+  sa::bench::install_signal_handlers();
 
   // File descriptors: raise our soft limit to the hard limit; the server inherits it.
-  rlimit nofile{};
-  ::getrlimit(RLIMIT_NOFILE, &nofile);
-  nofile.rlim_cur = nofile.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &nofile);
-  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  const rlim_t nofile = sa::bench::raise_open_files_limit();
   const long needed = opt.connections + 64;
-  if (nofile.rlim_cur != RLIM_INFINITY && static_cast<long>(nofile.rlim_cur) < needed)
-    std::cerr << "bench_gateway: warning: open files limit " << nofile.rlim_cur << " < " << needed
+  if (nofile != RLIM_INFINITY && static_cast<long>(nofile) < needed)
+    std::cerr << "bench_gateway: warning: open files limit " << nofile << " < " << needed
               << " needed for " << opt.connections << " connections; raise the hard limit (ulimit -Hn)\n";
 
   // The server: a fresh HS256 secret shared with the token command through the environment.
@@ -641,16 +527,16 @@ int main(int argc, char** argv) {
     server_args.push_back("--set");
     server_args.push_back(s);
   }
-  pid_t server_pid = start_server(server_args, log_path);
+  pid_t server_pid = sa::bench::start_child(server_args, log_path);
   if (server_pid < 0) {
     std::cerr << "bench_gateway: fork failed\n";
     return 1;
   }
-  g_server_pid = server_pid;
-  int port = wait_for_port(server_pid, log_path, 120s);
+  sa::bench::g_child_pid = server_pid;
+  int port = sa::bench::wait_for_port(server_pid, log_path, "serving on http://127.0.0.1:", 120s, 50ms);
   if (port <= 0) {
     std::cerr << "bench_gateway: the server did not start within 120 s; its log: " << log_path << "\n";
-    stop_server(server_pid, 5s);
+    sa::bench::stop_child(server_pid, 5s);
     return 1;
   }
   long server_nofile = open_files_limit(server_pid);
@@ -665,7 +551,7 @@ int main(int argc, char** argv) {
   std::printf("%-34s %s\n", "machine", machine.c_str());
   std::printf("%-34s %s\n", "command", command.c_str());
   std::printf("%-34s pid %d, port %d, log level %s, open files limit %ld (bench %ld)\n", "server", server_pid, port,
-              opt.log_level.c_str(), server_nofile, static_cast<long>(nofile.rlim_cur));
+              opt.log_level.c_str(), server_nofile, static_cast<long>(nofile));
   std::fflush(stdout);
 
   asio::io_context ioc{1};
@@ -852,7 +738,7 @@ int main(int argc, char** argv) {
   guard.reset();
   ioc.stop();
   cl.conns.clear();
-  auto how = stop_server(server_pid, 10s);
+  auto how = sa::bench::stop_child(server_pid, 10s);
   std::fprintf(stderr, "bench_gateway: closed %d connections (%d not acknowledged within 10 s); server %s\n",
                closing, unclosed, how.c_str());
   if (exit_code == 0)

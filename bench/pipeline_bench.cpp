@@ -8,6 +8,7 @@
 #include "actors/node/node.hpp"
 #include "bench/machine.hpp"
 #include "bench/questions.hpp"
+#include "bench/stats.hpp"
 #include "config/load.hpp"
 #include "messages/session.hpp"
 #include "runtime/log.hpp"
@@ -29,6 +30,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+using sa::bench::percentile;
 using sa::bench::question_count;
 using sa::bench::questions;
 
@@ -37,14 +39,6 @@ int arg(int argc, char** argv, const std::string& name, int fallback) {
     if (argv[i] == name)
       return std::stoi(argv[i + 1]);
   return fallback;
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty())
-    return 0;
-  auto k = static_cast<size_t>(p * (v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
 }
 
 } // namespace
@@ -166,10 +160,7 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(finished - start).count();
   double rate = (completed + failed) / secs;
   double p50 = percentile(latencies_us, 0.50), p99 = percentile(latencies_us, 0.99);
-  double mean = 0;
-  for (auto v : latencies_us)
-    mean += v;
-  mean /= std::max<size_t>(1, latencies_us.size());
+  double mean = sa::bench::mean(latencies_us);
 
   std::printf("%-28s %s\n", "machine", (std::to_string(sa::bench::cores()) + " cores, " + sa::bench::cpu_model()).c_str());
   std::printf("%-28s %d sessions, %d turns, %d-article KB\n", "load", sessions, turns, articles);

@@ -8,6 +8,7 @@
 
 #include "caf/all.hpp"
 
+#include <atomic>
 #include <random>
 #include <unordered_map>
 #include <variant>
@@ -55,47 +56,138 @@ wire_protocol make_wire(const endpoint_settings& s) {
   return openai_protocol{};
 }
 
-/// Forwards the http client's callbacks to the provider actor as runtime/http_messages.hpp messages, like
-/// caf_http_listener, but through a weak reference: the listener lives in the actor's own state (and in the
-/// http client while requests run), so a strong reference would keep the actor alive after its last
-/// handle is gone - it would never terminate and the actor system's shutdown would wait for it forever.
-class provider_listener final : public http_listener {
-public:
-  explicit provider_listener(caf::weak_actor_ptr receiver) : receiver_(std::move(receiver)) {}
+/// Bytes of a non-2xx body kept for parse_error; the rest is dropped (error bodies are small).
+constexpr std::size_t max_error_body = 64 * 1024;
 
-  void on_headers(uint64_t id, int status, const http_headers& headers) noexcept override {
-    forward(http_response_headers{id, status, headers});
+} // namespace
+
+/// How an attempt ended. `ok`: `end` holds the finish and usage; else `error` says what failed.
+struct attempt_outcome {
+  bool ok = false;
+  stream_end end;
+  provider_error error;
+  bool client_stopped = false;  ///< the http client was stopped: nothing will ever answer this request
+  std::string text;             ///< the answer (thinking excluded)
+  uint32_t deltas = 0;          ///< deltas sent to the sink (0: the attempt may be retried)
+};
+
+namespace {
+
+/// One HTTP attempt, as the http client's listener: runs on the client's loop thread only. Decodes the
+/// stream there, sends each answer delta straight to the call's sink, and tells the provider actor once,
+/// when the attempt ends. `abandon()` (any thread) stops further deltas, for a cancelled or superseded
+/// attempt. Holds the provider only weakly, so an attempt in flight never keeps a stopped actor alive.
+class attempt_stream final : public http_listener {
+public:
+  attempt_stream(caf::weak_actor_ptr provider, std::shared_ptr<const wire_protocol> wire, uint64_t call,
+                 completion_sink_actor sink)
+    : provider_(std::move(provider)), wire_(std::move(wire)), call_(call), sink_(std::move(sink)) {}
+
+  void abandon() noexcept { abandoned_.store(true, std::memory_order_relaxed); }
+
+  void on_headers(uint64_t, int status, const http_headers& headers) noexcept override {
+    status_ = status;
+    headers_ = headers;
+    if (status >= 200 && status < 300)
+      decoder_ = std::visit([](const auto& w) { return w.make_decoder(); }, *wire_);
   }
-  void on_chunk(uint64_t id, std::string chunk) noexcept override { forward(http_body_chunk{id, std::move(chunk)}); }
-  void on_complete(uint64_t id) noexcept override { forward(http_response_done{id}); }
+
+  void on_chunk(uint64_t id, std::string chunk) noexcept override {
+    if (outcome_sent_)
+      return;
+    if (!decoder_) {
+      if (error_body_.size() < max_error_body)
+        error_body_.append(chunk, 0, max_error_body - error_body_.size());
+      return;
+    }
+    decoder_->feed(chunk, [&](const stream_event& ev) { on_event(id, ev); });
+  }
+
+  void on_complete(uint64_t id) noexcept override {
+    if (outcome_sent_)
+      return;
+    if (decoder_) {
+      decoder_->finish([&](const stream_event& ev) { on_event(id, ev); });
+      return;
+    }
+    auto out = std::make_shared<attempt_outcome>();
+    out->error = std::visit([&](const auto& w) { return w.parse_error(status_, headers_, error_body_); }, *wire_);
+    finish(id, std::move(out));
+  }
+
   void on_error(uint64_t id, const http_error& error) noexcept override {
-    forward(http_response_failed{id, error.kind, error.message});
+    if (outcome_sent_)
+      return;
+    auto out = std::make_shared<attempt_outcome>();
+    switch (error.kind) {
+      case http_error_kind::cancelled:
+        if (abandoned_.load(std::memory_order_relaxed))
+          return; // the provider cancelled it and has forgotten it
+        out->client_stopped = true;
+        out->error = transport_error(error_kind::connection, error.message);
+        break;
+      case http_error_kind::timeout_connect:
+      case http_error_kind::timeout_first_byte:
+      case http_error_kind::timeout_idle:
+      case http_error_kind::timeout_total: out->error = transport_error(error_kind::timeout, error.message); break;
+      default: out->error = transport_error(error_kind::connection, error.message); break;
+    }
+    finish(id, std::move(out));
   }
 
 private:
-  template <class Message>
-  void forward(Message&& msg) noexcept {
-    if (auto strong = receiver_.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(std::move(strong)), std::forward<Message>(msg));
+  void on_event(uint64_t id, const stream_event& ev) {
+    if (outcome_sent_)
+      return;
+    if (auto* d = std::get_if<stream_delta>(&ev)) {
+      if (d->text.empty() || d->thinking)
+        return; // thinking is billed (usage says so), never shown
+      text_ += d->text;
+      if (sink_ && !abandoned_.load(std::memory_order_relaxed))
+        caf::anon_send(sink_, completion_delta{call_, deltas_, d->text, false});
+      ++deltas_;
+      return;
+    }
+    auto out = std::make_shared<attempt_outcome>();
+    if (auto* e = std::get_if<stream_end>(&ev)) {
+      out->ok = true;
+      out->end = *e;
+    } else {
+      out->error = std::get<provider_error>(ev);
+    }
+    finish(id, std::move(out));
   }
 
-  caf::weak_actor_ptr receiver_;
-};
+  void finish(uint64_t id, std::shared_ptr<attempt_outcome> out) {
+    outcome_sent_ = true;
+    out->text = std::move(text_);
+    out->deltas = deltas_;
+    if (auto strong = provider_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(std::move(strong)),
+                     provider_attempt_done{id, std::shared_ptr<const attempt_outcome>{std::move(out)}});
+  }
 
-/// Bytes of a non-2xx body kept for parse_error; the rest is dropped (error bodies are small).
-constexpr std::size_t max_error_body = 64 * 1024;
+  caf::weak_actor_ptr provider_;
+  std::shared_ptr<const wire_protocol> wire_;
+  uint64_t call_;
+  completion_sink_actor sink_;
+  std::atomic<bool> abandoned_{false};
+  // Loop thread only:
+  int status_ = 0;
+  header_list headers_;
+  std::string error_body_;
+  std::unique_ptr<stream_decoder> decoder_;
+  std::string text_;
+  uint32_t deltas_ = 0;
+  bool outcome_sent_ = false;
+};
 
 struct call_state {
   completion_call call;
   caf::typed_response_promise<completion> promise;
   uint32_t attempt = 0;             // 1 = first request
   uint64_t http_id = 0;             // 0: no request in flight (waiting for a retry)
-  int status = 0;
-  header_list headers;
-  std::string error_body;
-  std::unique_ptr<stream_decoder> decoder;
-  std::string text;
-  uint32_t seq = 0;                 // deltas sent to the sink
+  std::shared_ptr<attempt_stream> stream;  // the attempt in flight
   bool probe = false;               // holds a half-open probe slot of the breaker
   bool retrying = false;            // holds a retry budget slot
 };
@@ -103,8 +195,7 @@ struct call_state {
 struct provider_state {
   endpoint_settings settings;
   std::shared_ptr<http_client> http;
-  std::shared_ptr<http_listener> listener;
-  wire_protocol wire;
+  std::shared_ptr<const wire_protocol> wire;  // shared with the attempts' listeners (const: thread-safe)
   circuit_breaker breaker{breaker_options{}};
   retry_budget budget{retry_budget_options{}};
   std::mt19937_64 rng;
@@ -133,16 +224,6 @@ struct provider_state {
 };
 
 using self_ptr = provider_actor::stateful_pointer<provider_state>;
-
-provider_error http_failure(const http_response_failed& f) {
-  switch (f.kind) {
-    case http_error_kind::timeout_connect:
-    case http_error_kind::timeout_first_byte:
-    case http_error_kind::timeout_idle:
-    case http_error_kind::timeout_total: return transport_error(error_kind::timeout, f.message);
-    default: return transport_error(error_kind::connection, f.message);
-  }
-}
 
 /// Errors that say nothing about the provider's health (the request was wrong, or nobody waits).
 bool counts_against_provider(error_kind k) noexcept {
@@ -176,10 +257,13 @@ void release_slots(self_ptr self, call_state& c) {
 void drop_request(self_ptr self, call_state& c, bool cancel) {
   if (c.http_id == 0)
     return;
-  if (cancel)
+  if (cancel) {
+    c.stream->abandon();
     self->state.http->cancel(c.http_id);
+  }
   self->state.by_http.erase(c.http_id);
   c.http_id = 0;
+  c.stream.reset();
 }
 
 /// Ends a call: removes its state and answers the promise.
@@ -201,7 +285,7 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
 
 void send_attempt(self_ptr self, uint64_t id);
 
-void fail_attempt(self_ptr self, uint64_t id, const provider_error& err) {
+void fail_attempt(self_ptr self, uint64_t id, const provider_error& err, uint32_t deltas_sent) {
   auto& st = self->state;
   auto i = st.calls.find(id);
   if (i == st.calls.end())
@@ -210,7 +294,6 @@ void fail_attempt(self_ptr self, uint64_t id, const provider_error& err) {
   auto now = clock::now();
   // A decoded error (error event, bad JSON) ends the attempt while its response may still be arriving.
   drop_request(self, c, true);
-  c.decoder.reset();
   if (counts_against_provider(err.kind)) {
     st.breaker.on_failure(now);
     c.probe = false; // the verdict was given
@@ -220,7 +303,7 @@ void fail_attempt(self_ptr self, uint64_t id, const provider_error& err) {
   st.log->debug("{} attempt {} failed: {}", st.settings.name, c.attempt, to_string(err.kind));
   // Retry here only before the first delta: after it, the strategy restarts the answer elsewhere. A
   // failure that just opened the breaker is not retried either: fail over now instead of waiting.
-  if (err.retryable && c.seq == 0 && c.attempt <= st.settings.max_retries
+  if (err.retryable && deltas_sent == 0 && c.attempt <= st.settings.max_retries
       && st.breaker.state(now) != breaker_state::open) {
     auto delay = backoff_delay(st.settings.backoff, c.attempt, err.retry_after_ms, st.rng);
     if (delay && *delay < time_left(c.call.deadline)) {
@@ -240,7 +323,8 @@ void fail_attempt(self_ptr self, uint64_t id, const provider_error& err) {
   finish_with_error(self, id, make_provider_error(to_errc(err.kind), describe(st.settings, err)));
 }
 
-void succeed(self_ptr self, uint64_t id, const stream_end& end) {
+void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
+  const auto& end = outcome.end;
   auto& st = self->state;
   auto i = st.calls.find(id);
   if (i == st.calls.end())
@@ -253,7 +337,7 @@ void succeed(self_ptr self, uint64_t id, const stream_end& end) {
   drop_request(self, c, false);
   st.budget.request_finished();
   completion out;
-  out.text = std::move(c.text);
+  out.text = outcome.text;
   out.provider = st.settings.name;
   out.model = c.call.request.model;
   out.finish_reason = end.finish_reason;
@@ -273,33 +357,6 @@ void succeed(self_ptr self, uint64_t id, const stream_end& end) {
   promise.deliver(std::move(out));
 }
 
-/// Applies decoded events in order; stops at the terminal one.
-void apply_events(self_ptr self, uint64_t id, std::vector<stream_event>& events) {
-  auto& st = self->state;
-  for (auto& ev : events) {
-    auto i = st.calls.find(id);
-    if (i == st.calls.end())
-      return;
-    auto& c = i->second;
-    if (auto* d = std::get_if<stream_delta>(&ev)) {
-      if (d->text.empty())
-        continue;
-      if (!d->thinking)
-        c.text += d->text;
-      if (c.call.sink && !d->thinking)
-        self->send(c.call.sink, completion_delta{id, c.seq++, std::move(d->text), false});
-      else if (!d->thinking)
-        ++c.seq;
-    } else if (auto* e = std::get_if<stream_end>(&ev)) {
-      succeed(self, id, *e);
-      return;
-    } else if (auto* err = std::get_if<provider_error>(&ev)) {
-      fail_attempt(self, id, *err);
-      return;
-    }
-  }
-}
-
 void send_attempt(self_ptr self, uint64_t id) {
   auto& st = self->state;
   auto i = st.calls.find(id);
@@ -312,7 +369,7 @@ void send_attempt(self_ptr self, uint64_t id) {
     return;
   }
   ++c.attempt;
-  auto built = std::visit([&](const auto& w) { return w.build_request(c.call.request); }, st.wire);
+  auto built = std::visit([&](const auto& w) { return w.build_request(c.call.request); }, *st.wire);
   if (!built.ok()) {
     // Our own request is wrong: not the provider's fault, never retried (a probe slot is given back).
     finish_with_error(self, id, make_provider_error(provider_errc::invalid_request,
@@ -331,14 +388,9 @@ void send_attempt(self_ptr self, uint64_t id) {
   req.first_byte_timeout = std::min(st.settings.first_byte_timeout, left);
   req.idle_timeout = st.settings.idle_timeout;
   req.total_timeout = left;
-  c.status = 0;
-  c.headers.clear();
-  c.error_body.clear();
-  c.decoder.reset();
-  c.text.clear();
-  c.seq = 0;
   ++st.health.requests;
-  c.http_id = st.http->submit(std::move(req), st.listener);
+  c.stream = std::make_shared<attempt_stream>(caf::weak_actor_ptr{self->ctrl()}, st.wire, id, c.call.sink);
+  c.http_id = st.http->submit(std::move(req), c.stream);
   st.by_http.emplace(c.http_id, id);
 }
 
@@ -370,14 +422,13 @@ completion_request with_endpoint_defaults(const endpoint_settings& s, completion
 provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::shared_ptr<http_client> client) {
   log_exceptions(self, "provider");
   auto& st = self->state;
-  st.wire = make_wire(s);
+  st.wire = std::make_shared<const wire_protocol>(make_wire(s));
   st.breaker = circuit_breaker{s.breaker};
   st.budget = retry_budget{s.budget};
   st.rng.seed(s.seed != 0 ? s.seed : std::random_device{}());
   st.health.name = s.name;
   st.settings = std::move(s);
   st.http = std::move(client);
-  st.listener = std::make_shared<provider_listener>(caf::weak_actor_ptr{self->ctrl()});
   st.log = log::get("provider");
   return {
     [self](completion_call& call) -> caf::result<completion> {
@@ -446,64 +497,24 @@ provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::
       i->second.probe = before == breaker_state::half_open;
       send_attempt(self, due.call);
     },
-    [self](http_response_headers& h) {
-      auto id = call_of(self, h.request_id);
+    [self](provider_attempt_done& done) {
+      auto id = call_of(self, done.http_id);
       if (id == 0)
-        return;
+        return; // abandoned (cancelled, or its call already ended)
       auto& st = self->state;
       auto& c = st.calls.at(id);
-      c.status = h.status;
-      c.headers = std::move(h.headers);
-      if (c.status >= 200 && c.status < 300)
-        c.decoder = std::visit([](const auto& w) { return w.make_decoder(); }, st.wire);
-    },
-    [self](http_body_chunk& chunk) {
-      auto id = call_of(self, chunk.request_id);
-      if (id == 0)
-        return;
-      auto& c = self->state.calls.at(id);
-      if (!c.decoder) {
-        if (c.error_body.size() < max_error_body)
-          c.error_body.append(chunk.data, 0, max_error_body - c.error_body.size());
-        return;
-      }
-      std::vector<stream_event> events;
-      c.decoder->feed(chunk.data, [&](const stream_event& ev) { events.push_back(ev); });
-      apply_events(self, id, events);
-    },
-    [self](http_response_done& done) {
-      auto id = call_of(self, done.request_id);
-      if (id == 0)
-        return;
-      auto& st = self->state;
-      auto& c = st.calls.at(id);
-      st.by_http.erase(done.request_id);
-      c.http_id = 0;
-      if (c.decoder) {
-        std::vector<stream_event> events;
-        c.decoder->finish([&](const stream_event& ev) { events.push_back(ev); });
-        apply_events(self, id, events);
-        return;
-      }
-      auto err = std::visit([&](const auto& w) { return w.parse_error(c.status, c.headers, c.error_body); },
-                            st.wire);
-      fail_attempt(self, id, err);
-    },
-    [self](http_response_failed& failed) {
-      // Requests this actor cancelled were already forgotten (id 0). A cancellation it did not ask for
-      // comes from the http client stopping: nothing will ever answer that request, so end the call.
-      auto id = call_of(self, failed.request_id);
-      if (id == 0)
-        return;
-      auto& st = self->state;
-      st.by_http.erase(failed.request_id);
-      st.calls.at(id).http_id = 0;
-      if (failed.kind == http_error_kind::cancelled) {
+      // The terminal event came; a successful body ends on its own (not cancelled: the connection is
+      // reused), an error mid-body is cancelled by fail_attempt.
+      const auto& out = *done.outcome;
+      if (out.ok) {
+        succeed(self, id, out);
+      } else if (out.client_stopped) {
+        drop_request(self, c, false);
         finish_with_error(self, id, make_provider_error(provider_errc::cancelled,
-                                                        st.settings.name + ": " + failed.message));
-        return;
+                                                        st.settings.name + ": " + out.error.message));
+      } else {
+        fail_attempt(self, id, out.error, out.deltas);
       }
-      fail_attempt(self, id, http_failure(failed));
     },
   };
 }
@@ -521,11 +532,8 @@ provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settin
 void register_provider_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<provider_health_request>("sa::providers::provider_health_request")
     .add_message_type<provider_health>("sa::providers::provider_health")
-    .add_message_type<provider_retry_due>("sa::providers::provider_retry_due")
-    .add_message_type<http_response_headers>("sa::http_response_headers")
-    .add_message_type<http_body_chunk>("sa::http_body_chunk")
-    .add_message_type<http_response_done>("sa::http_response_done")
-    .add_message_type<http_response_failed>("sa::http_response_failed");
+    .add_message_type<provider_retry_due>("sa::providers::provider_retry_due");
+  // provider_attempt_done is node-local (its outcome is shared, not serialized) and stays unregistered.
 }
 
 } // namespace sa::providers

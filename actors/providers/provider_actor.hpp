@@ -6,7 +6,9 @@
 //
 // Per call: the breaker is asked first (open: answered at once with circuit_open, so strategies skip a
 // down provider instead of waiting for it); then the request is sent with timeouts cut to the call's
-// deadline; deltas go to the call's sink as they are decoded; a retryable failure before the first
+// deadline. The response is decoded on the http client's loop thread, which sends each delta straight to
+// the call's sink and this actor one message when the attempt ends (not one per network chunk): the
+// actor stays off the per-token path, and a token costs one hop from the loop to the sink; a retryable failure before the first
 // delta is retried on this endpoint within the retry budget and the deadline; a failure after a delta
 // is not retried here (the strategy restarts the answer elsewhere and tells the client).
 //
@@ -18,7 +20,6 @@
 #include "actors/providers/health.hpp"
 #include "messages/completion.hpp"
 #include "runtime/http_client.hpp"
-#include "runtime/http_messages.hpp"
 
 #include "caf/fwd.hpp"
 
@@ -83,6 +84,20 @@ typename Inspector::result_type inspect(Inspector& f, provider_health& x) {
            x.prompt_tokens, x.completion_tokens, x.cost_usd);
 }
 
+/// Internal: how one HTTP attempt ended, decoded on the http client's loop thread (see provider_actor.cpp).
+struct attempt_outcome;
+
+/// Internal: an attempt ended (one message per attempt; the deltas went straight to the call's sink).
+/// Node-local by design: the outcome is shared, not serialized.
+struct provider_attempt_done {
+  uint64_t http_id = 0;
+  std::shared_ptr<const attempt_outcome> outcome;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provider_attempt_done& x) {
+  return f(caf::meta::type_name("provider_attempt_done"), x.http_id);
+}
+
 /// Internal: a scheduled retry of one call came due.
 struct provider_retry_due {
   uint64_t call = 0;
@@ -94,8 +109,7 @@ typename Inspector::result_type inspect(Inspector& f, provider_retry_due& x) {
 }
 
 using provider_actor = completion_actor::extend<
-  caf::replies_to<provider_health_request>::with<provider_health>, caf::reacts_to<http_response_headers>,
-  caf::reacts_to<http_body_chunk>, caf::reacts_to<http_response_done>, caf::reacts_to<http_response_failed>,
+  caf::replies_to<provider_health_request>::with<provider_health>, caf::reacts_to<provider_attempt_done>,
   caf::reacts_to<provider_retry_due>>;
 
 /// Spawns the actor for one endpoint. `http` is shared by every provider of the node.

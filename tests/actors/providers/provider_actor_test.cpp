@@ -953,3 +953,15 @@ TEST_CASE("two calls in flight on one provider stream to their own sinks") {
   CHECK(ob.value->text.find("invoice") != std::string::npos);
   CHECK(health_of(*e.sys, p).successes == 2);
 }
+
+TEST_CASE("a TLS handshake failure is a connection error, retried, and never hangs the call") {
+  env e;
+  auto s = settings_for(wire_kind::openai, e.fake);
+  s.base_url = "https://127.0.0.1:" + std::to_string(e.fake.port()); // the fake speaks plain HTTP
+  s.max_retries = 1;
+  auto p = spawn_provider(*e.sys, s, e.http);
+  auto out = run(*e.sys, p, make_call());
+  REQUIRE_FALSE(out.value);
+  CHECK(out.code() == provider_errc::connection);
+  CHECK(health_of(*e.sys, p).retries == 1);
+}
