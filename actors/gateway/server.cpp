@@ -396,6 +396,7 @@ void gateway::stop() {
     t.join();
   // Whatever did not close in the grace period is cut (the io threads are gone, so this thread may).
   abort_websockets(st);
+  close_posters(st);
   caf::anon_send_exit(st.gateway, caf::exit_reason::user_shutdown);
   st.log->info("event=gateway_stopped");
 }

@@ -6,7 +6,9 @@
 #include "actors/gateway/gateway_messages.hpp"
 #include "actors/gateway/rate_limit.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <spdlog/spdlog.h>
@@ -14,10 +16,12 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace caf {
 class actor_system;
@@ -32,6 +36,31 @@ using tcp = asio::ip::tcp;
 
 class ws_session;
 
+/// How a connection actor posts to its connection's strand, from any thread. The server closes every
+/// poster when it stops, before its io_context goes away: posts after that are dropped, and the strand
+/// (which belongs to the io_context) is released while the io_context still exists - a connection actor
+/// may outlive the server, and destroying its copy of the strand later would touch freed memory.
+class strand_poster {
+public:
+  explicit strand_poster(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+
+  template <class F>
+  void post(F&& f) {
+    std::lock_guard<std::mutex> guard{m_};
+    if (ex_)
+      asio::post(*ex_, std::forward<F>(f));
+  }
+
+  void close() {
+    std::lock_guard<std::mutex> guard{m_};
+    ex_.reset();
+  }
+
+private:
+  std::mutex m_;
+  std::optional<asio::any_io_executor> ex_;
+};
+
 /// What every connection of one server shares. Immutable after start, except the atomics and the
 /// live-session set (guarded: with several io threads, sessions on different strands touch it).
 struct server_state {
@@ -44,6 +73,7 @@ struct server_state {
   std::atomic<bool> stopping{false};
   std::mutex live_mutex;
   std::unordered_set<std::shared_ptr<ws_session>> live;  // open WebSockets (for shutdown)
+  std::vector<std::weak_ptr<strand_poster>> posters;     // guarded by live_mutex; closed on shutdown
   std::mutex tenant_mutex;                                // held only to take one token
   std::unordered_map<std::string, token_bucket> tenant_buckets;
 };
@@ -69,5 +99,11 @@ void close_websockets(server_state& state);
 
 /// After the io threads stopped: cuts the sockets that did not close in time.
 void abort_websockets(server_state& state);
+
+/// A poster for `ex`, registered so that close_posters can release it at shutdown.
+std::shared_ptr<strand_poster> make_poster(server_state& state, asio::any_io_executor ex);
+
+/// After the io threads stopped, before the io_context is destroyed: closes every poster.
+void close_posters(server_state& state);
 
 } // namespace sa::gateway

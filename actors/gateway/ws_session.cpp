@@ -17,6 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -125,16 +126,16 @@ private:
     auth_timer_.cancel();
     tenant_ = v.who->tenant;
     std::weak_ptr<ws_session> weak = shared_from_this();
-    auto ex = ws_.get_executor();
+    auto poster = make_poster(*state_, ws_.get_executor());
     connection_link link{
-      [weak, ex](std::string frame) {
-        asio::post(ex, [weak, frame = std::move(frame)]() mutable {
+      [weak, poster](std::string frame) {
+        poster->post([weak, frame = std::move(frame)]() mutable {
           if (auto s = weak.lock())
             s->send(std::move(frame));
         });
       },
-      [weak, ex](uint16_t code, std::string reason) {
-        asio::post(ex, [weak, code, reason = std::move(reason)] {
+      [weak, poster](uint16_t code, std::string reason) {
+        poster->post([weak, code, reason = std::move(reason)] {
           if (auto s = weak.lock())
             s->close(code, reason);
         });
@@ -295,6 +296,25 @@ void abort_websockets(server_state& st) {
   for (auto& s : st.live)
     s->abort();
   st.live.clear();
+}
+
+std::shared_ptr<strand_poster> make_poster(server_state& state, asio::any_io_executor ex) {
+  auto poster = std::make_shared<strand_poster>(std::move(ex));
+  std::lock_guard<std::mutex> guard{state.live_mutex};
+  if (state.posters.size() >= 64 && state.posters.size() == state.posters.capacity())
+    state.posters.erase(std::remove_if(state.posters.begin(), state.posters.end(),
+                                       [](const std::weak_ptr<strand_poster>& w) { return w.expired(); }),
+                        state.posters.end());
+  state.posters.push_back(poster);
+  return poster;
+}
+
+void close_posters(server_state& state) {
+  std::lock_guard<std::mutex> guard{state.live_mutex};
+  for (auto& weak : state.posters)
+    if (auto p = weak.lock())
+      p->close();
+  state.posters.clear();
 }
 
 } // namespace sa::gateway
