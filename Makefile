@@ -11,7 +11,7 @@ USER_ID    ?= alice
 
 DEB_PACKAGES := build-essential cmake ccache pkg-config \
   libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev \
-  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev \
+  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev libhiredis-dev redis-server \
   python3 python3-websockets chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,6 +50,8 @@ bench: build
 	./$(BUILD)/bench/bench_pipeline --sessions 8
 	./$(BUILD)/bench/bench_gateway
 	./$(BUILD)/bench/bench_provider
+	./$(BUILD)/bench/bench_cluster
+	./$(BUILD)/bench/bench_memory
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON

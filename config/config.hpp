@@ -38,11 +38,22 @@ struct session_config {
 };
 
 struct memory_config {
-  std::string backend = "inprocess";  ///< inprocess (redis arrives with the cluster issue)
+  std::string backend = "inprocess";  ///< inprocess (this process only) or redis (shared, survives restarts)
   int max_turns = 10;                 ///< turns kept verbatim per session
   int ttl_s = 3600;                   ///< a session's memory expires this long after its last turn
   int summary_max_chars = 1200;       ///< running summary of turns older than the window
-  int max_sessions = 200000;          ///< in-process store bound; least recently used go first
+  int max_sessions = 200000;          ///< in-process store bound (redis: the working copy); least recently used go first
+  std::string redis_address = "127.0.0.1:6379";  ///< redis: host:port of Redis (or of a TLS proxy in front of it)
+  std::string redis_password_env;     ///< redis: environment variable holding the AUTH password; empty = no AUTH
+  int redis_db = 0;                   ///< redis: database SELECTed on every connection
+  bool redis_tls = false;             ///< redis: must stay false (Debian's hiredis 0.14 has no TLS; use stunnel)
+  std::string redis_key_prefix = "sa";///< redis: keys are <prefix>:<tenant>:{<session>}:turns|ids|meta
+  int redis_max_pending = 10000;      ///< redis: writes queued while Redis is unreachable; more are refused
+  int redis_connect_timeout_ms = 2000;///< redis: TCP connect + AUTH/SELECT handshake deadline
+  int redis_reply_timeout_ms = 2000;  ///< redis: a command unanswered this long marks the connection dead
+  int redis_backoff_initial_ms = 50;  ///< redis: first reconnect delay, doubled per failure, with jitter
+  int redis_backoff_max_ms = 2000;    ///< redis: longest reconnect delay
+  int redis_shutdown_drain_ms = 2000; ///< redis: on shutdown, wait this long for queued writes to reach Redis
 };
 
 struct classifier_config {
@@ -116,6 +127,20 @@ struct gateway_config {
   int shutdown_grace_ms = 5000;               ///< graceful shutdown waits this long for clients
 };
 
+/// Clustering over CAF's middleman (README, "Running a cluster"). Off while port is 0.
+struct cluster_config {
+  int port = 0;                               ///< cluster endpoint; 0 = no clustering (a single node)
+  std::string listen_address = "127.0.0.1";   ///< address the cluster endpoint binds
+  std::string advertise_host;                 ///< host other nodes connect to; empty = listen_address
+  std::vector<std::string> seeds;             ///< "host:port" of nodes to join (list them all on every node)
+  std::string secret_env = "SA_CLUSTER_SECRET";  ///< env variable holding the shared cluster secret
+  std::string registry = "seeds";             ///< where members are found: seeds (redis arrives with #5)
+  int heartbeat_interval_ms = 250;            ///< CAF middleman heartbeats between nodes
+  int connection_timeout_ms = 1000;           ///< a node silent this long is lost
+  int join_timeout_ms = 2000;                 ///< connect + handshake deadline per join attempt
+  int discovery_interval_ms = 1000;           ///< how often the registry is asked for nodes to join
+};
+
 /// One remote model endpoint: a provider actor with its own breaker, retries and retry budget.
 struct endpoint_config {
   std::string kind = "openai";          ///< openai, anthropic, gemini, openai_compatible
@@ -173,6 +198,7 @@ struct config {
   escalation_config escalation;
   tenants_config tenants;
   gateway_config gateway;
+  cluster_config cluster;
   providers_config providers;
 };
 

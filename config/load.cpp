@@ -310,11 +310,48 @@ std::string base_url_problem(const std::string& url) {
   return {};
 }
 
+/// What is wrong with memory.redis_address, which must be host:port; empty when nothing is.
+std::string redis_address_problem(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return "expected host:port, e.g. 127.0.0.1:6379";
+  auto host = address.substr(0, colon);
+  auto port = address.substr(colon + 1);
+  if (std::any_of(address.begin(), address.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f || c == '/'; }))
+    return "expected host:port without a scheme, path, spaces or control characters, e.g. 127.0.0.1:6379";
+  if (host.front() == '[' && host.back() != ']')
+    return "expected ']' closing the IPv6 address";
+  bool digits = !port.empty() && port.size() <= 5 &&
+                std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  if (!digits || std::stol(port) < 1 || std::stol(port) > 65535)
+    return "expected a port in [1, 65535] after ':'";
+  return {};
+}
+
+template <class Report>
+void validate_memory(const memory_config& m, const Report& report) {
+  if (m.redis_tls)
+    report("memory.redis_tls = true: TLS to Redis is not supported (Debian 12's hiredis 0.14 has no TLS); "
+           "keep it false, run a TLS proxy such as stunnel next to the node and point memory.redis_address at it");
+  if (auto problem = redis_address_problem(m.redis_address); !problem.empty())
+    report("memory.redis_address = " + quoted(m.redis_address) + ": " + problem);
+  if (m.redis_key_prefix.find_first_of("{}") != std::string::npos)
+    report("memory.redis_key_prefix = " + quoted(m.redis_key_prefix) +
+           ": expected no braces (they mark the Redis Cluster hash tag, which is the session)");
+  if (m.redis_password_env.rfind(env_prefix, 0) == 0)
+    report("memory.redis_password_env = " + quoted(m.redis_password_env) +
+           ": SUPPORT_AGENT_* variables are configuration overrides; name another variable");
+  if (m.redis_backoff_initial_ms > m.redis_backoff_max_ms)
+    report("memory.redis_backoff_initial_ms = " + std::to_string(m.redis_backoff_initial_ms) +
+           ": expected at most memory.redis_backoff_max_ms (" + std::to_string(m.redis_backoff_max_ms) + ")");
+}
+
 } // namespace
 
 std::vector<std::string> validate(const config& cfg) {
   std::vector<std::string> errors;
   auto report = [&](const std::string& text) { errors.push_back("config error: " + text); };
+  validate_memory(cfg.memory, report);
   const auto& p = cfg.providers;
   auto is_endpoint = [&](const std::string& n) { return p.endpoints.count(n) != 0; };
   auto is_strategy = [&](const std::string& n) { return p.strategies.count(n) != 0; };
@@ -446,11 +483,39 @@ std::vector<std::string> validate(const config& cfg) {
   for (const auto& [name, s] : p.strategies)
     if (name != local_provider && marks[name] == mark::unseen)
       visit(name);
+
+  // Cluster.
+  const auto& c = cfg.cluster;
+  for (const auto& seed : c.seeds) {
+    auto colon = seed.rfind(':');
+    auto port = colon == std::string::npos ? std::string{} : seed.substr(colon + 1);
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; });
+    if (colon == 0 || !digits || std::stol(port) < 1 || std::stol(port) > 65535 ||
+        seed.find_first_of("/ \t") != std::string::npos)
+      report("cluster.seeds: " + quoted(seed) + ": expected host:port with a port in [1, 65535], e.g. "
+             "\"10.0.0.2:7400\"");
+  }
+  if (c.port != 0 && c.advertise_host.empty() && (c.listen_address == "0.0.0.0" || c.listen_address == "::"))
+    report("cluster.advertise_host: required when cluster.listen_address is " + quoted(c.listen_address) +
+           " (the host or address other nodes connect to)");
+  if (c.connection_timeout_ms < 2 * c.heartbeat_interval_ms)
+    report("cluster.connection_timeout_ms = " + std::to_string(c.connection_timeout_ms) +
+           ": expected at least twice cluster.heartbeat_interval_ms (" + std::to_string(c.heartbeat_interval_ms) +
+           "), or a healthy node is taken for lost between two heartbeats");
+  if (c.secret_env.rfind(env_prefix, 0) == 0)
+    report("cluster.secret_env = " + quoted(c.secret_env) + ": SUPPORT_AGENT_* variables are configuration "
+           "overrides; name another variable");
   return errors;
 }
 
 std::vector<std::string> warnings(const config& cfg) {
   std::vector<std::string> out;
+  if (cfg.memory.backend == "redis" && cfg.memory.redis_reply_timeout_ms >= cfg.session.child_timeout_ms)
+    out.push_back("memory.redis_reply_timeout_ms (" + std::to_string(cfg.memory.redis_reply_timeout_ms) +
+                  ") is not below session.child_timeout_ms (" + std::to_string(cfg.session.child_timeout_ms) +
+                  "): a hung Redis can make memory appends time out at the session before the client "
+                  "reconnects and queues them");
   const auto& p = cfg.providers;
   for (const auto& [name, e] : p.endpoints) {
     auto at = "providers.endpoints." + name + ".";

@@ -12,7 +12,8 @@
 //   default values of the fields it does not name, and every intent not configured gets its default route.
 //   Likewise a providers endpoint, strategy or price created by any layer starts from the struct defaults.
 // - After all layers, validate() checks what no single key can (providers names and references, cycles,
-//   base_url, llm backends needing providers.root); its errors are reported with those of the layers.
+//   base_url, llm backends needing providers.root; cluster seeds, advertised host and heartbeat timing);
+//   its errors are reported with those of the layers.
 #pragma once
 
 #include "config/config.hpp"
@@ -33,7 +34,9 @@ struct load_options {
 /// each, naming the key path, the offending value and what was expected).
 result<config> load(const load_options& opts);
 
-/// The checks no single key's rule can express, run by load() after every layer is applied: the providers
+/// The checks no single key's rule can express, run by load() after every layer is applied: memory.redis_*
+/// (TLS refused with what to do instead, host:port address, key prefix without braces, password variable not
+/// SUPPORT_AGENT_*, backoff order), the providers
 /// section's names and references (reserved `local`, endpoint/strategy name clashes, providers.root,
 /// strategy members and route targets, route keys per strategy kind, member counts, cycles), endpoint
 /// base_url, model and thinking_budget, and llm backends needing providers.root. One "config error: ..."

@@ -2,6 +2,7 @@
 
 #include "messages/account.hpp"
 #include "messages/classify.hpp"
+#include "messages/cluster.hpp"
 #include "messages/completion.hpp"
 #include "messages/errors.hpp"
 #include "messages/escalate.hpp"
@@ -36,6 +37,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<conversation_memory>("sa::conversation_memory")
     .add_message_type<memory_append>("sa::memory_append")
     .add_message_type<memory_ack>("sa::memory_ack")
+    .add_message_type<memory_stats_request>("sa::memory_stats_request")
+    .add_message_type<memory_stats>("sa::memory_stats")
     .add_message_type<generation_delta>("sa::generation_delta")
     .add_message_type<generate_request>("sa::generate_request")
     .add_message_type<citation>("sa::citation")
@@ -64,9 +67,23 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<completion_cancel>("sa::completion_cancel")
     .add_message_type<completion>("sa::completion")
     .add_message_type<generation_reset>("sa::generation_reset")
-    .add_message_type<turn_reset>("sa::turn_reset");
+    .add_message_type<turn_reset>("sa::turn_reset")
+    .add_message_type<cluster_member>("sa::cluster_member")
+    .add_message_type<cluster_hello>("sa::cluster_hello")
+    .add_message_type<cluster_challenge>("sa::cluster_challenge")
+    .add_message_type<cluster_join>("sa::cluster_join")
+    .add_message_type<cluster_welcome>("sa::cluster_welcome")
+    .add_message_type<cluster_member_hint>("sa::cluster_member_hint")
+    .add_message_type<member_address>("sa::member_address")
+    .add_message_type<std::vector<member_address>>("std::vector<sa::member_address>")
+    .add_message_type<registry_heartbeat>("sa::registry_heartbeat")
+    .add_message_type<registry_lookup>("sa::registry_lookup")
+    .add_message_type<registry_members>("sa::registry_members");
   cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
+  });
+  cfg.add_error_category(cluster_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
+    return std::string{"cluster_errc::"} + to_string(static_cast<cluster_errc>(code));
   });
   cfg.add_error_category(provider_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string text = std::string{"provider_errc::"} + to_string(static_cast<provider_errc>(code));

@@ -292,8 +292,13 @@ private:
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open())
       return;
-    if (!ec)
+    if (!ec) {
+      // Streamed answers are many small frames written one after another: without TCP_NODELAY, Nagle's
+      // algorithm holds the second frame until the client's delayed ACK (~40 ms on Linux).
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<http_session>(std::move(socket), state_)->run();
+    }
     do_accept();
   }
 

@@ -1,5 +1,6 @@
 // In-process memory actor: answers memory_load / memory_append from its own memory_store (its state),
 // so the store needs no lock. Conflicts and foreign owners are errors in the reply, not crashes.
+// The other backend, Redis, is actors/memory/redis_memory.cpp (same interface, same store as working copy).
 #include "actors/memory/memory_actor.hpp"
 
 #include "messages/errors.hpp"
@@ -29,6 +30,12 @@ memory_actor::behavior_type inprocess_memory(memory_actor::stateful_pointer<memo
         case memory_store::append_outcome::wrong_owner: return make_error(support_errc::session_forbidden);
       }
       return make_error(support_errc::internal);
+    },
+    [self](const memory_stats_request&) -> memory_stats {
+      memory_stats s;
+      s.backend = "inprocess";
+      s.sessions = self->state.store.size();
+      return s;
     },
   };
 }

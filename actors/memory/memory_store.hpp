@@ -43,6 +43,26 @@ public:
 
   std::size_t size() const noexcept { return entries_.size(); }
 
+  /// The session's memory without copying it; nullptr when unknown or expired. Valid until the next
+  /// non-const call.
+  const conversation_memory* find(const tenant_id& t, const session_id& s, clock::time_point now) const;
+
+  /// What append() would answer for `turn` given the session's memory `mem` (nullptr: unknown), without
+  /// changing anything. The one place the rules live: append() and the Redis backend both use it.
+  static append_outcome decide(const conversation_memory* mem, const user_id& owner, const turn_record& turn);
+
+  /// The summary after one more turn is appended to `mem`: the turns that leave a window of `max_turns`
+  /// folded in, oldest first. Equals `mem.summary` when nothing leaves the window.
+  static std::string summary_after_append(const conversation_memory& mem, std::size_t max_turns,
+                                          std::size_t summary_max_chars);
+
+  /// Replaces the session's memory with `mem` (read from a shared store such as Redis) and refreshes its
+  /// expiry; `mem` with no turn and no owner removes the session instead.
+  void restore(const tenant_id& t, const session_id& s, conversation_memory mem, clock::time_point now);
+
+  /// Removes the session (its next load comes from elsewhere).
+  void forget(const tenant_id& t, const session_id& s);
+
   /// Folds a turn that leaves the window into the summary (extractive: intent + first sentence).
   static void fold_into_summary(std::string& summary, const turn_record& t, std::size_t max_chars);
 
@@ -54,6 +74,8 @@ private:
   };
   static std::string key(const tenant_id& t, const session_id& s);
   void evict_expired(clock::time_point now);
+  /// The entry for `k`, created (evicting the least recently used when full) when missing.
+  entry& emplace(const std::string& k);
 
   limits limits_;
   std::unordered_map<std::string, entry> entries_;

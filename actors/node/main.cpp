@@ -6,6 +6,7 @@
 //   support-agent serve                                    HTTP + WebSocket gateway and chat page
 //   support-agent token --tenant T --user U [--ttl S]      mint a development token from the configured key
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
+#include "actors/cluster/cluster.hpp"
 #include "actors/gateway/gateway.hpp"
 #include "actors/node/chat.hpp"
 #include "actors/node/node.hpp"
@@ -16,11 +17,14 @@
 #include "caf/io/all.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <optional>
 
 extern char** environ;
 
@@ -86,6 +90,22 @@ void progress(const std::string& line) {
   std::cerr << "support-agent: " << line << std::endl;
 }
 
+// Why this node cannot go on as a cluster member (set from an actor, read by serve after the stop signal).
+std::mutex cluster_fatal_mutex;
+std::string cluster_fatal_message;
+int cluster_fatal_code = 0;
+
+void cluster_fatal(int exit_code, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> guard{cluster_fatal_mutex};
+    if (!cluster_fatal_message.empty())
+      return;
+    cluster_fatal_message = message;
+    cluster_fatal_code = exit_code;
+  }
+  ::kill(::getpid(), SIGTERM);  // wakes serve's sigwait: shut down the way a signal does
+}
+
 /// Runs the node with its gateway until SIGINT or SIGTERM, then shuts down gracefully.
 int serve(const sa::config::config& cfg) {
   sa::gateway::gateway_settings settings;
@@ -94,6 +114,15 @@ int serve(const sa::config::config& cfg) {
   if (!sa::gateway::load_token_keys(cfg.gateway, settings.keys, error)) {
     std::cerr << "support-agent: " << error << "\n";
     return 2;
+  }
+  std::optional<sa::cluster::cluster_settings> cluster_settings;
+  if (cfg.cluster.port != 0) {
+    auto cs = sa::cluster::settings_from(cfg, [](const char* name) { return std::getenv(name); });
+    if (!cs) {
+      std::cerr << "support-agent: " << cs.error() << "\n";
+      return 2;
+    }
+    cluster_settings = std::move(*cs);
   }
   auto svc = sa::build_node_services(cfg, progress);
   if (!svc) {
@@ -111,8 +140,27 @@ int serve(const sa::config::config& cfg) {
   sa::configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto node = sa::start_node(sys, *svc);
-  auto stop_node = [&] { sa::stop_node(node); };
-  auto gw = sa::gateway::gateway::start(sys, node.router, settings);
+  // With clustering on, the gateway talks to the cluster router, which sends each turn to its owner node.
+  sa::session_actor front = node.router;
+  sa::cluster::cluster_handles cluster;
+  if (cluster_settings) {
+    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, cluster_fatal);
+    if (!started) {
+      std::cerr << "support-agent: " << started.error() << "\n";
+      sa::stop_node(node);
+      return 1;
+    }
+    cluster = *started;
+    front = cluster.router;
+    std::cerr << "support-agent: cluster node " << cfg.node.name << " listening on " << cfg.cluster.listen_address
+              << ":" << cluster.port << " (advertised as " << cluster_settings->advertise_host << ":"
+              << cluster.port << ", " << cfg.cluster.seeds.size() << " seeds)" << std::endl;
+  }
+  auto stop_node = [&] {
+    sa::cluster::stop_cluster(cluster);
+    sa::stop_node(node);
+  };
+  auto gw = sa::gateway::gateway::start(sys, front, settings);
   if (!gw) {
     std::cerr << "support-agent: " << gw.error() << "\n";
     stop_node();
@@ -123,10 +171,20 @@ int serve(const sa::config::config& cfg) {
             << "); Ctrl-C stops" << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "support-agent: stopping (signal " << sig << ")" << std::endl;
+  std::string fatal;
+  int fatal_code = 0;
+  {
+    std::lock_guard<std::mutex> guard{cluster_fatal_mutex};
+    fatal = cluster_fatal_message;
+    fatal_code = cluster_fatal_code;
+  }
+  if (!fatal.empty())
+    std::cerr << "support-agent: " << fatal << "; stopping" << std::endl;
+  else
+    std::cerr << "support-agent: stopping (signal " << sig << ")" << std::endl;
   (*gw)->stop();
   stop_node();
-  return 0;
+  return fatal.empty() ? 0 : fatal_code;
 }
 
 } // namespace

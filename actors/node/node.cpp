@@ -5,12 +5,16 @@
 #include "actors/generator/llm_generator.hpp"
 #include "actors/escalation/escalation_actor.hpp"
 #include "actors/memory/memory_actor.hpp"
+#include "actors/memory/redis_memory.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
+#include "runtime/redis_client.hpp"
 #include "runtime/supervisor.hpp"
 
 #include "caf/all.hpp"
+#include "caf/io/middleman.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -47,6 +51,30 @@ result<std::shared_ptr<const classifier::intent_model>> load_or_train(const conf
   if (auto st = train_intents(cfg, cfg.classifier.training_data, path, progress); !st)
     return failure{st.error()};
   return classifier::intent_model::load(path);
+}
+
+/// The Redis client of memory.backend = "redis", from memory.redis_* and the password's environment variable.
+result<std::shared_ptr<redis_client>> make_redis_client(const config::memory_config& m) {
+  redis_client_options o;
+  if (!parse_redis_address(m.redis_address, o.host, o.port))
+    return failure{"memory.redis_address = \"" + m.redis_address + "\": expected host:port"};
+  if (m.redis_tls)  // refused by the config loader already; never connect in the clear instead
+    return failure{"memory.redis_tls = true: TLS to Redis is not supported (Debian 12's hiredis 0.14 has none); "
+                   "use a TLS proxy such as stunnel"};
+  if (!m.redis_password_env.empty()) {
+    const char* pw = std::getenv(m.redis_password_env.c_str());
+    if (!pw || !*pw)
+      return failure{"memory.redis_password_env names " + m.redis_password_env +
+                     ", which is not set in the environment (it holds the Redis password)"};
+    o.password = pw;
+  }
+  o.db = m.redis_db;
+  o.max_pending = static_cast<std::size_t>(m.redis_max_pending);
+  o.connect_timeout = std::chrono::milliseconds{m.redis_connect_timeout_ms};
+  o.reply_timeout = std::chrono::milliseconds{m.redis_reply_timeout_ms};
+  o.backoff_initial = std::chrono::milliseconds{m.redis_backoff_initial_ms};
+  o.backoff_max = std::chrono::milliseconds{m.redis_backoff_max_ms};
+  return std::make_shared<redis_client>(std::move(o));
 }
 
 } // namespace
@@ -129,6 +157,14 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   if (!endpoints)
     return failure{endpoints.error()};
   svc->endpoints = std::move(*endpoints);
+  if (cfg.memory.backend == "redis") {
+    auto client = make_redis_client(cfg.memory);
+    if (!client)
+      return failure{client.error()};
+    svc->redis = std::move(*client);
+    log->info("event=memory_backend backend=redis address={} db={} key_prefix={}", svc->redis->address(),
+              cfg.memory.redis_db, cfg.memory.redis_key_prefix);
+  }
   return std::shared_ptr<const node_services>{std::move(svc)};
 }
 
@@ -182,6 +218,10 @@ void use_llm_children(session_children& c, const std::shared_ptr<const node_serv
 
 void stop_node(const node_handles& h) {
   caf::anon_send_exit(h.router, caf::exit_reason::user_shutdown);
+  // Writes queued for Redis get their chance while the memory service still hears the replies.
+  if (h.redis && !h.redis->drain(h.redis_drain))
+    log::get("node")->warn("event=redis_drain_incomplete pending={} in_flight={} waited_ms={}",
+                           h.redis->stats().pending, h.redis->stats().in_flight, h.redis_drain.count());
   caf::anon_send_exit(h.memory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.account, caf::exit_reason::user_shutdown);
   if (h.providers)
@@ -213,9 +253,22 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   limits.ttl = std::chrono::seconds{svc->cfg.memory.ttl_s};
   limits.summary_max_chars = static_cast<size_t>(svc->cfg.memory.summary_max_chars);
   limits.max_sessions = static_cast<size_t>(svc->cfg.memory.max_sessions);
-  h.memory = spawn_supervised<memory_actor>(
-    sys, "memory",
-    [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
+  if (svc->cfg.memory.backend == "redis" && svc->redis) {
+    redis_memory_options ropts;
+    ropts.limits = limits;
+    ropts.key_prefix = svc->cfg.memory.redis_key_prefix;
+    ropts.load_timeout = std::chrono::milliseconds{svc->cfg.memory.redis_reply_timeout_ms};
+    h.redis = svc->redis;
+    h.redis_drain = std::chrono::milliseconds{svc->cfg.memory.redis_shutdown_drain_ms};
+    h.memory = spawn_supervised<memory_actor>(
+      sys, "memory",
+      [client = svc->redis, ropts](caf::local_actor* self) { return spawn_redis_memory(self, client, ropts); },
+      policy);
+  } else {
+    h.memory = spawn_supervised<memory_actor>(
+      sys, "memory",
+      [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
+  }
   h.account = spawn_supervised<account_actor>(
     sys, "account",
     [store = svc->accounts](caf::local_actor* self) { return self->spawn(embedded_accounts, store); },
@@ -240,6 +293,15 @@ void configure_actor_system(caf::actor_system_config& cfg, const config::config&
                                                      : static_cast<int>(std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));
   cfg.set("scheduler.max-throughput", static_cast<size_t>(product.node.scheduler_max_throughput));
+  if (product.cluster.port != 0) {
+    // Remote actors need the I/O module; heartbeats are what turns a dead or cut-off node into a
+    // down_msg (remote_link_unreachable) within the connection timeout - CAF's defaults never notice it.
+    cfg.load<caf::io::middleman>();
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::milliseconds{product.cluster.heartbeat_interval_ms}});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::milliseconds{product.cluster.connection_timeout_ms}});
+  }
 }
 
 } // namespace sa

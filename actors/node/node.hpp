@@ -14,12 +14,15 @@
 
 #include "caf/fwd.hpp"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 namespace sa {
+
+class redis_client;
 
 /// Immutable heavy state, built once per node and shared by every session.
 struct node_services {
@@ -31,6 +34,9 @@ struct node_services {
   std::shared_ptr<const escalation_policy> escalation;
   /// Configured LLM endpoints with their API keys (read from the environment at build time).
   std::map<std::string, providers::endpoint_settings> endpoints;
+  /// The node's Redis client when memory.backend is "redis" (else null): one connection, thread-safe,
+  /// shareable by any service of the node (any command, any reply). Connects in the background.
+  std::shared_ptr<redis_client> redis;
 };
 
 /// Progress lines for long start-up work (training, indexing), for the terminal.
@@ -56,9 +62,13 @@ struct node_handles {
   account_actor account;
   /// Endpoints, strategies and the local provider; its http client stops when the last owner goes.
   std::shared_ptr<providers::provider_graph> providers;
+  /// The Redis client of the memory service (null with the in-process backend); stop_node drains it.
+  std::shared_ptr<redis_client> redis;
+  std::chrono::milliseconds redis_drain{0};
 };
 
-/// Stops the node's actors (router, memory, account, providers).
+/// Stops the node's actors (router, memory, account, providers), then waits up to memory.redis_shutdown_drain_ms
+/// for writes still queued for Redis to get there (a write that does not is logged as lost).
 void stop_node(const node_handles& h);
 
 /// Spawns the node's actors. `children` defaults to default_children(svc), with the LLM classifier
@@ -67,7 +77,8 @@ void stop_node(const node_handles& h);
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                         session_children children = {});
 
-/// The CAF settings the product drives from its own config (scheduler threads), plus message types.
+/// The CAF settings the product drives from its own config (scheduler threads; with cluster.port set, the
+/// middleman and its heartbeat interval and connection timeout), plus message types.
 void configure_actor_system(caf::actor_system_config& cfg, const config::config& product);
 
 } // namespace sa

@@ -290,6 +290,10 @@ void complete_turn(self_ptr self, escalation_decision decision) {
             // The answer already reached the customer; it is delivered, and the loss is logged loudly.
             self->state.log->error("event=memory_append_failed session={} error={}", self->state.tag,
                                    to_string(err));
+            // Another writer (a node that also believed it owned the session) committed this turn number:
+            // the next message reloads the shared memory instead of repeating the conflict forever.
+            if (to_support_errc(err) == support_errc::turn_conflict)
+              self->state.memory_loaded = false;
             finish(false);
           });
 }

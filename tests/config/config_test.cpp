@@ -102,7 +102,7 @@ TEST_CASE("Comments are allowed anywhere in the config file") {
 TEST_CASE("An unknown section is rejected with the list of known sections") {
   auto e = error_of(load_text(R"({"memmory": {"max_turns": 3}})"));
   CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, "
-                         "classifier, retriever, generator, escalation, tenants, gateway, providers)"));
+                         "classifier, retriever, generator, escalation, tenants, gateway, cluster, providers)"));
 }
 
 TEST_CASE("An unknown key inside a section is rejected naming its path") {
@@ -150,10 +150,10 @@ TEST_CASE("An out-of-range number is rejected with the allowed range") {
 }
 
 TEST_CASE("A value outside an allowed set is rejected with the allowed values") {
-  auto e = error_of(load_text(R"({"node": {"log_level": "loud"}, "memory": {"backend": "redis"},
+  auto e = error_of(load_text(R"({"node": {"log_level": "loud"}, "memory": {"backend": "memcached"},
     "classifier": {"backend": "fasttext"}, "generator": {"backend": "openai"}})"));
   CHECK_THAT(e, Contains("config error: node.log_level = \"loud\": expected one of trace, debug, info, warn, error, off"));
-  CHECK_THAT(e, Contains("config error: memory.backend = \"redis\": expected one of inprocess"));
+  CHECK_THAT(e, Contains("config error: memory.backend = \"memcached\": expected one of inprocess, redis"));
   CHECK_THAT(e, Contains("config error: classifier.backend = \"fasttext\": expected one of local, llm"));
   CHECK_THAT(e, Contains("config error: generator.backend = \"openai\": expected one of local, llm"));
 }
@@ -233,10 +233,10 @@ TEST_CASE("Override values are JSON when they parse and plain text otherwise") {
 
 TEST_CASE("Overrides are validated exactly like the file") {
   auto e = error_of(cfg::load({"", {"session.turn_timeout_ms=50", "retriever.knowledge_paths=kb"},
-                               {"SUPPORT_AGENT_MEMORY__BACKEND=redis"}}));
+                               {"SUPPORT_AGENT_MEMORY__BACKEND=memcached"}}));
   CHECK_THAT(e, Contains("config error: session.turn_timeout_ms = 50: expected an integer in [100, 600000] (from --set)"));
   CHECK_THAT(e, Contains("config error: retriever.knowledge_paths = \"kb\": expected a list of non-empty strings"));
-  CHECK_THAT(e, Contains("config error: memory.backend = \"redis\": expected one of inprocess "
+  CHECK_THAT(e, Contains("config error: memory.backend = \"memcached\": expected one of inprocess, redis "
                          "(from SUPPORT_AGENT_MEMORY__BACKEND)"));
 }
 
@@ -811,4 +811,35 @@ TEST_CASE("describe documents the providers keys with their map segments") {
   CHECK_THAT(text, Contains("\nproviders.prices.<model>.input_per_mtok\n    type: number, [0, 100000]\n"));
   CHECK_THAT(text, Contains("\nproviders.root\n    type: string\n    default: \"\"\n"));
   CHECK_THAT(text, Contains("\ngenerator.thinking_min_words\n    type: integer, [1, 10000]\n    default: 40\n"));
+}
+
+TEST_CASE("The redis memory backend is configured by memory.redis_* keys and checked as a whole") {
+  auto r = load_text(R"({"memory": {"backend": "redis", "redis_address": "redis.internal:6380", "redis_db": 2,
+    "redis_password_env": "SA_REDIS_PASSWORD", "redis_max_pending": 500}})");
+  REQUIRE(r.ok());
+  CHECK(r->memory.backend == "redis");
+  CHECK(r->memory.redis_address == "redis.internal:6380");
+  CHECK(r->memory.redis_db == 2);
+  CHECK(r->memory.redis_password_env == "SA_REDIS_PASSWORD");
+  CHECK(r->memory.redis_max_pending == 500);
+  CHECK(r->memory.redis_key_prefix == "sa");
+
+  auto tls = error_of(cfg::load({"", {"memory.backend=redis", "memory.redis_tls=true"}, {}}));
+  CHECK_THAT(tls, Contains("config error: memory.redis_tls = true: TLS to Redis is not supported"));
+  CHECK_THAT(tls, Contains("stunnel"));
+
+  auto bad = error_of(load_text(R"({"memory": {"redis_address": "redis://h:6379", "redis_key_prefix": "a{b}",
+    "redis_password_env": "SUPPORT_AGENT_X", "redis_backoff_initial_ms": 500, "redis_backoff_max_ms": 100}})"));
+  CHECK_THAT(bad, Contains("config error: memory.redis_address = \"redis://h:6379\": expected"));
+  CHECK_THAT(bad, Contains("config error: memory.redis_key_prefix = \"a{b}\": expected no braces"));
+  CHECK_THAT(bad, Contains("config error: memory.redis_password_env = \"SUPPORT_AGENT_X\""));
+  CHECK_THAT(bad, Contains("config error: memory.redis_backoff_initial_ms = 500: expected at most"));
+  CHECK_THAT(error_of(cfg::load({"", {"memory.redis_address=h:0"}, {}})), Contains("expected a port in [1, 65535]"));
+
+  auto slow = cfg::load({"", {"memory.backend=redis", "memory.redis_reply_timeout_ms=6000"}, {}});
+  REQUIRE(slow.ok());
+  auto w = cfg::warnings(*slow);
+  CHECK(std::any_of(w.begin(), w.end(), [](const std::string& line) {
+    return line.rfind("memory.redis_reply_timeout_ms (6000) is not below session.child_timeout_ms", 0) == 0;
+  }));
 }

@@ -1,0 +1,79 @@
+// memory.backend = "redis" on a real node: the session's turns reach Redis through the node's wiring, a
+// second node (a failover) continues the conversation from Redis, the password comes from the environment,
+// and a missing password variable stops start-up naming it.
+#include "tests/runtime/redis/redis_test_listener.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/test_node.hpp"
+
+#include "actors/memory/redis_layout.hpp"
+#include "runtime/redis_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using namespace std::chrono_literals;
+using namespace sa;
+using sa::test::redis_server;
+
+namespace {
+
+std::shared_ptr<const node_services> redis_services(const redis_server& server, const std::string& password_env = {}) {
+  auto cfg = test::shared_services()->cfg;  // trains the model once per process
+  cfg.memory.backend = "redis";
+  cfg.memory.redis_address = server.address();
+  cfg.memory.redis_password_env = password_env;
+  cfg.memory.redis_db = 1;
+  cfg.memory.redis_backoff_initial_ms = 5;
+  cfg.memory.redis_backoff_max_ms = 100;
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  REQUIRE(svc);
+  return *svc;
+}
+
+} // namespace
+
+TEST_CASE("with memory.backend redis a conversation is stored in Redis and survives a failover to another node",
+          "[redis_memory][node]") {
+  redis_server server{{false, "node-pw", {}}};
+  ::setenv("SA_TEST_REDIS_PASSWORD", "node-pw", 1);
+  auto keys = redis_layout::keys_for("sa", tenant_id{"acme"}, session_id{"s-redis"});
+  {
+    test::test_node node{{}, redis_services(server, "SA_TEST_REDIS_PASSWORD")};
+    caf::scoped_actor self{*node.sys};
+    auto first = test::run_turn(self, node.handles.router, "acme", "alice", "s-redis", "How do I add a custom domain?");
+    REQUIRE(first.completed);
+    auto second = test::run_turn(self, node.handles.router, "acme", "alice", "s-redis", "Why was I charged twice?");
+    REQUIRE(second.completed);
+    CHECK(second.completed->turn == 2);
+    REQUIRE(node.handles.redis);
+    CHECK(node.handles.redis->connected());
+  }  // the node stops (draining its queue)
+  CHECK(server.command({"LLEN", keys.turns}, 1).integer == 2);
+  CHECK(server.command({"HGET", keys.meta, "owner"}, 1).str == "alice");
+  CHECK(server.command({"LLEN", keys.turns}, 0).integer == 0);  // memory.redis_db is honoured
+  // Another node takes over: the session continues at turn 3, and a retry of turn 2 is recognized.
+  test::test_node other{{}, redis_services(server, "SA_TEST_REDIS_PASSWORD")};
+  caf::scoped_actor self{*other.sys};
+  auto third = test::run_turn(self, other.handles.router, "acme", "alice", "s-redis", "Thanks, and my invoices?");
+  REQUIRE(third.completed);
+  CHECK(third.completed->turn == 3);
+  CHECK(server.command({"HGET", keys.meta, "last"}, 1).str == "3");
+  memory_stats stats;
+  self->request(other.handles.memory, 5s, memory_stats_request{})
+    .receive([&](memory_stats& s) { stats = s; }, [&](caf::error& e) { FAIL(other.sys->render(e)); });
+  CHECK(stats.backend == "redis");
+  CHECK(stats.redis_connected);
+  CHECK(stats.confirmed >= 1);
+  CHECK(stats.lost == 0);
+}
+
+TEST_CASE("a redis password variable that is not set stops start-up and names the variable", "[redis_memory][node]") {
+  auto cfg = test::shared_services()->cfg;
+  cfg.memory.backend = "redis";
+  cfg.memory.redis_password_env = "SA_TEST_REDIS_PASSWORD_UNSET";
+  ::unsetenv("SA_TEST_REDIS_PASSWORD_UNSET");
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  REQUIRE_FALSE(svc);
+  CHECK_THAT(svc.error(), Catch::Matchers::Contains("SA_TEST_REDIS_PASSWORD_UNSET"));
+}

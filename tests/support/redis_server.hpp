@@ -1,0 +1,82 @@
+// redis_server: a real redis-server (Debian's redis-server package) run as a child process for one test:
+// its own free port on 127.0.0.1 and its own temporary directory, no persistence unless asked, killed
+// (and its directory removed) by the destructor. Tests in parallel never share one.
+//
+//   sa::test::redis_server redis;                      // started and answering PING
+//   client_options.port = redis.port();
+//   redis.kill();                                      // SIGKILL: a crash, mid-conversation if you like
+//   redis.start();                                     // again, same port and directory (AOF replayed)
+//   auto r = redis.command({"LRANGE", "k", "0", "-1"});  // a blocking command on a fresh connection
+//
+// Starting waits (deadline loop) until the server answers PING and INFO names our child's pid, so a
+// server of another test that grabbed the same port is never mistaken for ours; a port taken between
+// choosing and binding it is retried with another one. Links: sa_redis_test_server.
+#pragma once
+
+#include "runtime/redis_client.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sa::test {
+
+struct redis_server_options {
+  /// appendonly yes + appendfsync always: every write acknowledged by Redis is on disk, so it survives
+  /// kill() + start().
+  bool aof_always = false;
+  std::string password;                 ///< requirepass; empty = none
+  std::vector<std::string> extra_args;  ///< more "--name value" arguments
+};
+
+class redis_server {
+public:
+  /// Starts the server. Throws std::runtime_error (with the end of its log) when it cannot.
+  explicit redis_server(redis_server_options options = {});
+  /// Kills the server and removes its directory.
+  ~redis_server();
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  uint16_t port() const noexcept { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& dir() const noexcept { return dir_; }
+  pid_t pid() const noexcept { return pid_; }
+  bool running() const noexcept { return pid_ > 0; }
+
+  /// SIGKILL and reap: a crash (no shutdown save, connections reset).
+  void kill();
+  /// Starts again on the same port and directory; waits until it answers (after loading its AOF).
+  /// Throws std::runtime_error when it cannot.
+  void start();
+  /// SIGSTOP / SIGCONT: a hung server (connections stay open, nothing is answered).
+  void pause();
+  void resume();
+
+  /// The password command() and start() authenticate with from now on (after CONFIG SET requirepass).
+  void use_password(std::string password) { options_.password = std::move(password); }
+
+  /// Runs one command on a new connection (AUTH with the password, SELECT `db`) and returns the reply;
+  /// throws std::runtime_error when the server cannot be reached.
+  redis_reply command(const std::vector<std::string>& args, int db = 0) const;
+
+  /// The last lines of the server's log, for failure messages.
+  std::string log_tail() const;
+
+private:
+  bool launch(std::string* why);
+  bool wait_ready(std::chrono::milliseconds within, std::string* why);
+
+  redis_server_options options_;
+  std::string dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+/// A port that was free a moment ago (bound to 127.0.0.1:0, then closed).
+uint16_t pick_free_port();
+
+} // namespace sa::test
