@@ -1,6 +1,7 @@
 // Running the program under test as a child process, for the benches that measure a real binary
-// (bench_gateway: `support-agent serve`; bench_provider: `fake-provider`), and reading its figures and
-// ours from /proc. Linux only (/proc, prctl).
+// (bench_gateway: `support-agent serve`; bench_provider: `fake-provider`; bench_memory: `redis-server`)
+// and for the tests' private redis-server (tests/support/redis_server), and reading its figures and ours
+// from /proc. Linux only (/proc, prctl).
 //
 // The life of a child:
 //
@@ -41,6 +42,17 @@ inline std::string self_dir() {
     return ".";
   std::string p(buf, static_cast<size_t>(n));
   return p.substr(0, p.rfind('/'));
+}
+
+/// The path of the executable `name` found on PATH (like a shell); "/usr/bin/<name>" when PATH has none.
+inline std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs{path ? path : "/usr/bin"};
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
+      return dir + "/" + name;
+  return "/usr/bin/" + name;
 }
 
 // --- starting, watching and stopping a child -------------------------------------------------------

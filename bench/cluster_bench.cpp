@@ -20,6 +20,7 @@
 #include "actors/cluster/rendezvous.hpp"
 #include "bench/child_process.hpp"
 #include "bench/machine.hpp"
+#include "bench/options.hpp"
 #include "bench/questions.hpp"
 #include "bench/stats.hpp"
 
@@ -470,28 +471,11 @@ void bench_failover(cluster& cl, const std::string& token, const std::string& ma
 }
 
 bool parse(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--turns")
-      o.turns = std::stoi(value());
-    else if (a == "--warmup")
-      o.warmup = std::stoi(value());
-    else if (a == "--sessions")
-      o.sessions = std::stoi(value());
-    else if (a == "--rounds")
-      o.rounds = std::stoi(value());
-    else if (a == "--moved")
-      o.moved = std::stoi(value());
-    else if (a == "--server")
-      o.server = value();
-    else
-      return false;
-  }
+  sa::bench::option_parser p;
+  p.add("--turns", o.turns).add("--warmup", o.warmup).add("--sessions", o.sessions).add("--rounds", o.rounds)
+    .add("--moved", o.moved).add("--server", o.server);
+  if (!p.parse(argc, argv))
+    return false;
   return o.turns > 0 && o.warmup >= 0 && o.sessions > 0 && o.rounds > 0 && o.moved > 0;
 }
 

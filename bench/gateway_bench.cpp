@@ -17,6 +17,7 @@
 // Output: a table and one JSON line per phase, like bench_pipeline.
 #include "bench/child_process.hpp"
 #include "bench/machine.hpp"
+#include "bench/options.hpp"
 #include "bench/questions.hpp"
 #include "bench/stats.hpp"
 
@@ -80,40 +81,13 @@ struct options {
 };
 
 bool parse_options(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--connections")
-      o.connections = std::stoi(value());
-    else if (a == "--active")
-      o.active = std::stoi(value());
-    else if (a == "--rate")
-      o.rate = std::stod(value());
-    else if (a == "--seconds")
-      o.seconds = std::stod(value());
-    else if (a == "--warmup")
-      o.warmup = std::stod(value());
-    else if (a == "--connect-concurrency")
-      o.connect_concurrency = std::stoi(value());
-    else if (a == "--server")
-      o.server = value();
-    else if (a == "--log-level")
-      o.log_level = value();
-    else if (a == "--server-set")
-      o.server_sets.push_back(value());
-    else if (a == "--connect-deadline")
-      o.connect_deadline_s = std::stoi(value());
-    else if (a == "--turn-deadline")
-      o.turn_deadline_s = std::stoi(value());
-    else if (a == "--help" || a == "-h")
-      return false;
-    else
-      throw std::runtime_error("unknown option " + a);
-  }
+  sa::bench::option_parser p;
+  p.add("--connections", o.connections).add("--active", o.active).add("--rate", o.rate)
+    .add("--seconds", o.seconds).add("--warmup", o.warmup).add("--connect-concurrency", o.connect_concurrency)
+    .add("--server", o.server).add("--log-level", o.log_level).add("--server-set", o.server_sets)
+    .add("--connect-deadline", o.connect_deadline_s).add("--turn-deadline", o.turn_deadline_s);
+  if (!p.parse(argc, argv))
+    return false;
   if (o.connections < 1 || o.active < 0 || o.rate <= 0 || o.seconds <= 0 || o.warmup < 0 ||
       o.connect_concurrency < 1)
     throw std::runtime_error("option out of range");

@@ -23,6 +23,8 @@
 #include "actors/memory/redis_memory.hpp"
 #include "bench/child_process.hpp"
 #include "bench/machine.hpp"
+#include "bench/options.hpp"
+#include "bench/stats.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
 #include "runtime/redis_client.hpp"
@@ -45,6 +47,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <stdexcept>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -63,22 +66,6 @@ namespace rl = sa::redis_layout;
 
 const sa::tenant_id tenant{"bench"};
 const sa::user_id owner{"user"};
-
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name)
-      return std::stoi(argv[i + 1]);
-  return fallback;
-}
-
-std::string find_binary(const std::string& name) {
-  std::stringstream dirs{std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin"};
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
-      return dir + "/" + name;
-  return "/usr/bin/" + name;
-}
 
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -280,7 +267,7 @@ double client_run(sa::redis_client& client, int window, int total, window_listen
 
 double redis_benchmark_run(int port, int pipeline, int total, int sessions, const std::vector<std::string>& command,
                            const std::string& dir) {
-  std::vector<std::string> args{find_binary("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port),
+  std::vector<std::string> args{sa::bench::find_in_path("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port),
                                 "-c", "1", "-P", std::to_string(pipeline), "-n", std::to_string(total),
                                 "-r", std::to_string(sessions), "--csv"};
   args.insert(args.end(), command.begin(), command.end());
@@ -300,22 +287,28 @@ double redis_benchmark_run(int port, int pipeline, int total, int sessions, cons
   return std::atof(last.c_str() + q + 3);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  int pipeline = arg(argc, argv, "--pipeline", 16);
-  int appends = arg(argc, argv, "--appends", 100000);
-  int loads = arg(argc, argv, "--loads", 100000);
-  int sessions = arg(argc, argv, "--sessions", 1000);
-  int rounds = arg(argc, argv, "--rounds", 3);
-  int port = arg(argc, argv, "--port", 0);
-  int threads = arg(argc, argv, "--threads", 2);
-  int concurrency = arg(argc, argv, "--concurrency", 256);
+  int pipeline = 16, appends = 100000, loads = 100000, sessions = 1000, rounds = 3, port = 0, threads = 2,
+      concurrency = 256;
+  try {
+    sa::bench::option_parser p;
+    p.add("--pipeline", pipeline).add("--appends", appends).add("--loads", loads).add("--sessions", sessions)
+      .add("--rounds", rounds).add("--port", port).add("--threads", threads).add("--concurrency", concurrency);
+    if (!p.parse(argc, argv)) {
+      std::cout << "usage: bench_memory [--pipeline N(16)] [--appends N(100000)] [--loads N(100000)]\n"
+                   "                    [--sessions N(1000)] [--rounds N(3)] [--port REDIS_PORT(0: start one)]\n"
+                   "                    [--threads N(2)] [--concurrency N(256)]\n";
+      return 0;
+    }
+    if (pipeline < 1 || appends < 1 || loads < 1 || sessions < 1 || rounds < 1 || port < 0 || port > 65535 ||
+        threads < 1)
+      throw std::runtime_error("option out of range");
+  } catch (const std::exception& e) {
+    std::cerr << "bench_memory: " << e.what() << "\n";
+    return 2;
+  }
   concurrency = std::max(concurrency, 1);
   sessions = std::max(sessions, concurrency);
   sa::log::init("error", "");
@@ -326,7 +319,7 @@ int main(int argc, char** argv) {
   pid_t server = -1;
   if (port == 0) {
     port = free_port();
-    server = sa::bench::start_child({find_binary("redis-server"), "--port", std::to_string(port), "--bind", "127.0.0.1",
+    server = sa::bench::start_child({sa::bench::find_in_path("redis-server"), "--port", std::to_string(port), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--dir", dir.string()},
                                     (dir / "redis.log").string());
     sa::bench::g_child_pid = server;
@@ -419,8 +412,8 @@ int main(int argc, char** argv) {
     rb_loads.push_back(redis_benchmark_run(port, pipeline, loads, sessions, rb_load, dir.string()));
   }
   auto stats = client->stats();
-  double aa = median(actor_appends), al = median(actor_loads), ca = median(client_appends), cl = median(client_loads);
-  double ra = median(rb_appends), rload = median(rb_loads);
+  double aa = sa::bench::median(actor_appends), al = sa::bench::median(actor_loads), ca = sa::bench::median(client_appends), cl = sa::bench::median(client_loads);
+  double ra = sa::bench::median(rb_appends), rload = sa::bench::median(rb_loads);
 
   std::printf("%-34s %s\n", "machine", (std::to_string(sa::bench::cores()) + " cores, " + sa::bench::cpu_model()).c_str());
   std::printf("%-34s pipeline %d on the wire, %d sessions in flight of %d, window 10 turns, median of %d rounds\n",

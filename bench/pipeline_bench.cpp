@@ -7,6 +7,7 @@
 // Latency is measured at the client, from sending user_turn to receiving turn_completed.
 #include "actors/node/node.hpp"
 #include "bench/machine.hpp"
+#include "bench/options.hpp"
 #include "bench/questions.hpp"
 #include "bench/stats.hpp"
 #include "config/load.hpp"
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -34,20 +36,28 @@ using sa::bench::percentile;
 using sa::bench::question_count;
 using sa::bench::questions;
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name)
-      return std::stoi(argv[i + 1]);
-  return fallback;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  int sessions = arg(argc, argv, "--sessions", 16);
-  int turns = arg(argc, argv, "--turns", 60000);
-  int articles = arg(argc, argv, "--articles", 50);
-  int threads = arg(argc, argv, "--threads", 0);
+  auto cfg = sa::config::defaults();
+  int sessions = 16, turns = 60000, articles = 50, threads = 0;
+  int max_throughput = cfg.node.scheduler_max_throughput;
+  try {
+    sa::bench::option_parser p;
+    p.add("--sessions", sessions).add("--turns", turns).add("--articles", articles).add("--threads", threads)
+      .add("--max-throughput", max_throughput);
+    if (!p.parse(argc, argv)) {
+      std::cout << "usage: bench_pipeline [--sessions N(16)] [--turns N(60000)] [--articles N(50)]\n"
+                   "                      [--threads N(0: CAF's default)] [--max-throughput N]\n"
+                   "Run from the repository root (reads data/kb).\n";
+      return 0;
+    }
+    if (sessions < 1 || turns < 1 || articles < 1 || threads < 0 || max_throughput < 1)
+      throw std::runtime_error("option out of range");
+  } catch (const std::exception& e) {
+    std::cerr << "bench_pipeline: " << e.what() << "\n";
+    return 2;
+  }
   sa::log::init("error", "");
 
   // A knowledge base of the first `articles` pages of the shipped docs (plus FAQs and tickets).
@@ -63,10 +73,9 @@ int main(int argc, char** argv) {
   fs::copy_file("data/kb/faq.csv", kb / "faq.csv");
   fs::copy_file("data/kb/tickets.jsonl", kb / "tickets.jsonl");
 
-  auto cfg = sa::config::defaults();
   cfg.retriever.knowledge_paths = std::vector<std::string>{kb.string()};
   cfg.node.scheduler_threads = threads;
-  cfg.node.scheduler_max_throughput = arg(argc, argv, "--max-throughput", cfg.node.scheduler_max_throughput);
+  cfg.node.scheduler_max_throughput = max_throughput;
   auto svc = sa::build_node_services(cfg, [](const std::string& line) { std::cerr << line << "\n"; });
   fs::remove_all(kb);
   if (!svc) {

@@ -36,6 +36,7 @@
 #include "actors/providers/strategies/strategies.hpp"
 #include "bench/child_process.hpp"
 #include "bench/machine.hpp"
+#include "bench/options.hpp"
 #include "bench/stats.hpp"
 #include "config/load.hpp"
 #include "messages/completion.hpp"
@@ -115,48 +116,15 @@ constexpr const char* usage =
   "  --caf KEY=VALUE    a CAF option, e.g. work-stealing.moderate-sleep-duration=10us (experiments)\n";
 
 bool parse_options(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--streams")
-      o.streams = std::stoi(value());
-    else if (a == "--rounds")
-      o.rounds = std::stoi(value());
-    else if (a == "--ttft-ms")
-      o.ttft_ms = std::stoi(value());
-    else if (a == "--tokens-per-s")
-      o.tokens_per_s = std::stod(value());
-    else if (a == "--arrival")
-      o.arrival = value();
-    else if (a == "--short-ttft-ms")
-      o.short_ttft_ms = std::stoi(value());
-    else if (a == "--caf")
-      o.caf.push_back(value());
-    else if (a == "--spread-ms")
-      o.spread_ms = std::stoi(value());
-    else if (a == "--serial")
-      o.serial = std::stoi(value());
-    else if (a == "--hedge-delay-ms")
-      o.hedge_delay_ms = std::stoi(value());
-    else if (a == "--hedge-calls")
-      o.hedge_calls = std::stoi(value());
-    else if (a == "--hedge-concurrency")
-      o.hedge_concurrency = std::stoi(value());
-    else if (a == "--stall-ms")
-      o.stall_ms = std::stoi(value());
-    else if (a == "--fake")
-      o.fake = value();
-    else if (a == "--json")
-      o.json_file = value();
-    else if (a == "--help" || a == "-h")
-      return false;
-    else
-      throw std::runtime_error("unknown option " + a);
-  }
+  sa::bench::option_parser p;
+  p.add("--streams", o.streams).add("--rounds", o.rounds).add("--ttft-ms", o.ttft_ms)
+    .add("--tokens-per-s", o.tokens_per_s).add("--arrival", o.arrival).add("--short-ttft-ms", o.short_ttft_ms)
+    .add("--caf", o.caf).add("--spread-ms", o.spread_ms).add("--serial", o.serial)
+    .add("--hedge-delay-ms", o.hedge_delay_ms).add("--hedge-calls", o.hedge_calls)
+    .add("--hedge-concurrency", o.hedge_concurrency).add("--stall-ms", o.stall_ms).add("--fake", o.fake)
+    .add("--json", o.json_file);
+  if (!p.parse(argc, argv))
+    return false;
   if (o.streams < 1 || o.rounds < 1 || o.ttft_ms < 0 || o.short_ttft_ms < 0 || o.tokens_per_s < 0 || o.serial < 0 ||
       o.hedge_delay_ms < 0 || o.hedge_calls < 0 || o.hedge_concurrency < 1 || o.stall_ms < 1)
     throw std::runtime_error("option out of range");

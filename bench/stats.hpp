@@ -34,4 +34,13 @@ inline double mean(const std::vector<double>& v) {
   return sum / static_cast<double>(v.size());
 }
 
+/// The middle sample of `v` (the upper one of the two middles for an even count); 0 when empty.
+inline double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  auto k = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
 } // namespace sa::bench

@@ -1,13 +1,13 @@
 // redis_server: see the header.
 #include "redis_server.hpp"
 
+#include "bench/child_process.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -24,19 +23,6 @@ namespace sa::test {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string find_redis_server() {
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream dirs{path};
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-      auto candidate = dir + "/redis-server";
-      if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0)
-        return candidate;
-    }
-  }
-  return "/usr/bin/redis-server";
-}
 
 redis_reply convert(const redisReply* r) {
   redis_reply out;
@@ -135,7 +121,7 @@ redis_server::~redis_server() {
 }
 
 bool redis_server::launch(std::string* why) {
-  std::vector<std::string> args{find_redis_server(),
+  std::vector<std::string> args{sa::bench::find_in_path("redis-server"),
                                 "--port", std::to_string(port_),
                                 "--bind", "127.0.0.1",
                                 "--dir", dir_,
@@ -151,29 +137,10 @@ bool redis_server::launch(std::string* why) {
   if (!options_.password.empty())
     args.insert(args.end(), {"--requirepass", options_.password});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto out_path = dir_ + "/stdout.log";
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
+  pid_t pid = sa::bench::start_child(args, dir_ + "/stdout.log");  // dies with the test (PR_SET_PDEATHSIG)
   if (pid < 0) {
     *why = "fork failed";
     return false;
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-    if (::getppid() != parent)
-      ::_exit(127);
-    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
   }
   pid_ = pid;
   return true;
