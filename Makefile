@@ -52,6 +52,7 @@ bench: build
 	./$(BUILD)/bench/bench_provider
 	./$(BUILD)/bench/bench_cluster
 	./$(BUILD)/bench/bench_memory
+	./$(BUILD)/bench/bench_wake
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON
