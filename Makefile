@@ -1,7 +1,8 @@
 # The two set-up commands of the README:
 #   make run    install Debian packages, build, and serve the demo (chat page at http://127.0.0.1:8080/)
 #   make test   install Debian packages, build, and run the whole test suite (CI calls this)
-# Other targets: chat (terminal chat), build, bench, sanitize (ASan+UBSan suite), tsan, clean.
+# Other targets: chat (terminal chat), build, bench, sanitize (ASan+UBSan suite), tsan, fuzz (every
+# libFuzzer target for FUZZ_SECONDS each), fuzz-ci (20 s each), clean.
 
 BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -11,12 +12,15 @@ USER_ID    ?= alice
 
 DEB_PACKAGES := build-essential cmake ccache pkg-config \
   libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev \
-  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev libhiredis-dev redis-server \
-  python3 python3-websockets chromium
+  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev libhiredis-dev redis-server prometheus-cpp-dev \
+  python3 python3-websockets python3-prometheus-client chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps browser-deps build run chat test bench sanitize tsan clean
+FUZZ_SECONDS ?= 600
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+
+.PHONY: deps browser-deps build run chat test bench sanitize tsan fuzz fuzz-ci clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -60,5 +64,15 @@ sanitize:
 tsan:
 	$(MAKE) test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_TSAN=ON
 
+# libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz, each run with its seed corpus.
+fuzz:
+	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(FUZZ_PACKAGES)"
+	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSA_FUZZ=ON -DSA_BUILD_TESTS=OFF
+	cmake --build build-fuzz --target fuzz_targets -j$(JOBS)
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

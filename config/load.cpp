@@ -56,6 +56,12 @@ public:
   /// Steps into `name` below `at`; reports and returns false when no key lives there.
   bool descend(cursor& at, const std::string& name) {
     auto depth = at.path.size();
+    // A path that goes on past a value ("session.turn_timeout_ms.x"): there is nothing below a value.
+    for (const auto* k : at.candidates)
+      if (k->segments.size() <= depth) {
+        report(dotted(at) + "." + name + ": " + dotted(at) + " is a single value, it has no keys below it");
+        return false;
+      }
     std::vector<const schema::key*> literal, mapped;
     std::vector<std::string> known;
     const std::string* map_segment = nullptr;
@@ -161,6 +167,12 @@ void apply_file(const std::string& path, config& cfg, std::vector<std::string>& 
     std::string what = e.what();
     auto at = what.find("at line");
     fail("invalid JSON " + (at == std::string::npos ? what : what.substr(at)));
+    return;
+  } catch (const json::exception& e) {
+    // out_of_range.406: a number too large for a double (found by tests/fuzz/config_fuzz.cpp).
+    std::string what = e.what();
+    auto text = what.find("] ");
+    fail("invalid JSON: " + (text == std::string::npos ? what : what.substr(text + 2)));
     return;
   }
   if (!doc.is_object()) {

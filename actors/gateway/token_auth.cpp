@@ -4,6 +4,7 @@
 
 #include <jwt/jwt.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -89,17 +90,35 @@ bool load_token_keys(const config::gateway_config& cfg, token_keys& out, std::st
   return true;
 }
 
+namespace {
+
+bool is_compact_jws(const std::string& token) {
+  int dots = 0;
+  for (char c : token) {
+    if (c == '.')
+      ++dots;
+    else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+      return false;
+  }
+  return dots == 2 && token.front() != '.';
+}
+
+} // namespace
+
 verification verify_token(const token_keys& keys, const std::string& token) {
   verification v;
   if (token.empty())
     return v.reason = "missing token", v;
   if (verify_key(keys).empty())
     return v.reason = "server has no verification key", v;
+  // A compact JWS is three base64url parts joined by dots. Checked here, before cpp-jwt sees the bytes:
+  // its base64 decoder shifts the negative table entry of a character outside the alphabet (undefined
+  // behaviour, found by tests/fuzz/jwt_fuzz.cpp).
+  if (!is_compact_jws(token))
+    return v.reason = "malformed token", v;
   try {
     // The header's alg must be the pinned one before any key is used with it.
     auto dot = token.find('.');
-    if (dot == std::string::npos)
-      return v.reason = "malformed token", v;
     auto header = jwt::base64_uri_decode(token.data(), dot);
     auto h = nlohmann::json::parse(header, nullptr, false);
     if (!h.is_object() || !h.contains("alg") || !h["alg"].is_string()

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace sa::safety {
 
@@ -14,7 +15,42 @@ struct pattern {
   const char* kind;
   std::unique_ptr<re2::RE2> re;
   bool (*valid)(std::string_view);
+  /// Whether a valid number may start after the candidate's first group ("order 9 4111 1111 1111 1111",
+  /// "GB82 GB82 WEST 1234 5698 7654 32").
+  bool search_start = false;
 };
+
+/// (offset, length) inside a candidate.
+using span = std::pair<std::size_t, std::size_t>;
+
+/// The valid numbers inside one regex candidate: for each place one may start, the longest valid one
+/// (they may overlap; scan() keeps the leftmost, then longest, of all kinds). The patterns match
+/// greedily, so a run that fails its checksum may still hold a valid number that starts at a later group
+/// (a stray digit in front of a card number) or ends at an earlier one (a word in capitals after an IBAN);
+/// a sub-run starts after a separator and ends before one, so it keeps its word boundaries.
+std::vector<span> valid_spans(std::string_view hit, const pattern& p) {
+  if (p.valid(hit))
+    return {span{0, hit.size()}};
+  std::vector<std::size_t> starts{0}, ends;
+  for (std::size_t i = 0; i < hit.size(); ++i)
+    if (hit[i] == ' ' || hit[i] == '-') {
+      ends.push_back(i);
+      if (p.search_start)
+        starts.push_back(i + 1);
+    }
+  ends.push_back(hit.size());
+  std::vector<span> out;
+  for (auto s : starts) {
+    // Ends within max_match_chars of the start, longest first: a run may be long, a number is not.
+    auto last = std::upper_bound(ends.begin(), ends.end(), s + pii_scanner::max_match_chars);
+    for (auto e = std::make_reverse_iterator(last); e != ends.rend() && *e > s; ++e)
+      if (p.valid(hit.substr(s, *e - s))) {
+        out.push_back(span{s, *e - s});
+        break;
+      }
+  }
+  return out;
+}
 
 bool always(std::string_view) {
   return true;
@@ -60,6 +96,13 @@ bool iban_valid(std::string_view s) {
       compact.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   if (compact.size() < 15 || compact.size() > 34)
     return false;
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!upper(compact[0]) || !upper(compact[1]) || !digit(compact[2]) || !digit(compact[3]))
+    return false;  // country code, then check digits
+  for (char c : compact)
+    if (!upper(c) && !digit(c))
+      return false;
   std::rotate(compact.begin(), compact.begin() + 4, compact.end());
   int rem = 0;
   for (char c : compact) {
@@ -76,14 +119,17 @@ bool iban_valid(std::string_view s) {
 pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   re2::RE2::Options opts;
   opts.set_log_errors(false);
-  auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view)) {
+  auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view), bool search_start = false) {
     // One capture group around the whole pattern: FindAndConsume reports the match through it.
     impl_->patterns.push_back(
-      pattern{kind, std::make_unique<re2::RE2>(std::string{"("} + re + ")", opts), valid});
+      pattern{kind, std::make_unique<re2::RE2>(std::string{"("} + re + ")", opts), valid, search_start});
   };
-  add("card_number", R"(\b(?:\d[ -]?){12,18}\d\b)", luhn);
+  // A whole run of digits (single spaces or dashes between them), however long: where a card number sits
+  // in it is found by valid_spans, so the result does not depend on where a scanned text starts.
+  add("card_number", R"(\b(?:\d[ -]?){12,}\d\b)", luhn, true);
   add("ssn", R"(\b\d{3}-\d{2}-\d{4}\b)", always);
-  add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b)", iban);
+  // Unbounded for the same reason; an IBAN inside the run starts at a group with its country code.
+  add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,}(?: ?[A-Z0-9]{1,4})?\b)", iban, true);
   add("secret", R"(\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,})\b)",
       always);
   add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s*[:=]\s*\S+)", always);
@@ -112,8 +158,9 @@ std::vector<pii_match> pii_scanner::scan(std::string_view text) const {
         continue;
       }
       std::string_view hit(m.data(), m.size());
-      if (p.valid(hit))
-        found.push_back({p.kind, static_cast<size_t>(m.data() - text.data()), m.size()});
+      auto at = static_cast<size_t>(m.data() - text.data());
+      for (auto [offset, length] : valid_spans(hit, p))
+        found.push_back({p.kind, at + offset, length});
     }
   }
   std::sort(found.begin(), found.end(), [](auto& a, auto& b) {

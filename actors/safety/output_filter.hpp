@@ -35,7 +35,9 @@ public:
   /// `text` with every match replaced by "[redacted <kind>]"; `count` gets the number replaced.
   std::string redact(std::string_view text, std::size_t* count = nullptr) const;
 
-  /// The longest text a single match can span: the hold-back a stream needs.
+  /// The hold-back a stream needs: a card number, SSN or IBAN fits in this many characters, and a secret
+  /// matches on its first characters already, so a match still growing at the end of the held-back text
+  /// is found there and never cut.
   static constexpr std::size_t max_match_chars = 64;
 
   struct impl;
@@ -46,7 +48,7 @@ private:
 /// Luhn checksum over the digits of `s` (other characters ignored); false for fewer than 13 digits.
 bool luhn_valid(std::string_view s);
 
-/// IBAN mod-97 check (spaces ignored).
+/// IBAN check: country letters, check digits, letters and digits only, 15-34 of them, mod 97 (spaces ignored).
 bool iban_valid(std::string_view s);
 
 /// Redacts a streamed answer. push() returns the text safe to send now; finish() the rest. The

@@ -176,6 +176,13 @@ TEST_CASE("A JSON syntax error names the file, line and column") {
   CHECK_THAT(e, Contains("config error: " + f.path() + ": invalid JSON at line 4, column 3"));
 }
 
+// Found by the fuzz target tests/fuzz/config_fuzz.cpp (the exception escaped load()).
+TEST_CASE("A number too large for a double is a config error naming the file, not a crash") {
+  temp_file f{"{\"session\": {\"turn_timeout_ms\": 1e999}}"};
+  auto e = error_of(cfg::load({f.path(), {}, {}}));
+  CHECK_THAT(e, Contains("config error: " + f.path() + ": invalid JSON: number overflow parsing '1e999'"));
+}
+
 TEST_CASE("A file whose top level is not an object is rejected") {
   auto e = error_of(load_text("[1, 2]"));
   CHECK_THAT(e, Contains("expected a JSON object of sections at the top level, got [1,2]"));
@@ -288,6 +295,18 @@ TEST_CASE("An override of an unknown key names the --set item or the environment
   CHECK_THAT(e, Contains("config error: debug: unknown section (known: node, "));
   CHECK_THAT(e, Contains("(from SUPPORT_AGENT_DEBUG)"));
   CHECK(count_lines(e) == 4);
+}
+
+// Found by the fuzz target tests/fuzz/config_fuzz.cpp (it read past the end of the key's path).
+TEST_CASE("An override whose path goes on past a value is rejected naming the value") {
+  auto e = error_of(cfg::load({"", {"session.turn_timeout_ms.x=1", "session.turn_timeout_ms.=1"},
+                               {"SUPPORT_AGENT_MEMORY__BACKEND__KIND=redis"}}));
+  CHECK_THAT(e, Contains("config error: session.turn_timeout_ms.x: session.turn_timeout_ms is a single value, "
+                         "it has no keys below it (from --set)"));
+  CHECK_THAT(e, Contains("config error: session.turn_timeout_ms.: session.turn_timeout_ms is a single value"));
+  CHECK_THAT(e, Contains("config error: memory.backend.kind: memory.backend is a single value, it has no keys "
+                         "below it (from SUPPORT_AGENT_MEMORY__BACKEND__KIND)"));
+  CHECK(count_lines(e) == 3);
 }
 
 TEST_CASE("A --set item without '=' or without a key is rejected") {

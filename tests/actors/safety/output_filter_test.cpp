@@ -36,6 +36,25 @@ TEST_CASE("card numbers, SSNs, IBANs and secrets are redacted", "[safety]") {
   CHECK(out.find("[redacted secret]") != std::string::npos);
 }
 
+// Found by the fuzz target tests/fuzz/pii_fuzz.cpp: the patterns match greedily, so a run that failed
+// its checksum used to hide a valid number inside it.
+TEST_CASE("a card number behind a stray digit, or an IBAN before a word in capitals, is still redacted",
+          "[safety]") {
+  pii_scanner scanner;
+  size_t n = 0;
+  auto card = scanner.redact("Order 9 4242 4242 4242 4242 was charged twice", &n);
+  CHECK(n == 1);
+  CHECK(card == "Order 9 [redacted card_number] was charged twice");
+  // 24 characters: every group has four, so the greedy pattern takes the next word as one more group.
+  REQUIRE(iban_valid("ES91 2100 0418 4502 0005 1332"));
+  auto iban = scanner.redact("Pay to ES91 2100 0418 4502 0005 1332 EURO please", &n);
+  CHECK(n == 1);
+  CHECK(iban == "Pay to [redacted iban] EURO please");
+  auto twice = scanner.redact("IBAN GB82 GB82 WEST 1234 5698 7654 32, thanks", &n);
+  CHECK(n == 1);
+  CHECK(twice == "IBAN GB82 [redacted iban], thanks");
+}
+
 TEST_CASE("ordinary support text is left alone", "[safety]") {
   pii_scanner scanner;
   for (auto text : {"Invoice INV-2026-0142 of 2026-11-01 for $250.00 was paid by Visa ending 4242.",

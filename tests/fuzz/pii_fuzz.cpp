@@ -1,0 +1,40 @@
+// Fuzz target: the PII detector and the streamed redactor. Byte 0 picks the chunk size (1..64) that
+// splits the rest, as a provider's stream would. Invariants: matches are in order, inside the text,
+// and non-overlapping; redact() leaves nothing it would flag; and the
+// stream redactor releases exactly scanner.redact(whole text), however the text was split.
+#include "actors/safety/output_filter.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const sa::safety::pii_scanner scanner;
+  if (size == 0)
+    return 0;
+  size_t chunk = 1 + data[0] % 64;
+  std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+
+  auto matches = scanner.scan(text);
+  size_t end = 0;
+  for (const auto& m : matches) {
+    SA_FUZZ_CHECK(m.offset >= end);
+    SA_FUZZ_CHECK(m.length > 0 && m.offset + m.length <= text.size());
+    end = m.offset + m.length;
+  }
+  size_t count = 0;
+  auto redacted = scanner.redact(text, &count);
+  SA_FUZZ_CHECK(count == matches.size());
+  SA_FUZZ_CHECK(scanner.scan(redacted).empty());  // nothing the scanner flags survives redaction
+
+  sa::safety::stream_redactor stream{scanner};
+  std::string released;
+  for (size_t at = 0; at < text.size(); at += chunk)
+    released += stream.push(text.substr(at, chunk));
+  released += stream.finish();
+  SA_FUZZ_CHECK(released == redacted);
+  SA_FUZZ_CHECK(stream.redactions() == count);
+  return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target of a fuzz build for a fixed time each and prints one line per target:
+# executions, executions per second, corpus entries, and the outcome. New corpus entries go to
+# BUILD/fuzz-corpus/<target>/ (the repository's seeds in tests/fuzz/corpus/<target>/ are only read);
+# a crashing input is saved as BUILD/fuzz-artifacts/<target>-crash-... and the script exits 1.
+#
+# usage: tests/fuzz/run.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]
+set -uo pipefail
+build=${1:?usage: run.sh BUILD_DIR SECONDS [TARGET...]}
+seconds=${2:?usage: run.sh BUILD_DIR SECONDS [TARGET...]}
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+bin="$build/tests/fuzz"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in "$bin"/fuzz_*; do [ -x "$f" ] && targets+=("$(basename "$f")"); done
+fi
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "run.sh: no fuzz targets in $bin (build them: make fuzz)" >&2
+  exit 2
+fi
+mkdir -p "$build/fuzz-corpus" "$build/fuzz-artifacts" "$build/fuzz-logs"
+printf '%-22s %8s %14s %12s %8s  %s\n' target seconds executions exec/s corpus outcome
+failed=0
+for t in "${targets[@]}"; do
+  work="$build/fuzz-corpus/$t"
+  log="$build/fuzz-logs/$t.log"
+  mkdir -p "$work"
+  seeds="$here/corpus/$t"
+  [ -d "$seeds" ] || { echo "run.sh: $t has no seed corpus ($seeds)" >&2; failed=1; continue; }
+  "$bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/fuzz-artifacts/$t-" "$work" "$seeds" >"$log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  execs=${execs:-0}
+  entries=$(find "$work" -type f | wc -l)
+  if [ $rc -eq 0 ]; then
+    outcome="ok"
+  else
+    outcome="FAILED (exit $rc; log $log)"
+    failed=1
+  fi
+  printf '%-22s %8s %14s %12s %8s  %s\n' "$t" "$seconds" "$execs" "$((execs / seconds))" "$entries" "$outcome"
+  echo "{\"bench\":\"fuzz\",\"target\":\"$t\",\"seconds\":$seconds,\"executions\":$execs,\"corpus\":$entries,\"ok\":$([ $rc -eq 0 ] && echo true || echo false)}" >> "$build/fuzz-logs/results.jsonl"
+done
+if [ $failed -ne 0 ]; then
+  for f in "$build"/fuzz-artifacts/*; do [ -e "$f" ] && echo "crash input: $f"; done
+  for t in "${targets[@]}"; do grep -m5 -E "ERROR|fuzz invariant|runtime error" "$build/fuzz-logs/$t.log" 2>/dev/null | sed "s/^/$t: /"; done
+fi
+exit $failed
