@@ -125,6 +125,8 @@ struct gateway_config {
   int handshake_timeout_s = 10;               ///< upgrade, WebSocket handshake and first-frame auth
   int outbound_queue_frames = 256;            ///< per client; overflow closes with 1008
   int shutdown_grace_ms = 5000;               ///< graceful shutdown waits this long for clients
+  bool metrics_enabled = true;                ///< serve GET /metrics (Prometheus text format)
+  std::string metrics_token_env;              ///< env variable holding the bearer token /metrics requires; empty = none
 };
 
 /// Clustering over CAF's middleman (README, "Running a cluster"). Off while port is 0.
@@ -134,7 +136,7 @@ struct cluster_config {
   std::string advertise_host;                 ///< host other nodes connect to; empty = listen_address
   std::vector<std::string> seeds;             ///< "host:port" of nodes to join (list them all on every node)
   std::string secret_env = "SA_CLUSTER_SECRET";  ///< env variable holding the shared cluster secret
-  std::string registry = "seeds";             ///< where members are found: seeds (redis arrives with #5)
+  std::string registry = "seeds";             ///< where members are found: seeds, or redis (needs memory.backend redis)
   int heartbeat_interval_ms = 250;            ///< CAF middleman heartbeats between nodes
   int connection_timeout_ms = 1000;           ///< a node silent this long is lost
   int join_timeout_ms = 2000;                 ///< connect + handshake deadline per join attempt

@@ -518,6 +518,9 @@ std::vector<std::string> validate(const config& cfg) {
   if (c.secret_env.rfind(env_prefix, 0) == 0)
     report("cluster.secret_env = " + quoted(c.secret_env) + ": SUPPORT_AGENT_* variables are configuration "
            "overrides; name another variable");
+  if (c.registry == "redis" && cfg.memory.backend != "redis")
+    report("cluster.registry = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
+           "): the registry uses the Redis connection of memory.redis_*");
   return errors;
 }
 

@@ -194,6 +194,10 @@ std::vector<key> make_keys() {
                   "frames queued for a slow client before it is disconnected with 1008"),
     SA_CONFIG_KEY(gateway, shutdown_grace_ms, integer(0, 600000),
                   "graceful shutdown waits this long for connections to close, in ms"),
+    SA_CONFIG_KEY(gateway, metrics_enabled, boolean(),
+                  "serve GET /metrics (Prometheus text format; labels carry no user text)"),
+    SA_CONFIG_KEY(gateway, metrics_token_env, text(),
+                  "environment variable holding the bearer token GET /metrics requires; empty = no token needed"),
     // cluster
     SA_CONFIG_KEY(cluster, port, integer(0, 65535),
                   "cluster endpoint port (CAF middleman); 0 = no clustering, a single node"),
@@ -204,7 +208,9 @@ std::vector<key> make_keys() {
                   "host:port of cluster nodes to join; list every other node on every node"),
     SA_CONFIG_KEY(cluster, secret_env, nonempty_text(),
                   "environment variable holding the shared cluster secret (at least 16 bytes)"),
-    SA_CONFIG_KEY(cluster, registry, one_of({"seeds"}), "where a node finds members to join"),
+    SA_CONFIG_KEY(cluster, registry, one_of({"seeds", "redis"}),
+                  "where a node finds members to join: seeds (cluster.seeds), or redis (heartbeat keys with a "
+                  "TTL in the Redis of memory.redis_*, plus the seeds; needs memory.backend = redis)"),
     SA_CONFIG_KEY(cluster, heartbeat_interval_ms, integer(10, 60000),
                   "heartbeats between nodes (CAF middleman.heartbeat-interval), in ms"),
     SA_CONFIG_KEY(cluster, connection_timeout_ms, integer(20, 600000),

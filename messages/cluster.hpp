@@ -10,7 +10,8 @@
 // of the welcome itself: every node holds a direct connection to, and a monitor on, every other. Handles
 // only ever travel between the two nodes they belong to (a third node's handle would make CAF route
 // through the sender and spawn helpers for a node learned indirectly).
-// The member registry is where a node finds addresses to join (the configured seeds today; Redis later).
+// The member registry is where a node finds addresses to join: the configured seeds, or Redis
+// (cluster.registry; actors/cluster/redis_registry.hpp).
 #pragma once
 
 #include "messages/session.hpp"
@@ -26,13 +27,15 @@
 
 namespace sa {
 
-/// Why a join was refused; travels inside caf::error under cluster_error_atom. Never renumber.
+/// Why a join was refused, or a registry lookup failed; travels inside caf::error under cluster_error_atom.
+/// Never renumber.
 enum class cluster_errc : uint8_t {
   ok = 0,
   bad_proof = 1,          ///< the joiner does not know the cluster secret
   unknown_challenge = 2,  ///< the nonce was never issued, already used or expired
   name_taken = 3,         ///< another live member (another address) has this node name
   bad_member = 4,         ///< the member's handles are not on the node that sent the join
+  registry_unavailable = 5,  ///< the member registry's store (Redis) did not answer: keep the member set
 };
 
 inline const char* to_string(cluster_errc x) noexcept {
@@ -42,6 +45,7 @@ inline const char* to_string(cluster_errc x) noexcept {
     case cluster_errc::unknown_challenge: return "unknown_challenge";
     case cluster_errc::name_taken: return "name_taken";
     case cluster_errc::bad_member: return "bad_member";
+    case cluster_errc::registry_unavailable: return "registry_unavailable";
   }
   return "unknown";
 }

@@ -104,6 +104,7 @@ using completion_sink_actor =
 
 struct completion_call {
   uint64_t id = 0;               ///< from next_completion_id(); strategies give each member call its own
+  tenant_id tenant;              ///< whose turn this serves (token and cost figures); empty: no tenant
   llm_task task = llm_task::generate;
   std::string intent;            ///< the classified intent ("billing", ...) or empty; route strategies use it
   providers::completion_request request;  ///< `model` empty: the provider's configured model
@@ -115,8 +116,8 @@ struct completion_call {
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, completion_call& x) {
-  return f(caf::meta::type_name("completion_call"), x.id, x.task, x.intent, x.request, x.deadline, x.sink,
-           x.grounding);
+  return f(caf::meta::type_name("completion_call"), x.id, x.tenant, x.task, x.intent, x.request, x.deadline,
+           x.sink, x.grounding);
 }
 
 /// Stops a call and frees its HTTP request. Sent to the actor that received the call.

@@ -1,6 +1,7 @@
 #include "runtime/supervisor.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/restart_budget.hpp"
 
 #include "caf/all.hpp"
@@ -15,6 +16,7 @@ struct supervisor_state {
   std::unique_ptr<restart_budget> budget;
   std::string role;
   int restarts = 0;
+  std::shared_ptr<sa::metrics> metrics;
 };
 
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, std::string role,
@@ -22,6 +24,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, std::strin
   auto& st = self->state;
   st.role = std::move(role);
   st.budget = std::make_unique<restart_budget>(policy.max_restarts, policy.window);
+  st.metrics = policy.metrics;
   auto start_child = [self, spawn_child] {
     self->state.child = spawn_child(self);
     self->monitor(self->state.child);
@@ -43,6 +46,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, std::strin
       return;
     }
     ++st.restarts;
+    if (st.metrics)
+      st.metrics->actor_restarted(st.role);
     log->warn("event=child_restarted role={} restarts={} reason={}", st.role, st.restarts,
               to_string(dm.reason));
     start_child();

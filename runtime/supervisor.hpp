@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace caf {
@@ -22,6 +23,8 @@ class local_actor;
 }
 
 namespace sa {
+
+class metrics;
 
 /// Asks a supervisor (through an untyped handle: caf::actor_cast<caf::actor>) for its current child, a
 /// caf::actor. For operators' tools and tests (e.g. crash the child and watch the restart); every other
@@ -34,6 +37,8 @@ using child_spawner = std::function<caf::actor(caf::local_actor* supervisor)>;
 struct supervision_policy {
   int max_restarts = 3;
   std::chrono::milliseconds window{std::chrono::seconds(10)};
+  /// Counts each restart in sa_actor_restarts_total{kind=<the supervisor's name>}; null: not counted.
+  std::shared_ptr<sa::metrics> metrics;
 };
 
 /// Spawns a supervisor for the child made by `spawn_child`; returns the supervisor's (untyped) handle.

@@ -15,6 +15,7 @@ classifier_actor::behavior_type llm_classifier(classifier_actor::pointer self,
     [self, deps](const classify_request& r) -> caf::result<classification> {
       completion_call call;
       call.id = next_completion_id();
+      call.tenant = r.tenant;
       call.task = llm_task::classify;
       call.request = classify_prompt(r.text);
       call.deadline = deadline_in(deps->budget);

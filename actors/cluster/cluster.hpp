@@ -6,11 +6,11 @@
 //                              └──────────▶ owner's cluster router ──▶ its session router ──▶ session
 //                                             events stream back to the relay ──▶ gateway connection
 //   cluster actor: publishes itself on cluster.port, joins the addresses the member registry names
-//   (cluster.seeds today), authenticates every join (cluster_auth.hpp), monitors every member, and tells
-//   the cluster router the live member set.
+//   (cluster.registry: the seeds, or Redis heartbeat keys plus the seeds), authenticates every join
+//   (cluster_auth.hpp), monitors every member, and tells the cluster router the live member set.
 //
-// To plug in another member registry (Redis, issue #5): spawn an actor of member_registry_actor
-// (messages/cluster.hpp) and pass it to start_cluster in place of the seed registry.
+// To plug in another member registry: spawn an actor of member_registry_actor (messages/cluster.hpp), as
+// spawn_redis_registry (redis_registry.hpp) does, and pass it to start_cluster in place of the seed registry.
 #pragma once
 
 #include "actors/cluster/membership.hpp"

@@ -307,8 +307,12 @@ cluster_impl::behavior_type cluster_actor(self_ptr self, cluster_settings cfg, c
                 try_join(self, a.host, a.port);
           },
           [self](caf::error& e) {
-            // The registry is unreachable: keep the member set we have (members leave only when down).
-            self->state.log->warn("event=registry_lookup_failed error={}", to_string(e));
+            // The registry is unreachable: keep the member set we have (members leave only when down),
+            // and still try the configured seeds, so a node started during a registry outage can join.
+            auto& st = self->state;
+            st.log->warn("event=registry_lookup_failed error={}", to_string(e));
+            for (auto& s : st.cfg.seeds)
+              try_join(self, s.host, s.port);
           });
       self->delayed_send(self, interval, discovery_tick{});
     },

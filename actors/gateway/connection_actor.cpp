@@ -7,6 +7,7 @@
 #include "actors/gateway/protocol.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include "caf/all.hpp"
 
@@ -18,8 +19,16 @@ namespace sa::gateway {
 namespace {
 
 constexpr size_t max_waiting = 16;
+constexpr size_t max_rated_turns = 32;  // recent answers whose rating can still be labelled
 constexpr auto claim_timeout = std::chrono::seconds(5);
 constexpr const char* escalate_text = "I would like to talk to a human agent, please.";
+
+/// What a rating of an answer is labelled with: the answered turn's intent and escalation reason.
+struct answered_turn {
+  uint32_t turn = 0;
+  intent what = intent::general;
+  escalation_reason reason = escalation_reason::none;
+};
 
 struct connection_state {
   static inline const char* name = "gateway_connection";
@@ -30,6 +39,7 @@ struct connection_state {
   bool claiming = false;
   std::deque<client_message> waiting;
   unsigned next_id = 0;
+  std::deque<answered_turn> answered;  // the last max_rated_turns answers, oldest first
   std::shared_ptr<spdlog::logger> log;
 };
 
@@ -98,6 +108,29 @@ void forward(self_ptr self, client_message m) {
                                        caf::actor_cast<session_listener_actor>(self)});
 }
 
+void remember_answer(self_ptr self, const turn_completed& c) {
+  auto& answered = self->state.answered;
+  answered.push_back(answered_turn{c.turn, c.intent, c.escalation.escalate ? c.escalation.reason
+                                                                          : escalation_reason::none});
+  if (answered.size() > max_rated_turns)
+    answered.pop_front();
+}
+
+/// sa_csat_ratings_total: labelled by the rated turn when this connection still remembers it.
+void count_rating(self_ptr self, const client_feedback& f) {
+  auto& st = self->state;
+  if (!st.deps.metrics)
+    return;
+  std::string intent_label = "unknown";
+  std::string reason_label = "unknown";
+  for (const auto& a : st.answered)
+    if (a.turn == f.turn) {
+      intent_label = to_string(a.what);
+      reason_label = to_string(a.reason);
+    }
+  st.deps.metrics->csat_rated(st.deps.tenant, intent_label, reason_label, f.csat);
+}
+
 std::string handoff_id(const turn_completed& c) {
   return "HO-" + log::tag(c.session.value + ":" + std::to_string(c.turn));
 }
@@ -140,6 +173,7 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
         // The comment is the user's text: counted, never logged.
         st.log->info("event=feedback tenant={} session={} turn={} csat={} comment_bytes={}", st.deps.tenant,
                      st.tag, f.turn, f.csat, f.comment.size());
+        count_rating(self, f);
         st.link.send(feedback_frame(f.turn));
       },
       [self](client_escalate&) {
@@ -151,6 +185,7 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
       [self](turn_reset& r) { self->state.link.send(reset_frame(r)); },  // logged by the session
       [self](turn_completed& c) {
         auto& st = self->state;
+        remember_answer(self, c);
         st.link.send(final_frame(c));
         if (c.escalation.escalate) {
           auto id = handoff_id(c);

@@ -8,7 +8,12 @@
 #include "caf/fwd.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
+
+namespace sa {
+class metrics;
+}
 
 namespace sa::gateway {
 
@@ -23,6 +28,7 @@ struct connection_deps {
   gateway_actor gateway;
   std::string tenant;
   std::string user;
+  std::shared_ptr<sa::metrics> metrics;  ///< CSAT ratings by intent and escalation reason; optional
 };
 
 connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, connection_link link);

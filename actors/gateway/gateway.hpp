@@ -14,6 +14,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+
+namespace sa {
+class metrics;
+}
 
 namespace sa::gateway {
 
@@ -21,7 +26,16 @@ struct gateway_settings {
   config::gateway_config cfg;
   token_keys keys;
   std::shared_ptr<const account_store> accounts;  ///< for /dev/tenants and /dev/token checks (optional)
+  /// The node's figures: GET /metrics renders them (cfg.metrics_enabled), connections and CSAT ratings
+  /// update them. Null: /metrics answers 404.
+  std::shared_ptr<sa::metrics> metrics;
+  /// The bearer token GET /metrics requires; empty: none (see load_metrics_token).
+  std::string metrics_token;
 };
+
+/// Reads the /metrics token from the environment variable named by gateway.metrics_token_env (nothing to
+/// read when it is empty or metrics are off). Fails, naming the variable, when it is unset or empty.
+bool load_metrics_token(const config::gateway_config& cfg, std::string& out, std::string& error);
 
 class gateway {
 public:

@@ -9,6 +9,7 @@
 
 #include "actors/gateway/connection_actor.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include "caf/all.hpp"
 
@@ -21,8 +22,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -75,6 +78,21 @@ std::string query_param(std::string_view target, std::string_view name) {
     query = query.substr(amp + 1);
   }
   return {};
+}
+
+bool load_metrics_token(const config::gateway_config& cfg, std::string& out, std::string& error) {
+  out.clear();
+  if (!cfg.metrics_enabled || cfg.metrics_token_env.empty())
+    return true;
+  const char* token = std::getenv(cfg.metrics_token_env.c_str());
+  if (token == nullptr || *token == '\0') {
+    error = "gateway.metrics_token_env names " + cfg.metrics_token_env
+            + ", which is not set in the environment (it holds the bearer token GET /metrics requires; "
+              "set it, or set gateway.metrics_token_env to \"\" for no token)";
+    return false;
+  }
+  out = token;
+  return true;
 }
 
 bool take_tenant_token(server_state& state, const std::string& tenant) {
@@ -188,6 +206,8 @@ private:
     if (path == "/readyz")
       return state_->stopping ? simple(req, http::status::service_unavailable, R"({"status":"stopping"})", "application/json")
                               : simple(req, http::status::ok, R"({"status":"ready"})", "application/json");
+    if (path == "/metrics")
+      return metrics_page(req);
     const auto& cfg = state_->settings.cfg;
     if (path.rfind("/dev/", 0) == 0) {
       if (!cfg.dev_tokens)
@@ -216,6 +236,26 @@ private:
       return simple(req, http::status::not_found, "not found\n");
     }
     return static_file(req, path);
+  }
+
+  /// GET /metrics: the node's figures in Prometheus text format, behind the bearer token when one is set.
+  response metrics_page(const http::request<http::string_body>& req) {
+    const auto& settings = state_->settings;
+    if (!settings.cfg.metrics_enabled || !settings.metrics)
+      return simple(req, http::status::not_found, "not found\n");
+    if (!settings.metrics_token.empty()) {
+      auto presented = bearer_token(req);
+      // Constant time: the comparison must not tell how much of a guess was right.
+      bool ok = presented.size() == settings.metrics_token.size()
+                && CRYPTO_memcmp(presented.data(), settings.metrics_token.data(), presented.size()) == 0;
+      if (!ok) {
+        state_->log->warn("event=metrics_unauthorized token_presented={}", !presented.empty());
+        auto res = simple(req, http::status::unauthorized, "bearer token required\n");
+        res.set(http::field::www_authenticate, "Bearer");
+        return res;
+      }
+    }
+    return simple(req, http::status::ok, settings.metrics->render(), metrics::content_type);
   }
 
   response static_file(const http::request<http::string_body>& req, std::string path) {

@@ -9,6 +9,7 @@
 #include "actors/gateway/protocol.hpp"
 #include "actors/gateway/rate_limit.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include "caf/all.hpp"
 
@@ -29,9 +30,16 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
     : ws_(std::move(socket)), state_(std::move(state)), auth_timer_(ws_.get_executor()),
-      bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst) {}
+      bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst) {
+    if (state_->settings.metrics)
+      state_->settings.metrics->connection_opened();
+  }
 
-  ~ws_session() { --state_->connections; }
+  ~ws_session() {
+    --state_->connections;
+    if (state_->settings.metrics)
+      state_->settings.metrics->connection_closed();
+  }
 
   void run(http::request<http::string_body> req) {
     const auto& cfg = state_->settings.cfg;
@@ -140,7 +148,9 @@ private:
             s->close(code, reason);
         });
       }};
-    actor_ = spawn_connection(*state_->sys, connection_deps{state_->router, state_->gateway, v.who->tenant, v.who->user},
+    actor_ = spawn_connection(*state_->sys,
+                              connection_deps{state_->router, state_->gateway, v.who->tenant, v.who->user,
+                                              state_->settings.metrics},
                               std::move(link));
     state_->log->info("event=connection_authenticated tenant={} user={}", v.who->tenant, log::tag(v.who->user));
     send(ready_frame(v.who->tenant, v.who->user));

@@ -80,6 +80,7 @@ llm_generator_actor::behavior_type llm_generator(self_ptr self, std::shared_ptr<
       st.seq = 0;
       completion_call call;
       call.id = next_completion_id();
+      call.tenant = r.tenant;
       call.task = llm_task::generate;
       call.intent = to_string(r.intent.intent);
       call.request = answer_prompt(r, deps->prompt);

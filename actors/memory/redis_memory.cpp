@@ -9,6 +9,7 @@
 #include "messages/errors.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/redis_caf_listener.hpp"
 #include "runtime/redis_client.hpp"
 #include "runtime/redis_messages.hpp"
@@ -72,6 +73,13 @@ struct redis_memory_state {
 
 using self_ptr = redis_memory_actor::stateful_pointer<redis_memory_state>;
 
+/// One backend problem for sa_memory_backend_errors_total (the counters in state are for memory_stats). The
+/// kinds do not overlap: a load Redis did not answer usably is one load_fallback, whatever the cause.
+void count_error(self_ptr self, const char* kind) {
+  if (auto& m = self->state.opts.metrics)
+    m->memory_backend_error("redis", kind);
+}
+
 redis_layout::session_keys keys_of(self_ptr self, const tenant_id& t, const session_id& s) {
   return redis_layout::keys_for(self->state.opts.key_prefix, t, s);
 }
@@ -134,6 +142,7 @@ void finish_load(self_ptr self, uint64_t op_id, conversation_memory* from_redis)
     return;
   }
   ++st.counters.load_fallbacks;
+  count_error(self, "load_fallback");
   note_degraded(self, "load_from_working_copy", op);
   const auto* mem = st.store.find(op.tenant, op.session, now);
   op.then(mem ? *mem : conversation_memory{});
@@ -259,6 +268,7 @@ void handle_append(self_ptr self, const memory_append& r, caf::typed_response_pr
     // client's event=redis_queue_overflow warns once a second with the count; this line is per append.)
     st.ops.erase(op_id);
     ++st.counters.appends_refused;
+    count_error(self, "append_refused");
     st.log->debug("event=memory_append_refused reason={} tenant={} session={} turn={} pending={}",
                  refused == redis_error_kind::overflow ? "queue_full" : "client_stopped", r.tenant.value,
                  log::tag(r.session.value), r.turn.number, st.client->stats().pending);
@@ -282,6 +292,7 @@ void park(self_ptr self, const pending_op& op, redis_layout::append_status why, 
   if (!submit(self, op_id, redis_layout::park_command(keys, entry, ttl), true, true)) {
     st.ops.erase(op_id);
     ++st.counters.lost;
+    count_error(self, "write_lost");
     st.log->error("event=memory_write_lost reason=park_refused tenant={} session={} turn={}", op.tenant.value,
                   log::tag(op.session.value), op.request.turn.number);
   }
@@ -300,9 +311,11 @@ void on_append_reply(self_ptr self, uint64_t op_id, const redis_reply& reply) {
     st.store.forget(op.tenant, op.session);
     if (op.answered) {
       ++st.counters.lost;
+      count_error(self, "write_lost");
       st.log->error("event=memory_write_lost reason=redis_error tenant={} session={} turn={} error=\"{}\"",
                     op.tenant.value, log::tag(op.session.value), op.request.turn.number, why);
     } else {
+      count_error(self, "append_failed");
       st.log->error("event=memory_append_failed tenant={} session={} turn={} error=\"{}\"", op.tenant.value,
                     log::tag(op.session.value), op.request.turn.number, why);
       answer(op, support_errc::internal);
@@ -342,11 +355,13 @@ void on_append_failed(self_ptr self, uint64_t op_id, const redis_command_failed&
   auto op = take(self, op_id);
   if (op.answered) {
     ++st.counters.lost;
+    count_error(self, "write_lost");
     st.log->error("event=memory_write_lost reason={} tenant={} session={} turn={} error=\"{}\"", to_string(f.kind),
                   op.tenant.value, log::tag(op.session.value), op.request.turn.number, f.message);
     return;
   }
   st.store.forget(op.tenant, op.session);
+  count_error(self, "append_failed");
   st.log->error("event=memory_append_failed reason={} tenant={} session={} turn={}", to_string(f.kind),
                 op.tenant.value, log::tag(op.session.value), op.request.turn.number);
   answer(op, f.kind == redis_error_kind::stopped ? support_errc::shutting_down : support_errc::internal);
@@ -420,6 +435,7 @@ redis_memory_actor::behavior_type redis_memory(self_ptr self, std::shared_ptr<re
           auto done = take(self, op_id);
           if (m.reply.is_error()) {
             ++self->state.counters.lost;
+            count_error(self, "write_lost");
             self->state.log->error("event=memory_write_lost reason=park_failed tenant={} session={} error=\"{}\"",
                                    done.tenant.value, log::tag(done.session.value), m.reply.str);
           }
@@ -437,6 +453,7 @@ redis_memory_actor::behavior_type redis_memory(self_ptr self, std::shared_ptr<re
         case pending_op::kind::park: {
           auto done = take(self, op_id);
           ++self->state.counters.lost;
+          count_error(self, "write_lost");
           self->state.log->error("event=memory_write_lost reason=park_{} tenant={} session={}", to_string(f.kind),
                                  done.tenant.value, log::tag(done.session.value));
           return;

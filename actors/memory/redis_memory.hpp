@@ -20,6 +20,7 @@
 
 namespace sa {
 
+class metrics;
 class redis_client;
 
 struct redis_memory_options {
@@ -27,6 +28,10 @@ struct redis_memory_options {
   std::string key_prefix = "sa"; ///< keys are <prefix>:<tenant>:{<session>}:...
   /// A load waits this long for Redis, then the working copy answers (an unknown session: empty memory).
   std::chrono::milliseconds load_timeout{2'000};
+  /// Counts sa_memory_backend_errors_total{backend="redis",kind}: load_fallback (answered from the working
+  /// copy: Redis away, slow or answering garbage), append_refused (queue full, client stopped), append_failed
+  /// (Redis refused an append not yet acknowledged), write_lost (one already acknowledged). Optional.
+  std::shared_ptr<sa::metrics> metrics;
 };
 
 /// Spawns the service in `parent`'s context (a supervisor). `client` is shared (it may serve other users

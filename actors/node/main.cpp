@@ -7,6 +7,7 @@
 //   support-agent token --tenant T --user U [--ttl S]      mint a development token from the configured key
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
 #include "actors/cluster/cluster.hpp"
+#include "actors/cluster/redis_registry.hpp"
 #include "actors/gateway/gateway.hpp"
 #include "actors/node/chat.hpp"
 #include "actors/node/node.hpp"
@@ -111,7 +112,8 @@ int serve(const sa::config::config& cfg) {
   sa::gateway::gateway_settings settings;
   settings.cfg = cfg.gateway;
   std::string error;
-  if (!sa::gateway::load_token_keys(cfg.gateway, settings.keys, error)) {
+  if (!sa::gateway::load_token_keys(cfg.gateway, settings.keys, error)
+      || !sa::gateway::load_metrics_token(cfg.gateway, settings.metrics_token, error)) {
     std::cerr << "support-agent: " << error << "\n";
     return 2;
   }
@@ -130,6 +132,7 @@ int serve(const sa::config::config& cfg) {
     return 1;
   }
   settings.accounts = (*svc)->accounts;
+  settings.metrics = (*svc)->metrics;
   // Block the stop signals before any thread starts, so every thread inherits the mask and sigwait sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -144,7 +147,15 @@ int serve(const sa::config::config& cfg) {
   sa::session_actor front = node.router;
   sa::cluster::cluster_handles cluster;
   if (cluster_settings) {
-    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, cluster_fatal);
+    sa::member_registry_actor registry;  // none: start_cluster uses the seeds
+    if (cfg.cluster.registry == "redis") {
+      // The config loader allows it only with memory.backend = redis: the memory service's client.
+      sa::cluster::redis_registry_options ro;
+      ro.key_prefix = cfg.memory.redis_key_prefix;
+      ro.seeds = cluster_settings->seeds;
+      registry = sa::cluster::spawn_redis_registry(sys, (*svc)->redis, std::move(ro));
+    }
+    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, cluster_fatal, registry);
     if (!started) {
       std::cerr << "support-agent: " << started.error() << "\n";
       sa::stop_node(node);
@@ -154,10 +165,17 @@ int serve(const sa::config::config& cfg) {
     front = cluster.router;
     std::cerr << "support-agent: cluster node " << cfg.node.name << " listening on " << cfg.cluster.listen_address
               << ":" << cluster.port << " (advertised as " << cluster_settings->advertise_host << ":"
-              << cluster.port << ", " << cfg.cluster.seeds.size() << " seeds)" << std::endl;
+              << cluster.port << ", " << cfg.cluster.seeds.size() << " seeds, registry " << cfg.cluster.registry
+              << ")" << std::endl;
   }
   auto stop_node = [&] {
     sa::cluster::stop_cluster(cluster);
+    // The Redis registry deletes this node's heartbeat key as it stops. Wait for it to stop (this is the
+    // main thread, not an actor), so the key's DEL is queued before stop_node drains the Redis client.
+    if (cluster.registry) {
+      caf::scoped_actor waiter{sys};
+      waiter->wait_for(cluster.registry);
+    }
     sa::stop_node(node);
   };
   auto gw = sa::gateway::gateway::start(sys, front, settings);
@@ -167,7 +185,8 @@ int serve(const sa::config::config& cfg) {
     return 1;
   }
   std::cerr << "support-agent: serving on http://" << cfg.gateway.listen_address << ":" << (*gw)->port()
-            << "/ (WebSocket at /ws" << (cfg.gateway.dev_tokens ? ", dev tokens at /dev/token" : "")
+            << "/ (WebSocket at /ws" << (cfg.gateway.metrics_enabled ? ", metrics at /metrics" : "")
+            << (cfg.gateway.dev_tokens ? ", dev tokens at /dev/token" : "")
             << "); Ctrl-C stops" << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -8,6 +8,7 @@
 #include "actors/memory/redis_memory.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/redis_client.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -77,6 +78,39 @@ result<std::shared_ptr<redis_client>> make_redis_client(const config::memory_con
   return std::make_shared<redis_client>(std::move(o));
 }
 
+/// The Redis client's own counters as sa_redis_* figures, read at scrape time (they are atomics). Holds the
+/// client weakly: a scrape after it is gone reads zeros. False when a name was taken (a programming error).
+bool add_redis_metrics(metrics& m, const std::shared_ptr<redis_client>& client) {
+  std::weak_ptr<redis_client> weak = client;
+  auto figure = [weak](const char* name, const char* help, bool counter, auto field) {
+    return sampled_metric{name, help, counter, [weak, field]() -> double {
+                            auto c = weak.lock();
+                            return c ? static_cast<double>(field(c->stats())) : 0.0;
+                          }};
+  };
+  using stats = redis_client_stats;
+  return m.add_sampled({
+    figure("sa_redis_connected", "1 while the Redis connection is up and its handshake done, else 0.", false,
+           [](const stats& s) { return s.connected ? 1 : 0; }),
+    figure("sa_redis_pending_commands", "Redis commands waiting to be written (bounded by memory.redis_max_pending).",
+           false, [](const stats& s) { return s.pending; }),
+    figure("sa_redis_in_flight_commands", "Redis commands written and not yet answered.", false,
+           [](const stats& s) { return s.in_flight; }),
+    figure("sa_redis_commands_total", "Redis commands accepted by the client.", true,
+           [](const stats& s) { return s.submitted; }),
+    figure("sa_redis_error_replies_total", "Redis error replies (-ERR ...).", true,
+           [](const stats& s) { return s.error_replies; }),
+    figure("sa_redis_failed_commands_total", "Redis commands that got no reply (lost, timed out, client stopped).",
+           true, [](const stats& s) { return s.failed; }),
+    figure("sa_redis_overflows_total", "Redis commands refused because the pending queue was full.", true,
+           [](const stats& s) { return s.overflows; }),
+    figure("sa_redis_reconnects_total", "Redis connections made after the first.", true,
+           [](const stats& s) { return s.reconnects; }),
+    figure("sa_redis_connect_failures_total", "Redis connection attempts that failed.", true,
+           [](const stats& s) { return s.connect_failures; }),
+  });
+}
+
 } // namespace
 
 status train_intents(const config::config& cfg, const std::string& csv, const std::string& out,
@@ -110,6 +144,7 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   auto log = log::get("node");
   auto svc = std::make_shared<node_services>();
   svc->cfg = cfg;
+  svc->metrics = std::make_shared<metrics>();
   auto accounts = account_store::load(cfg.tenants.accounts_file);
   if (!accounts)
     return failure{accounts.error()};
@@ -162,6 +197,8 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
     if (!client)
       return failure{client.error()};
     svc->redis = std::move(*client);
+    if (!add_redis_metrics(*svc->metrics, svc->redis))
+      log->error("event=metrics_not_registered what=sa_redis_*");
     log->info("event=memory_backend backend=redis address={} db={} key_prefix={}", svc->redis->address(),
               cfg.memory.redis_db, cfg.memory.redis_key_prefix);
   }
@@ -232,12 +269,13 @@ void stop_node(const node_handles& h) {
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                         session_children children) {
   supervision_policy policy{svc->cfg.session.restart_budget,
-                            std::chrono::seconds{svc->cfg.session.restart_window_s}};
+                            std::chrono::seconds{svc->cfg.session.restart_window_s}, svc->metrics};
   node_handles h;
   if (!svc->cfg.providers.root.empty() || !svc->endpoints.empty()) {
     providers::graph_options gopts;
     gopts.restart_budget = svc->cfg.session.restart_budget;
     gopts.restart_window = std::chrono::seconds{svc->cfg.session.restart_window_s};
+    gopts.metrics = svc->metrics;
     auto graph = providers::build_provider_graph(sys, svc->cfg, svc->endpoints, svc->generator, gopts);
     if (!graph)
       throw std::runtime_error("provider graph: " + graph.error());
@@ -258,6 +296,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
     ropts.limits = limits;
     ropts.key_prefix = svc->cfg.memory.redis_key_prefix;
     ropts.load_timeout = std::chrono::milliseconds{svc->cfg.memory.redis_reply_timeout_ms};
+    ropts.metrics = svc->metrics;
     h.redis = svc->redis;
     h.redis_drain = std::chrono::milliseconds{svc->cfg.memory.redis_shutdown_drain_ms};
     h.memory = spawn_supervised<memory_actor>(
@@ -279,6 +318,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   sdeps->memory = h.memory;
   sdeps->account = h.account;
   sdeps->children = std::move(children);
+  sdeps->metrics = svc->metrics;
   auto rdeps = std::make_shared<router_deps>();
   rdeps->session = sdeps;
   rdeps->tenants = svc->accounts;

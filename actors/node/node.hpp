@@ -22,6 +22,7 @@
 
 namespace sa {
 
+class metrics;
 class redis_client;
 
 /// Immutable heavy state, built once per node and shared by every session.
@@ -37,6 +38,9 @@ struct node_services {
   /// The node's Redis client when memory.backend is "redis" (else null): one connection, thread-safe,
   /// shareable by any service of the node (any command, any reply). Connects in the background.
   std::shared_ptr<redis_client> redis;
+  /// The node's Prometheus figures (runtime/metrics.hpp), served at /metrics: updated by the sessions,
+  /// providers, supervisors, memory and gateway of this node (thread-safe; the pointer is what is const).
+  std::shared_ptr<sa::metrics> metrics;
 };
 
 /// Progress lines for long start-up work (training, indexing), for the terminal.

@@ -5,6 +5,7 @@
 #include "actors/providers/openai/openai_protocol.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include "caf/all.hpp"
 
@@ -203,6 +204,7 @@ struct provider_state {
   std::unordered_map<uint64_t, uint64_t> by_http;   // http request id -> call id
   provider_health health;
   std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<sa::metrics> metrics;  // null: no figures
 
   static inline const char* name = "provider";
 
@@ -224,6 +226,28 @@ struct provider_state {
 };
 
 using self_ptr = provider_actor::stateful_pointer<provider_state>;
+
+/// Counts a call that ended, by outcome ("ok" or the provider error's name).
+void count_call(self_ptr self, const char* outcome) {
+  if (auto& m = self->state.metrics)
+    m->provider_call(self->state.settings.name, outcome);
+}
+
+void count_call(self_ptr self, const caf::error& err) {
+  auto code = provider_code(err);
+  count_call(self, code ? to_string(*code) : "error");
+}
+
+/// The breaker's state as of `now`, for the gauge (updated whenever a call touches the breaker).
+void publish_breaker(self_ptr self, clock::time_point now) {
+  auto& st = self->state;
+  if (!st.metrics)
+    return;
+  auto state = st.breaker.state(now);
+  st.metrics->provider_breaker(st.settings.name, state == breaker_state::open        ? breaker_gauge::open
+                                                 : state == breaker_state::half_open ? breaker_gauge::half_open
+                                                                                     : breaker_gauge::closed);
+}
 
 /// Errors that say nothing about the provider's health (the request was wrong, or nobody waits).
 bool counts_against_provider(error_kind k) noexcept {
@@ -280,6 +304,8 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   auto promise = c.promise;
   st.calls.erase(i);
   st.health.in_flight = st.calls.size();
+  count_call(self, err);
+  publish_breaker(self, clock::now());
   promise.deliver(std::move(err));
 }
 
@@ -316,6 +342,8 @@ void fail_attempt(self_ptr self, uint64_t id, const provider_error& err, uint32_
       }
       c.retrying = true;
       ++st.health.retries;
+      if (st.metrics)
+        st.metrics->provider_retry(st.settings.name);
       self->delayed_send(self, *delay, provider_retry_due{id, c.attempt});
       return;
     }
@@ -351,6 +379,16 @@ void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
   st.health.prompt_tokens += end.tokens.prompt_tokens;
   st.health.completion_tokens += end.tokens.completion_tokens;
   st.health.cost_usd += out.cost_usd;
+  if (st.metrics) {
+    // Tenant and model come from the call and the config, never from the answer.
+    const auto& tenant = c.call.tenant.value.empty() ? std::string{"none"} : c.call.tenant.value;
+    const auto& t = end.tokens;
+    auto thinking = std::min(t.thinking_tokens, t.completion_tokens);
+    st.metrics->tokens(tenant, out.model, t.prompt_tokens, t.completion_tokens - thinking, thinking);
+    st.metrics->cost(tenant, out.model, out.cost_usd);
+  }
+  count_call(self, "ok");
+  publish_breaker(self, clock::now());
   auto promise = c.promise;
   st.calls.erase(i);
   st.health.in_flight = st.calls.size();
@@ -419,7 +457,8 @@ completion_request with_endpoint_defaults(const endpoint_settings& s, completion
   return r;
 }
 
-provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::shared_ptr<http_client> client) {
+provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::shared_ptr<http_client> client,
+                                       std::shared_ptr<sa::metrics> metrics) {
   log_exceptions(self, "provider");
   auto& st = self->state;
   st.wire = std::make_shared<const wire_protocol>(make_wire(s));
@@ -430,6 +469,8 @@ provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::
   st.settings = std::move(s);
   st.http = std::move(client);
   st.log = log::get("provider");
+  st.metrics = std::move(metrics);
+  publish_breaker(self, clock::now());
   return {
     [self](completion_call& call) -> caf::result<completion> {
       auto& st = self->state;
@@ -437,10 +478,12 @@ provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::
       auto now = clock::now();
       if (time_left(call.deadline).count() <= 0) {
         ++st.health.failures;
+        count_call(self, "deadline");
         return make_provider_error(provider_errc::deadline, st.settings.name + ": deadline passed");
       }
       if (st.calls.count(call.id) != 0) {
         ++st.health.failures;
+        count_call(self, "invalid_request");
         return make_provider_error(provider_errc::invalid_request,
                                    st.settings.name + ": call id " + std::to_string(call.id) + " already in progress");
       }
@@ -448,6 +491,8 @@ provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::
       if (!st.breaker.try_acquire(now)) {
         ++st.health.rejected_open;
         ++st.health.failures;
+        count_call(self, "circuit_open");
+        publish_breaker(self, now);
         return make_provider_error(provider_errc::circuit_open, st.settings.name + ": circuit open");
       }
       auto id = call.id;
@@ -521,12 +566,14 @@ provider_actor::behavior_type provider(self_ptr self, endpoint_settings s, std::
 
 } // namespace
 
-provider_actor spawn_provider(caf::actor_system& sys, endpoint_settings settings, std::shared_ptr<http_client> http) {
-  return sys.spawn(provider, std::move(settings), std::move(http));
+provider_actor spawn_provider(caf::actor_system& sys, endpoint_settings settings, std::shared_ptr<http_client> http,
+                              std::shared_ptr<sa::metrics> metrics) {
+  return sys.spawn(provider, std::move(settings), std::move(http), std::move(metrics));
 }
 
-provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settings, std::shared_ptr<http_client> http) {
-  return parent->spawn(provider, std::move(settings), std::move(http));
+provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settings, std::shared_ptr<http_client> http,
+                              std::shared_ptr<sa::metrics> metrics) {
+  return parent->spawn(provider, std::move(settings), std::move(http), std::move(metrics));
 }
 
 void register_provider_types(caf::actor_system_config& cfg) {

@@ -28,6 +28,10 @@
 #include <memory>
 #include <string>
 
+namespace sa {
+class metrics;
+}
+
 namespace sa::providers {
 
 enum class wire_kind : uint8_t { openai, anthropic, gemini, openai_compatible };
@@ -112,11 +116,14 @@ using provider_actor = completion_actor::extend<
   caf::replies_to<provider_health_request>::with<provider_health>, caf::reacts_to<provider_attempt_done>,
   caf::reacts_to<provider_retry_due>>;
 
-/// Spawns the actor for one endpoint. `http` is shared by every provider of the node.
-provider_actor spawn_provider(caf::actor_system& sys, endpoint_settings settings, std::shared_ptr<http_client> http);
+/// Spawns the actor for one endpoint. `http` is shared by every provider of the node. `metrics` (optional)
+/// gets the endpoint's calls by outcome, retries, breaker state, and tokens and cost by tenant and model.
+provider_actor spawn_provider(caf::actor_system& sys, endpoint_settings settings, std::shared_ptr<http_client> http,
+                              std::shared_ptr<sa::metrics> metrics = nullptr);
 
 /// The same, spawned by `parent` (a supervisor).
-provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settings, std::shared_ptr<http_client> http);
+provider_actor spawn_provider(caf::local_actor* parent, endpoint_settings settings, std::shared_ptr<http_client> http,
+                              std::shared_ptr<sa::metrics> metrics = nullptr);
 
 /// Registers the message types of this header (call from the actor system's config set-up).
 void register_provider_types(caf::actor_system_config& cfg);

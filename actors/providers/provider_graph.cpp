@@ -84,11 +84,12 @@ result<provider_graph> build_provider_graph(caf::actor_system& sys, const config
   hopts.max_cached_connections = pc.max_host_connections;
   hopts.thread_name = "sa-providers";
   g.http = std::make_shared<http_client>(hopts);
-  supervision_policy policy{opts.restart_budget, opts.restart_window};
+  supervision_policy policy{opts.restart_budget, opts.restart_window, opts.metrics};
   for (const auto& [name, s] : settings) {
     auto handle = spawn_supervised<provider_actor>(
       sys, "provider:" + name,
-      [s = s, http = g.http](caf::local_actor* sup) { return spawn_provider(sup, s, http); }, policy);
+      [s = s, http = g.http, m = opts.metrics](caf::local_actor* sup) { return spawn_provider(sup, s, http, m); },
+      policy);
     g.endpoints.emplace(name, handle);
     g.members.emplace(name, handle);
   }
@@ -114,7 +115,7 @@ result<provider_graph> build_provider_graph(caf::actor_system& sys, const config
     }
     completion_actor made;
     if (sc.kind == "fallback") {
-      made = spawn_fallback(sys, name, std::move(members));
+      made = spawn_fallback(sys, name, std::move(members), opts.metrics);
     } else if (sc.kind == "hedge") {
       made = spawn_hedge(sys, name, std::move(members), std::chrono::milliseconds{sc.hedge_delay_ms});
     } else if (sc.kind == "self_consistency") {

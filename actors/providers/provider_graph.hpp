@@ -38,6 +38,7 @@ struct provider_graph {
 struct graph_options {
   int restart_budget = 3;                         ///< provider actor restarts per window
   std::chrono::milliseconds restart_window{10'000};
+  std::shared_ptr<sa::metrics> metrics;           ///< the node's figures (providers, fallbacks, restarts); optional
 };
 
 /// Settings of every configured endpoint, by name; fails on the first missing API key.

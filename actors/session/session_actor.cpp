@@ -17,6 +17,7 @@
 #include "actors/safety/output_filter.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/restart_budget.hpp"
 
 #include "runtime/exceptions.hpp"
@@ -66,6 +67,8 @@ struct turn_context {
   std::string produced;   // what the generator (or the session) produced, before the safety check
   std::string streamed;   // what passed the safety check and was sent to the listener
   bool generating = false;  // a generate_request is out: the only time its answer may restart
+  bool classified = false;  // t.cls holds the classifier's answer (metrics label a failure before it "unknown")
+  bool first_text_sent = false;  // time to first token observed
   std::unique_ptr<safety::stream_redactor> redactor;
   generation gen;
 };
@@ -91,6 +94,10 @@ struct session_state {
   std::unordered_set<caf::actor_addr> children;  // every live child, current or being replaced
   uint64_t next_serial = 1;
   std::shared_ptr<spdlog::logger> log;
+  // For sa_conversations_closed_total: turns answered since activation, and whether any turn of the
+  // conversation (remembered ones included) went to a human.
+  uint32_t answered = 0;
+  bool escalated = false;
 };
 
 using self_ptr = session_impl::stateful_pointer<session_state>;
@@ -101,6 +108,15 @@ std::chrono::milliseconds child_timeout(self_ptr self) {
 
 bool is_current(self_ptr self, uint64_t serial) {
   return self->state.turn && self->state.turn->serial == serial;
+}
+
+/// The node's figures; null when the node keeps none (some tests).
+sa::metrics* metrics_of(self_ptr self) {
+  return self->state.deps->metrics.get();
+}
+
+double seconds_since(steady_clock::time_point start) {
+  return std::chrono::duration<double>(steady_clock::now() - start).count();
 }
 
 void pump(self_ptr self);
@@ -129,6 +145,9 @@ void fail_turn(self_ptr self, support_errc code, std::string message) {
   auto& t = *self->state.turn;
   self->state.log->warn("event=turn_failed tenant={} session={} code={}", t.input.tenant.value,
                         self->state.tag, to_string(code));
+  if (auto* m = metrics_of(self))
+    m->turn_finished(self->state.tenant.value, t.classified ? to_string(t.cls.intent) : "unknown", "failed",
+                     seconds_since(t.started));
   send_failed(self, t.input, code, std::move(message));
   end_turn(self);
 }
@@ -157,6 +176,8 @@ void ask(self_ptr self, Handle session_state::*slot,
     handle = (st.deps->children.*factory)(self);
     st.children.insert(handle.address());
     st.log->warn("event=child_restarted session={} child={}", st.tag, role);
+    if (auto* m = metrics_of(self))
+      m->actor_restarted(role);
   }
   auto target = handle;
   // No per-hop timer: children are local and linked, so a crash answers at once with an error, and a
@@ -192,6 +213,11 @@ void send_delta(self_ptr self, std::string text) {
   auto& t = *self->state.turn;
   if (text.empty())
     return;
+  if (!t.first_text_sent) {
+    t.first_text_sent = true;
+    if (auto* m = metrics_of(self))
+      m->first_delta(self->state.tenant.value, seconds_since(t.started));
+  }
   t.streamed += text;
   self->send(t.input.listener,
              turn_delta{t.input.session, t.input.client_message_id, t.number, t.seq++, std::move(text)});
@@ -280,6 +306,14 @@ void complete_turn(self_ptr self, escalation_decision decision) {
                  t.input.tenant.value, st.tag, t.number, to_string(t.cls.intent), done.confidence,
                  decision.escalate, to_string(decision.reason), done.sources.size(), done.latency_us,
                  stored);
+    ++st.answered;
+    st.escalated = st.escalated || decision.escalate;
+    if (auto* m = metrics_of(self)) {
+      m->turn_finished(st.tenant.value, to_string(t.cls.intent), decision.escalate ? "escalated" : "answered",
+                       static_cast<double>(done.latency_us) / 1e6);
+      if (decision.escalate)
+        m->escalated(st.tenant.value, to_string(decision.reason));
+    }
     self->send(t.input.listener, std::move(done));
     settle_owed(self, t.input.client_message_id);
     end_turn(self);
@@ -431,6 +465,7 @@ void classify(self_ptr self) {
     [self](classification& c) {
       auto& t = *self->state.turn;
       t.cls = std::move(c);
+      t.classified = true;
       // Rules that need no answer first: an explicit request or a sensitive topic skips generation.
       escalation_request req{t.input.tenant, t.input.text, t.cls, -1.0, true};
       ask<escalation_decision>(
@@ -498,6 +533,8 @@ void pump(self_ptr self) {
       .then(
         [self](conversation_memory& m) {
           self->state.memory = std::move(m);
+          for (const auto& rec : self->state.memory.turns)
+            self->state.escalated = self->state.escalated || rec.escalated;
           self->state.memory_loaded = true;
           self->state.memory_loading = false;
           pump(self);
@@ -622,6 +659,9 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
         if (st.turn || !st.queue.empty())
           return;
         st.log->debug("event=session_passivated session={}", st.tag);
+        // An idle conversation that was answered is closed: by the bot unless a turn went to a human.
+        if (auto* m = metrics_of(self); m && st.answered > 0)
+          m->conversation_closed(st.tenant.value, st.escalated);
         stop_children(self);
         self->quit();
       },

@@ -24,6 +24,8 @@ class local_actor;
 
 namespace sa {
 
+class metrics;
+
 /// How a session makes each child. Each factory must spawn *linked* to the given actor
 /// (`self->spawn<caf::linked>(...)`). Tests replace one to inject faults.
 struct session_children {
@@ -40,6 +42,7 @@ struct session_deps {
   memory_actor memory;
   account_actor account;
   session_children children;
+  std::shared_ptr<sa::metrics> metrics;  ///< the node's figures (turns, latency, escalations); null: none
 };
 
 /// Spawns a session for (tenant, user, id) as a monitored child of `parent` (the router).

@@ -6,6 +6,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/restart_budget.hpp"
 #include "runtime/utf8.hpp"
 
@@ -53,6 +54,8 @@ session_actor activate(router_ptr self, const user_turn& t) {
   st.sessions.emplace(key, s);
   st.keys.emplace(s.address(), key);
   ++st.stats.activations;
+  if (auto& m = st.deps->session->metrics)
+    m->session_activated();
   return s;
 }
 
@@ -68,6 +71,8 @@ void hand_over(router_ptr self, user_turn t, bool retried) {
             if (auto i = st.keys.find(target.address()); i != st.keys.end()) {
               st.sessions.erase(i->second);
               st.keys.erase(i);
+              if (auto& m = st.deps->session->metrics)
+                m->sessions_ended();
             }
             if (!retried) {
               hand_over(self, std::move(t), true);
@@ -115,8 +120,12 @@ session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_pt
     self->state.log = log::get("router");
     // A shutdown of the router stops every session it activated (they are monitored, not linked).
     self->set_exit_handler([self](caf::exit_msg& m) {
-      for (auto& [key, s] : self->state.sessions)
+      auto& st = self->state;
+      for (auto& [key, s] : st.sessions)
         self->send_exit(s, m.reason ? m.reason : caf::error{caf::exit_reason::user_shutdown});
+      // Their down messages will not be handled any more: they leave the active gauge here.
+      if (auto& metrics = st.deps->session->metrics)
+        metrics->sessions_ended(st.sessions.size());
       self->quit(m.reason);
     });
     self->set_down_handler([self](caf::down_msg& dm) {
@@ -124,9 +133,15 @@ session_router_actor spawn_session_router(caf::actor_system& sys, std::shared_pt
       auto i = st.keys.find(dm.source);
       if (i == st.keys.end())
         return;
+      auto* metrics = st.deps->session->metrics.get();
+      if (metrics)
+        metrics->sessions_ended();
       if (dm.reason) {
         ++st.stats.crashes;
         st.log->warn("event=session_died reason={}", to_string(dm.reason));
+        // Re-activated by its next message (within the crash budget): counted as a restart.
+        if (metrics)
+          metrics->actor_restarted("session");
         auto& cfg = st.deps->session->cfg.session;
         auto b = st.crash_budgets.try_emplace(i->second, cfg.restart_budget,
                                               std::chrono::seconds{cfg.restart_window_s});

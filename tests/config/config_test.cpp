@@ -832,6 +832,22 @@ TEST_CASE("describe documents the providers keys with their map segments") {
   CHECK_THAT(text, Contains("\ngenerator.thinking_min_words\n    type: integer, [1, 10000]\n    default: 40\n"));
 }
 
+TEST_CASE("cluster.registry is seeds by default and redis only together with memory.backend redis") {
+  CHECK(cfg::defaults().cluster.registry == "seeds");
+  auto ok = cfg::load({"", {"memory.backend=redis", "cluster.registry=redis"}, {}});
+  REQUIRE(ok.ok());
+  CHECK(ok->cluster.registry == "redis");
+
+  auto alone = error_of(cfg::load({"", {"cluster.registry=redis"}, {}}));
+  CHECK_THAT(alone, Contains("config error: cluster.registry = \"redis\" needs memory.backend = \"redis\" "
+                             "(it is \"inprocess\")"));
+  CHECK(count_lines(alone) == 1);
+
+  auto unknown = error_of(cfg::load({"", {"cluster.registry=consul"}, {}}));
+  CHECK_THAT(unknown, Contains("cluster.registry = \"consul\": expected one of seeds, redis"));
+  CHECK_THAT(cfg::describe(), Contains("\ncluster.registry\n    type: string, one of: seeds, redis\n"));
+}
+
 TEST_CASE("The redis memory backend is configured by memory.redis_* keys and checked as a whole") {
   auto r = load_text(R"({"memory": {"backend": "redis", "redis_address": "redis.internal:6380", "redis_db": 2,
     "redis_password_env": "SA_REDIS_PASSWORD", "redis_max_pending": 500}})");
@@ -861,4 +877,16 @@ TEST_CASE("The redis memory backend is configured by memory.redis_* keys and che
   CHECK(std::any_of(w.begin(), w.end(), [](const std::string& line) {
     return line.rfind("memory.redis_reply_timeout_ms (6000) is not below session.child_timeout_ms", 0) == 0;
   }));
+}
+
+TEST_CASE("gateway.metrics_enabled is on by default with no token, and both keys are checked and overridable") {
+  auto d = cfg::defaults();
+  CHECK(d.gateway.metrics_enabled);
+  CHECK(d.gateway.metrics_token_env.empty());
+  auto set = cfg::load({"", {"gateway.metrics_enabled=false"}, {"SUPPORT_AGENT_GATEWAY__METRICS_TOKEN_ENV=SA_METRICS_TOKEN"}});
+  REQUIRE(set.ok());
+  CHECK_FALSE(set->gateway.metrics_enabled);
+  CHECK(set->gateway.metrics_token_env == "SA_METRICS_TOKEN");
+  CHECK_THAT(error_of(load_text(R"({"gateway": {"metrics_enabled": "yes"}})")), Contains("gateway.metrics_enabled"));
+  CHECK_THAT(cfg::describe(), Contains("\ngateway.metrics_token_env\n    type: string"));
 }

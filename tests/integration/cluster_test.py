@@ -15,6 +15,9 @@ Cases:
                 sessions must go on without a gap too; without it that check is skipped (said in the output).
   failover_redis  the failover case with memory.backend=redis on a private redis-server started here
                 (skipped, exit code 77, when redis-server is not installed).
+  registry_redis  three nodes with no seeds at all and cluster.registry=redis (on a private redis-server, as
+                failover_redis) find each other through their heartbeat keys; a node stopped with SIGTERM
+                deletes its key on the way out and the others see it leave.
   secret        a node with another cluster secret is refused by the members (and exits with code 2), a
                 node without a secret does not start, and a second node under a live node's name is refused.
 
@@ -163,7 +166,7 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, binary, tmp, n=3, extra=()):
+    def __init__(self, binary, tmp, n=3, extra=(), seeded=True):
         self.binary, self.tmp = binary, tmp
         subprocess.run([binary, "train-intents", "data/intents/intents.csv", "--out", f"{tmp}/intents.bin"],
                        check=True, capture_output=True, timeout=300)
@@ -171,7 +174,7 @@ class Cluster:
             ports = free_ports(n)
             names = [f"node-{i + 1}" for i in range(n)]
             self.nodes = [Node(binary, tmp, names[i], ports[i],
-                               [f"127.0.0.1:{p}" for j, p in enumerate(ports) if j != i], extra=extra)
+                               [f"127.0.0.1:{p}" for j, p in enumerate(ports) if j != i and seeded], extra=extra)
                           for i in range(n)]
             if all(node.wait_serving() for node in self.nodes):
                 break
@@ -500,6 +503,73 @@ def secret(binary, tmp):
         assert not failures, "\n".join(failures)
 
 
+def start_redis(tmp):
+    """A private redis-server on a free port (None when redis-server is not installed): (process, host:port)."""
+    server = shutil.which("redis-server")
+    if not server:
+        return None, None
+    port = free_ports(1)[0]
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, f"127.0.0.1:{port}"
+
+
+def redis_integer(address, *args):
+    """One command with an integer reply (EXISTS, SCARD, ...) over RESP on a fresh connection."""
+    host, port = address.rsplit(":", 1)
+    request = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(request.encode())
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            chunk = s.recv(4096)
+            assert chunk, "redis closed the connection"
+            reply += chunk
+    assert reply.startswith(b":"), reply
+    return int(reply[1:].strip())
+
+
+def registry_redis(binary, tmp, address):
+    prefix = f"sa-cluster-registry-test-{os.getpid()}"
+    key = lambda name: f"{prefix}:cluster:{{default}}:member:{name}"
+    # TTL = 3 x discovery_interval_ms = 6 s: a key gone right after its node stopped was deleted, not expired.
+    extra = ["memory.backend=redis", f"memory.redis_address={address}", f"memory.redis_key_prefix={prefix}",
+             "cluster.registry=redis", "cluster.discovery_interval_ms=2000"]
+    t0 = time.monotonic()
+    cluster = Cluster(binary, tmp, extra=extra, seeded=False)  # waits until every node sees all three
+    try:
+        print(f"3 nodes without seeds started and found each other through Redis within {time.monotonic() - t0:.1f} s")
+        for node in cluster.nodes:
+            assert "seeds, registry redis)" in node.text(), node.text()[-2000:]
+            assert redis_integer(address, "EXISTS", key(node.name)) == 1, node.name
+        leaver = cluster.nodes[2]
+        t_stop = time.monotonic()
+        leaver.proc.terminate()
+        assert leaver.wait_exit() == 0, leaver.text()[-2000:]
+        gone_after = time.monotonic() - t_stop
+        assert gone_after < 5, f"{leaver.name} took {gone_after:.1f} s to stop: its key may have expired instead"
+        assert redis_integer(address, "EXISTS", key(leaver.name)) == 0, "the stopped node's key is still there"
+        assert "event=registry_leave name=node-3" in leaver.text(), leaver.text()[-2000:]
+        for node in cluster.nodes[:2]:
+            node.wait_members(["node-1", "node-2"])
+            assert "event=registry_unavailable" not in node.text(), node.text()[-2000:]
+            assert redis_integer(address, "EXISTS", key(node.name)) == 1, node.name
+    except BaseException:
+        for node in cluster.nodes:
+            print(f"--- {node.name} log (tail) ---\n{node.text()[-3000:]}")
+        raise
+    finally:
+        cluster.stop()
+
+
 def main():
     binary, case = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -508,24 +578,22 @@ def main():
             print(f"ok - {case}")
             return
         extra, redis = [], None
+        if case in ("failover_redis", "registry_redis"):
+            redis, address = start_redis(tmp)
+            if not redis:
+                print(f"skipped - {case}: redis-server is not installed")
+                sys.exit(SKIP)
+        if case == "registry_redis":
+            try:
+                registry_redis(binary, tmp, address)
+            finally:
+                redis.terminate()
+                redis.wait(timeout=20)
+            print(f"ok - {case}")
+            return
         if case == "failover_redis":
             # The same failover with memory in a private Redis: committed turns must survive the move.
-            server = shutil.which("redis-server")
-            if not server:
-                print("skipped - failover_redis: redis-server is not installed")
-                sys.exit(SKIP)
-            port = free_ports(1)[0]
-            redis = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-            end = time.monotonic() + 20
-            while time.monotonic() < end:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            os.environ["SA_CLUSTER_TEST_REDIS"] = f"127.0.0.1:{port}"
+            os.environ["SA_CLUSTER_TEST_REDIS"] = address
             case = "failover"
         if case == "failover" and os.environ.get("SA_CLUSTER_TEST_REDIS"):
             extra = ["memory.backend=redis", f"memory.redis_address={os.environ['SA_CLUSTER_TEST_REDIS']}",

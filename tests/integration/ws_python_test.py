@@ -3,7 +3,9 @@
 
 Starts `support-agent serve` on a free port (port 0, read back from its start-up line), mints tokens with
 `support-agent token`, and checks a multi-turn conversation, resuming after a reconnect, and refusals for a
-forged token, an expired token and another tenant's session id. Every wait has a deadline.
+forged token, an expired token and another tenant's session id; and GET /metrics after a turn, read with
+Debian's python3-prometheus-client parser (the reference implementation of the text format). Every wait has
+a deadline.
 
 usage: ws_python_test.py SUPPORT_AGENT_BINARY CASE
 """
@@ -18,20 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
 SECRET = "integration-test-secret-0123456789abcdef"  # >= 32 bytes, test only
 DEADLINE = 30.0
 
 
 class Server:
-    def __init__(self, binary, tmp):
-        env = dict(os.environ, SA_JWT_SECRET=SECRET)
+    def __init__(self, binary, tmp, extra_args=(), extra_env=None):
+        env = dict(os.environ, SA_JWT_SECRET=SECRET, **(extra_env or {}))
         self.binary, self.env = binary, env
         self.proc = subprocess.Popen(
             [binary, "serve", "--set", "gateway.port=0", "--set", f"classifier.model_path={tmp}/intents.bin",
-             "--set", f"node.log_file={tmp}/serve.log"],
+             "--set", f"node.log_file={tmp}/serve.log", *extra_args],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
         self.port = None
         end = time.monotonic() + 120
@@ -172,14 +177,72 @@ async def foreign_session(server):
         assert frame["type"] == "error" and frame["code"] == "session_forbidden", frame
 
 
+METRICS_TOKEN = "integration-metrics-token-0123456789"  # test only
+
+
+def get_metrics(server, token=METRICS_TOKEN):
+    """GET /metrics: (status, content type, body)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/metrics")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as res:
+            return res.status, res.headers.get("Content-Type"), res.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), ""
+
+
+def scrape(server):
+    """The exposition, parsed by prometheus_client: {(sample name, sorted labels): value}; every family typed
+    and documented."""
+    status, ctype, body = get_metrics(server)
+    assert status == 200, status
+    assert ctype == "text/plain; version=0.0.4; charset=utf-8", ctype
+    samples = {}
+    for family in text_string_to_metric_families(body):  # raises ValueError on a malformed line
+        assert family.type != "unknown" and family.documentation, (family.name, family.type)
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples, body
+
+
+def total(samples, name, **labels):
+    return sum(v for (n, ls), v in samples.items() if n == name and all((k, v2) in ls for k, v2 in labels.items()))
+
+
+async def metrics(server):
+    message = "Hi, this is Dana Canary (dana.canary@example.com). How do I add a custom domain?"
+    assert get_metrics(server, token=None)[0] == 401
+    assert get_metrics(server, token="wrong-token")[0] == 401
+    before, _ = scrape(server)
+    async with websockets.connect(server.url(server.token("acme", "dana")), open_timeout=DEADLINE) as ws:
+        await expect_ready(ws)
+        _, _, final, _ = await ask(ws, message, "m1")
+        await ws.send(json.dumps({"type": "feedback", "turn": final["turn"], "csat": 5, "comment": "Dana Canary"}))
+        frame = await recv_json(ws)
+        assert frame["type"] == "feedback_received", frame
+        after, body = scrape(server)
+    assert total(after, "sa_turns_total", tenant="acme") == total(before, "sa_turns_total", tenant="acme") + 1
+    assert total(after, "sa_ttft_seconds_count") == total(before, "sa_ttft_seconds_count") + 1
+    assert total(after, "sa_csat_ratings_total", tenant="acme", intent=final["intent"], score="5") == 1
+    assert total(after, "sa_gateway_connections") == 1
+    for pii in ("Dana", "dana", "Canary", "example.com", "custom domain"):
+        assert pii not in body, pii
+    labels = {v for (_, ls) in after for (k, v) in ls if k != "le"}
+    assert all(re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", v) for v in labels), labels
+
+
 CASES = {"multi_turn": multi_turn, "resume": resume, "forged_token": forged_token,
-         "expired_token": expired_token, "foreign_session": foreign_session}
+         "expired_token": expired_token, "foreign_session": foreign_session, "metrics": metrics}
+# Cases whose server needs more than the defaults: (extra serve arguments, extra environment).
+SERVER_EXTRAS = {"metrics": (["--set", "gateway.metrics_token_env=SA_TEST_METRICS_TOKEN"],
+                             {"SA_TEST_METRICS_TOKEN": METRICS_TOKEN})}
 
 
 def main():
     binary, case = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(binary, tmp)
+        server = Server(binary, tmp, *SERVER_EXTRAS.get(case, ((), None)))
         try:
             asyncio.run(CASES[case](server))
         finally:

@@ -149,7 +149,8 @@ void ws_client::close() {
   closed_ = true;
 }
 
-http_reply http_get(uint16_t port, const std::string& target, std::chrono::milliseconds deadline) {
+http_reply http_get(uint16_t port, const std::string& target, std::chrono::milliseconds deadline,
+                    const std::string& bearer) {
   asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   http_reply out;
@@ -161,6 +162,8 @@ http_reply http_get(uint16_t port, const std::string& target, std::chrono::milli
     return out;
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, "127.0.0.1");
+  if (!bearer.empty())
+    req.set(http::field::authorization, "Bearer " + bearer);
   done = false;
   http::async_write(stream, req, [&](beast::error_code ec, size_t) { result = ec, done = true; });
   if (!run_until(ioc, done, deadline, stream.socket()) || result)

@@ -64,7 +64,9 @@ struct http_reply {
   std::string body;
 };
 
-/// GET http://127.0.0.1:port{target}; status 0 when the deadline passed or the connection failed.
-http_reply http_get(uint16_t port, const std::string& target, std::chrono::milliseconds deadline = 5s);
+/// GET http://127.0.0.1:port{target} (with `Authorization: Bearer <bearer>` when given); status 0 when the
+/// deadline passed or the connection failed.
+http_reply http_get(uint16_t port, const std::string& target, std::chrono::milliseconds deadline = 5s,
+                    const std::string& bearer = {});
 
 } // namespace sa::test

@@ -5,6 +5,7 @@
 #include "actors/providers/strategies/strategies.hpp"
 #include "actors/providers/strategies/strategy_support.hpp"
 #include "runtime/exceptions.hpp"
+#include "runtime/metrics.hpp"
 
 namespace sa::providers {
 
@@ -28,6 +29,7 @@ struct fallback_state {
   std::unordered_map<uint64_t, fallback_call> calls;  // by upstream call id
   member_calls by_member;
   std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<sa::metrics> metrics;  // null: no figures
 
   static inline const char* name = "fallback";
 };
@@ -66,6 +68,9 @@ void try_next(self_ptr self, uint64_t id) {
   }
   auto index = c.next++;
   const auto& m = st.members[index];
+  // Members are tried in order: any but the first means the one before it failed.
+  if (index > 0 && st.metrics)
+    st.metrics->provider_fallback(st.label, st.members[index - 1].name, m.name);
   auto call = member_call_for(c.call, caf::actor_cast<completion_sink_actor>(self));
   c.active = call.id;
   st.by_member.emplace(call.id, member_ref{id, index, m.actor.address()});
@@ -117,9 +122,11 @@ void on_member_error(self_ptr self, uint64_t member_id, caf::error& err) {
   try_next(self, id);
 }
 
-fallback_actor::behavior_type fallback(self_ptr self, std::string label, std::vector<member> members) {
+fallback_actor::behavior_type fallback(self_ptr self, std::string label, std::vector<member> members,
+                                       std::shared_ptr<sa::metrics> metrics) {
   log_exceptions(self, "strategy");
   auto& st = self->state;
+  st.metrics = std::move(metrics);
   st.label = std::move(label);
   st.members = std::move(members);
   st.log = logger();
@@ -191,8 +198,9 @@ fallback_actor::behavior_type fallback(self_ptr self, std::string label, std::ve
 
 } // namespace
 
-completion_actor spawn_fallback(caf::actor_system& sys, std::string name, std::vector<member> members) {
-  return caf::actor_cast<completion_actor>(sys.spawn(fallback, std::move(name), std::move(members)));
+completion_actor spawn_fallback(caf::actor_system& sys, std::string name, std::vector<member> members,
+                                std::shared_ptr<sa::metrics> metrics) {
+  return caf::actor_cast<completion_actor>(sys.spawn(fallback, std::move(name), std::move(members), std::move(metrics)));
 }
 
 } // namespace sa::providers

@@ -30,6 +30,7 @@
 
 namespace sa {
 struct generator_deps;
+class metrics;
 }
 
 namespace sa::providers {
@@ -48,7 +49,9 @@ enum class route_key : uint8_t {
 
 /// Tries `members` in order; a failure moves to the next one (after a completion_reset upstream when the
 /// failed member had streamed). All failed: provider_errc::exhausted listing "name: error" per member.
-completion_actor spawn_fallback(caf::actor_system& sys, std::string name, std::vector<member> members);
+/// `metrics` (optional) counts each move to the next member in sa_provider_fallbacks_total.
+completion_actor spawn_fallback(caf::actor_system& sys, std::string name, std::vector<member> members,
+                                std::shared_ptr<sa::metrics> metrics = nullptr);
 
 /// Starts members[0]; starts the next member after each `delay` without a delta (and at once when a
 /// started member fails before any delta). The first member to stream wins and the others are

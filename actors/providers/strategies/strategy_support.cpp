@@ -58,6 +58,7 @@ bool deadline_passed(steady_deadline d) noexcept {
 completion_call member_call_for(const completion_call& upstream, const completion_sink_actor& strategy_sink) {
   completion_call c;
   c.id = next_completion_id();
+  c.tenant = upstream.tenant;
   c.task = upstream.task;
   c.intent = upstream.intent;
   c.request = upstream.request;

@@ -11,7 +11,9 @@
 #include "messages/errors.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/redis_client.hpp"
+#include "tests/support/prometheus_text.hpp"
 
 #include "caf/all.hpp"
 
@@ -73,6 +75,7 @@ struct memory_node {
     redis_memory_options o;
     o.limits = limits;
     o.load_timeout = 2s;
+    o.metrics = figures;
     memory = spawn_redis_memory(sys, client, o);
   }
   ~memory_node() {
@@ -109,9 +112,18 @@ struct memory_node {
     return out;
   }
 
+  /// sa_memory_backend_errors_total{backend="redis",kind}, as /metrics would show it.
+  double backend_errors(const std::string& kind) const {
+    sa::test::prom_exposition x;
+    std::string error;
+    REQUIRE(sa::test::parse_prometheus_text(figures->render(), x, error));
+    return x.sum("sa_memory_backend_errors_total", {{"backend", "redis"}, {"kind", kind}});
+  }
+
   node_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<redis_client> client;
+  std::shared_ptr<metrics> figures = std::make_shared<metrics>();
   memory_actor memory;
 };
 
@@ -368,6 +380,21 @@ TEST_CASE("a full write queue refuses appends with busy and stores nothing of th
   CHECK(stored_turns(server, acme, "s-3").empty());
   // The session can write its turn once there is room again.
   REQUIRE(node.append(acme, "s-3", turn(1)).ack);
+}
+
+TEST_CASE("backend problems count in sa_memory_backend_errors_total by kind", "[redis_memory][metrics]") {
+  redis_server server;
+  redis_client_options tight;
+  tight.max_pending = 1;
+  server.kill();
+  memory_node node{server, small_window(5), tight};
+  REQUIRE(eventually([&] { return node.client->stats().connect_failures > 0; }));
+  CHECK(node.load(acme, "s-1").last_turn == 0);  // Redis is down: answered from the working copy
+  CHECK(node.backend_errors("load_fallback") == 1);
+  REQUIRE(node.append(acme, "s-1", turn(1)).ack);  // queued: acknowledged, not an error
+  CHECK(node.append(acme, "s-2", turn(1)).error == support_errc::busy);
+  CHECK(node.backend_errors("append_refused") == 1);
+  CHECK(node.backend_errors("write_lost") == 0);
 }
 
 TEST_CASE("an acknowledged turn that conflicts when flushed is parked, not dropped", "[redis_memory]") {

@@ -6,7 +6,9 @@
 #include "tests/support/test_node.hpp"
 
 #include "actors/memory/redis_layout.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/redis_client.hpp"
+#include "tests/support/prometheus_text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -48,6 +50,14 @@ TEST_CASE("with memory.backend redis a conversation is stored in Redis and survi
     CHECK(second.completed->turn == 2);
     REQUIRE(node.handles.redis);
     CHECK(node.handles.redis->connected());
+    // The node's metrics read the Redis client's own counters when scraped.
+    test::prom_exposition x;
+    std::string error;
+    REQUIRE(test::parse_prometheus_text(node.services->metrics->render(), x, error));
+    CHECK(x.families.at("sa_redis_connected").type == "gauge");
+    CHECK(x.families.at("sa_redis_commands_total").type == "counter");
+    CHECK(x.sum("sa_redis_connected") == 1);
+    CHECK(x.sum("sa_redis_commands_total") >= 2);
   }  // the node stops (draining its queue)
   CHECK(server.command({"LLEN", keys.turns}, 1).integer == 2);
   CHECK(server.command({"HGET", keys.meta, "owner"}, 1).str == "alice");

@@ -10,7 +10,9 @@
 #include "messages/completion.hpp"
 #include "messages/registry.hpp"
 #include "runtime/http_client.hpp"
+#include "runtime/metrics.hpp"
 #include "tests/support/fake_provider_fixture.hpp"
+#include "tests/support/prometheus_text.hpp"
 
 #include "caf/all.hpp"
 
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -964,4 +967,58 @@ TEST_CASE("a TLS handshake failure is a connection error, retried, and never han
   REQUIRE_FALSE(out.value);
   CHECK(out.code() == provider_errc::connection);
   CHECK(health_of(*e.sys, p).retries == 1);
+}
+
+// --- metrics ----------------------------------------------------------------------------------------------
+
+TEST_CASE("metrics: calls by outcome, retries and breaker state per provider, tokens and cost by tenant and model",
+          "[metrics]") {
+  env e;
+  auto m = std::make_shared<sa::metrics>();
+  auto s = settings_for(wire_kind::openai, e.fake);
+  s.max_retries = 1;
+  s.breaker.failure_threshold = 2;
+  auto p = spawn_provider(*e.sys, s, e.http, m);
+  auto scrape = [&] {
+    sa::test::prom_exposition x;
+    std::string error;
+    auto text = m->render();
+    INFO(text);
+    REQUIRE(sa::test::parse_prometheus_text(text, x, error));
+    return x;
+  };
+  const std::map<std::string, std::string> of_provider{{"provider", s.name}};
+
+  // A 500, retried, then an answer: one call, ok, one retry; its tokens and cost under its tenant and model.
+  e.fake.set_faults({status_fault(500, 1)});
+  auto call = make_call();
+  call.tenant = tenant_id{"acme"};
+  auto ok = run(*e.sys, p, call);
+  INFO(describe(ok, *e.sys));
+  REQUIRE(ok.value);
+  auto x = scrape();
+  CHECK(x.sum("sa_provider_requests_total", {{"provider", s.name}, {"outcome", "ok"}}) == 1);
+  CHECK(x.sum("sa_provider_retries_total", of_provider) == 1);
+  CHECK(x.sum("sa_provider_breaker_state", of_provider) == 0);
+  const std::map<std::string, std::string> billed{{"tenant", "acme"}, {"model", s.model}};
+  auto with_kind = [&](const char* kind) {
+    auto labels = billed;
+    labels["kind"] = kind;
+    return x.sum("sa_tokens_total", labels);
+  };
+  auto& t = ok.value->tokens;
+  CHECK(with_kind("input") == t.prompt_tokens);
+  CHECK(with_kind("output") + with_kind("thinking") == t.completion_tokens);
+  CHECK(x.sum("sa_cost_usd_total", billed) == Approx(ok.value->cost_usd));
+
+  // Two failed attempts open the breaker (threshold 2); the next call is refused without a request.
+  e.fake.set_faults({status_fault(500)});
+  CHECK(run(*e.sys, p, make_call()).code() == provider_errc::server);
+  CHECK(run(*e.sys, p, make_call()).code() == provider_errc::circuit_open);
+  x = scrape();
+  CHECK(x.sum("sa_provider_requests_total", {{"provider", s.name}, {"outcome", "server"}}) == 1);
+  CHECK(x.sum("sa_provider_requests_total", {{"provider", s.name}, {"outcome", "circuit_open"}}) == 1);
+  CHECK(x.sum("sa_provider_breaker_state", of_provider) == 2);
+  // A call without a tenant is billed to "none"; the first one's figures stay acme's.
+  CHECK(x.sum("sa_tokens_total", {{"tenant", "none"}}) == 0);
 }

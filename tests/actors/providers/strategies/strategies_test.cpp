@@ -8,6 +8,8 @@
 #include "actors/providers/strategies/strategies.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "tests/support/prometheus_text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -247,6 +249,23 @@ TEST_CASE("fallback: a member failing before it streamed moves on to the next wi
   CHECK(ca[0].id != cb[0].id);
   CHECK(cb[0].sink == caf::actor_cast<completion_sink_actor>(fb));
   CHECK(cb[0].deadline == call.deadline);
+}
+
+TEST_CASE("fallback: each move to the next member counts in sa_provider_fallbacks_total by from and to",
+          "[fallback][metrics]") {
+  fixture fx;
+  auto m = std::make_shared<sa::metrics>();
+  auto a = fx.spawn_member(fails("a", provider_errc::connection));
+  auto b = fx.spawn_member(fails("b", provider_errc::timeout));
+  auto c = fx.spawn_member(streams("c", {"answered"}));
+  auto fb = fx.own(spawn_fallback(*fx.sys, "chain", {a.m, b.m, c.m}, m));
+  REQUIRE(run(fx, fb, fx.make_call()).done);
+  sa::test::prom_exposition x;
+  std::string error;
+  REQUIRE(sa::test::parse_prometheus_text(m->render(), x, error));
+  CHECK(x.sum("sa_provider_fallbacks_total", {{"strategy", "chain"}, {"from", "a"}, {"to", "b"}}) == 1);
+  CHECK(x.sum("sa_provider_fallbacks_total", {{"strategy", "chain"}, {"from", "b"}, {"to", "c"}}) == 1);
+  CHECK(x.sum("sa_provider_fallbacks_total") == 2);
 }
 
 TEST_CASE("fallback: a member failing mid-stream resets the stream and the next answer starts at seq 0",

@@ -1,0 +1,120 @@
+// The node's metrics as real turns move them: a node whose services have their own metrics object, turns
+// through the router, then the exposition read with the strict Prometheus text reader. The session
+// updates the figures before it sends turn_completed, so once a turn's answer is in, its figures are too.
+#include "tests/support/prometheus_text.hpp"
+#include "tests/support/test_node.hpp"
+
+#include "actors/retriever/retriever_actor.hpp"
+#include "runtime/exceptions.hpp"
+#include "runtime/metrics.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sa;
+using namespace sa::test;
+
+namespace {
+
+/// The shared services with a fresh metrics object (and `tune` applied), so counts start at zero.
+std::shared_ptr<node_services> services_with_own_metrics(void (*tune)(config::config&) = nullptr) {
+  auto svc = std::make_shared<node_services>(*shared_services());
+  svc->metrics = std::make_shared<metrics>();
+  if (tune)
+    tune(svc->cfg);
+  return svc;
+}
+
+prom_exposition scrape(const metrics& m) {
+  prom_exposition e;
+  std::string error;
+  auto text = m.render();
+  INFO(text);
+  REQUIRE(parse_prometheus_text(text, e, error));
+  return e;
+}
+
+router_stats stats_of(caf::scoped_actor& self, const session_router_actor& router) {
+  router_stats out;
+  self->request(router, std::chrono::seconds(5), router_stats_request{})
+    .receive([&](router_stats& s) { out = s; }, [&](caf::error& e) { FAIL(to_string(e)); });
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("turns through the pipeline count in sa_turns_total and observe time to first text and duration",
+          "[pipeline][metrics]") {
+  auto svc = services_with_own_metrics();
+  test_node node{{}, svc};
+  caf::scoped_actor self{*node.sys};
+  const std::string question = "How do I add a custom domain to my documentation? Reply to alice@example.com";
+  auto answered = run_turn(self, node.handles.router, "acme", "alice", "s-metrics-1", question);
+  REQUIRE(answered.completed);
+  REQUIRE_FALSE(answered.completed->escalation.escalate);
+  auto human = run_turn(self, node.handles.router, "acme", "bob", "s-metrics-2", "let me talk to a human");
+  REQUIRE(human.completed);
+  REQUIRE(human.completed->escalation.reason == escalation_reason::user_requested);
+
+  auto e = scrape(*svc->metrics);
+  auto intent = to_string(answered.completed->intent);
+  CHECK(e.sum("sa_turns_total", {{"tenant", "acme"}, {"intent", intent}, {"outcome", "answered"}}) == 1);
+  CHECK(e.sum("sa_turns_total", {{"tenant", "acme"}, {"outcome", "escalated"}}) == 1);
+  CHECK(e.sum("sa_turns_total") == 2);
+  CHECK(e.sum("sa_escalations_total", {{"tenant", "acme"}, {"reason", "user_requested"}}) == 1);
+  // Both answers streamed text: one time to first text each, and one duration each.
+  CHECK(e.sum("sa_ttft_seconds_count", {{"tenant", "acme"}}) == 2);
+  CHECK(e.sum("sa_turn_duration_seconds_count", {{"tenant", "acme"}}) == 2);
+  CHECK(e.sum("sa_ttft_seconds_sum") <= e.sum("sa_turn_duration_seconds_sum"));
+  CHECK(e.sum("sa_turn_duration_seconds_sum")
+        == Approx((answered.completed->latency_us + human.completed->latency_us) / 1e6).margin(1e-6));
+  CHECK(e.sum("sa_active_sessions") == 2);
+  // The question's text and address are nowhere in the exposition.
+  auto text = svc->metrics->render();
+  CHECK(text.find("alice@example.com") == std::string::npos);
+  CHECK(text.find("custom domain") == std::string::npos);
+}
+
+TEST_CASE("an idle conversation closes as resolved by the bot, or by a human when a turn escalated",
+          "[pipeline][metrics]") {
+  auto svc = services_with_own_metrics([](config::config& c) { c.session.idle_timeout_s = 1; });
+  test_node node{{}, svc};
+  caf::scoped_actor self{*node.sys};
+  REQUIRE(run_turn(self, node.handles.router, "acme", "alice", "s-bot", "How do I add a custom domain?").completed);
+  auto h = run_turn(self, node.handles.router, "acme", "bob", "s-human", "let me talk to a human");
+  REQUIRE(h.completed);
+  REQUIRE(h.completed->escalation.escalate);
+  // A session counts its conversation as closed before it quits, and the router counts the passivation
+  // after that: polling the router (deadline 10 s) is enough.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (stats_of(self, node.handles.router).passivations < 2 && std::chrono::steady_clock::now() < deadline)
+    self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
+  REQUIRE(stats_of(self, node.handles.router).passivations == 2);
+  auto e = scrape(*svc->metrics);
+  CHECK(e.sum("sa_conversations_closed_total", {{"tenant", "acme"}, {"resolved_by", "bot"}}) == 1);
+  CHECK(e.sum("sa_conversations_closed_total", {{"tenant", "acme"}, {"resolved_by", "human"}}) == 1);
+  CHECK(e.sum("sa_active_sessions") == 0);
+}
+
+TEST_CASE("a crashed session child is counted in sa_actor_restarts_total by its role", "[pipeline][metrics]") {
+  auto svc = services_with_own_metrics();
+  auto spawned = std::make_shared<std::atomic<int>>(0);
+  auto children = default_children(svc);
+  children.retriever = [svc, spawned](caf::local_actor* self) -> retriever_actor {
+    if ((*spawned)++ == 0)  // the first retriever crashes on its first request
+      // (an argument, not a capture: CAF 0.17 dereferences a null argument tuple for argument-less spawns)
+      return self->spawn<caf::linked>(
+        [](retriever_actor::pointer self, std::string why) -> retriever_actor::behavior_type {
+          log_exceptions(self, "retriever");
+          return {[why](const retrieve_request&) -> retrieval { throw std::runtime_error(why); }};
+        },
+        std::string{"injected crash"});
+    return self->spawn<caf::linked>(bm25_retriever, svc->retriever);
+  };
+  test_node node{children, svc};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "s-crash", "How do I add a custom domain?");
+  REQUIRE(r.completed);
+  auto e = scrape(*svc->metrics);
+  CHECK(e.sum("sa_actor_restarts_total", {{"kind", "retriever"}}) == 1);
+  CHECK(e.sum("sa_turns_total", {{"outcome", "answered"}}) == 1);
+}
