@@ -13,12 +13,32 @@ namespace sa::test {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// This test process's scratch directory (the intent model trained for it, ~20 MB), removed when the
+/// process exits: every test case runs in a process of its own, so leaving it behind filled /tmp.
+const fs::path& scratch_dir() {
+  struct owned_dir {
+    fs::path path;
+    ~owned_dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const owned_dir dir{[] {
+    auto p = fs::temp_directory_path() / ("sa-test-" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p;
+  }()};
+  return dir.path;
+}
+
+} // namespace
+
 config::config test_config() {
   auto cfg = config::defaults();
   std::string root = SA_SOURCE_DIR;
-  auto tmp = fs::temp_directory_path() / ("sa-test-" + std::to_string(::getpid()));
-  fs::create_directories(tmp);
-  cfg.classifier.model_path = (tmp / "intents.bin").string();
+  cfg.classifier.model_path = (scratch_dir() / "intents.bin").string();
   cfg.classifier.training_data = root + "/data/intents/intents.csv";
   cfg.tenants.accounts_file = root + "/data/tenants/accounts.json";
   cfg.retriever.knowledge_paths = {root + "/data/kb"};
