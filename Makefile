@@ -18,6 +18,7 @@ DEB_PACKAGES := build-essential cmake ccache pkg-config \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 600
+FUZZ_SEED    ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 .PHONY: deps browser-deps build run chat test bench sanitize tsan fuzz fuzz-ci clean
@@ -69,10 +70,11 @@ fuzz:
 	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(FUZZ_PACKAGES)"
 	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSA_FUZZ=ON -DSA_BUILD_TESTS=OFF
 	cmake --build build-fuzz --target fuzz_targets -j$(JOBS)
-	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
+# CI: 20 s per target from a fixed seed, so a failure replays the same way.
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_SECONDS=20
+	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_SEED=1
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

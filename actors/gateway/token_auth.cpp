@@ -124,6 +124,16 @@ verification verify_token(const token_keys& keys, const std::string& token) {
     if (!h.is_object() || !h.contains("alg") || !h["alg"].is_string()
         || h["alg"].get<std::string>() != keys.algorithm)
       return v.reason = "algorithm not accepted", v;
+    // The time claims must be whole seconds that fit: cpp-jwt converts them to an unsigned integer
+    // without a range check (UB for 1e21 or -1, found by tests/fuzz/jwt_fuzz.cpp).
+    auto second_dot = token.find('.', dot + 1);
+    auto payload = jwt::base64_uri_decode(token.data() + dot + 1, second_dot - dot - 1);
+    auto p = nlohmann::json::parse(payload, nullptr, false);
+    if (!p.is_object())
+      return v.reason = "malformed token", v;
+    for (const char* claim : {"exp", "nbf", "iat"})
+      if (auto c = p.find(claim); c != p.end() && !c->is_number_unsigned())
+        return v.reason = std::string{"the "} + claim + " claim is not a time in whole seconds", v;
     std::error_code ec;
     auto obj = jwt::decode(token, jwt::params::algorithms({keys.algorithm}), ec,
                            jwt::params::secret(verify_key(keys)), jwt::params::issuer(keys.issuer),

@@ -4,6 +4,9 @@
 # BUILD/fuzz-corpus/<target>/ (the repository's seeds in tests/fuzz/corpus/<target>/ are only read);
 # a crashing input is saved as BUILD/fuzz-artifacts/<target>-crash-... and the script exits 1.
 #
+# FUZZ_SEED (environment): libFuzzer's -seed; set, a run explores the same inputs in the same order every
+# time (CI uses 1, so a red run is reproducible and a local run of the same seed for longer covers it).
+#
 # usage: tests/fuzz/run.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]
 set -uo pipefail
 build=${1:?usage: run.sh BUILD_DIR SECONDS [TARGET...]}
@@ -28,7 +31,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   seeds="$here/corpus/$t"
   [ -d "$seeds" ] || { echo "run.sh: $t has no seed corpus ($seeds)" >&2; failed=1; continue; }
-  "$bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+  "$bin/$t" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$build/fuzz-artifacts/$t-" "$work" "$seeds" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <jwt/jwt.hpp>
 #include <nlohmann/json.hpp>
 
 using namespace sa::gateway;
@@ -64,6 +65,19 @@ TEST_CASE("tokens are checked for algorithm, key, expiry, issuer, audience and c
   CHECK(verify_token(k, "a.b.c!").reason == "malformed token");
   CHECK(verify_token(k, good.substr(0, 5) + "\xff" + good.substr(5)).reason == "malformed token");
   CHECK(verify_token(k, good + ".x").reason == "malformed token");
+  // Time claims that do not fit an unsigned integer are refused before the JWT library converts them.
+  auto huge = mint_token(k, "acme", "alice", 60s);
+  {
+    auto d1 = huge.find('.'), d2 = huge.rfind('.');
+    auto claims = nlohmann::json::parse(jwt::base64_uri_decode(huge.data() + d1 + 1, d2 - d1 - 1));
+    claims["exp"] = 2.25e21;
+    auto text = claims.dump();
+    auto body = jwt::base64_encode(text.data(), text.size());
+    body.resize(jwt::base64_uri_encode(&body[0], body.size()));
+    // Not re-signed: this check comes before the signature's.
+    CHECK(verify_token(k, huge.substr(0, d1 + 1) + body + huge.substr(d2)).reason ==
+          "the exp claim is not a time in whole seconds");
+  }
   // alg "none" is never accepted, whatever the token says.
   auto dot = good.find('.');
   auto none = std::string("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0") + good.substr(dot, good.rfind('.') - dot) + ".";
