@@ -15,10 +15,13 @@
 // Every wait has a deadline.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +56,25 @@ inline std::string find_in_path(const std::string& name) {
     if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
       return dir + "/" + name;
   return "/usr/bin/" + name;
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed; nothing listens
+/// on it now, so a connection to it is refused); 0 when no socket could be bound. Another process may
+/// take it before the caller does: callers that bind it retry with a new one.
+inline uint16_t free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0
+      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
 }
 
 // --- starting, watching and stopping a child -------------------------------------------------------

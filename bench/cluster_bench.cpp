@@ -148,18 +148,6 @@ turn_timing run_turn(ws_client& c, const std::string& id, const std::string& tex
 
 // --- the nodes ------------------------------------------------------------------------------------
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream in{path};
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -513,7 +501,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 3; ++i) {
     node n;
     n.name = "node-" + std::to_string(i + 1);
-    n.cluster_port = free_port();
+    n.cluster_port = sa::bench::free_loopback_port();
     n.log = cl.dir + "/" + n.name + ".log";
     cl.nodes.push_back(n);
   }

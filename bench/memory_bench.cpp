@@ -67,18 +67,6 @@ namespace rl = sa::redis_layout;
 const sa::tenant_id tenant{"bench"};
 const sa::user_id owner{"user"};
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// One command on a fresh blocking connection; the reply as text ("" on failure).
 std::string sync_command(int port, const std::vector<std::string>& args) {
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
@@ -318,7 +306,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   pid_t server = -1;
   if (port == 0) {
-    port = free_port();
+    port = sa::bench::free_loopback_port();
     server = sa::bench::start_child({sa::bench::find_in_path("redis-server"), "--port", std::to_string(port), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--dir", dir.string()},
                                     (dir / "redis.log").string());

@@ -313,6 +313,8 @@ struct driver_state {
 
 using driver_ptr = caf::stateful_actor<driver_state>*;
 
+void call_ended(driver_ptr self, uint64_t id);
+
 void issue_one(driver_ptr self) {
   auto& st = self->state;
   uint32_t slot = st.run.base + st.issued++;
@@ -328,30 +330,29 @@ void issue_one(driver_ptr self) {
   self->request(st.run.root, caf::infinite, std::move(call))
     .then(
       [self, rec, slot, id](sa::completion& c) {
-        auto& st = self->state;
         rec->done[slot] = now_ns();
-        rec->backup[slot] = c.provider == st.run.backup_name ? 1 : 0;
+        rec->backup[slot] = c.provider == self->state.run.backup_name ? 1 : 0;
         rec->resets += c.resets;
-        st.slot_of.erase(id);
-        ++st.ended;
-        if (st.issued < st.run.n && st.run.spread_ms == 0)
-          issue_one(self);
-        if (st.ended == st.run.n)
-          st.done.deliver(true);
+        call_ended(self, id);
       },
       [self, rec, slot, id](caf::error& e) {
-        auto& st = self->state;
         rec->done[slot] = now_ns();
         rec->failed[slot] = 1;
         if (rec->first_error.empty())
           rec->first_error = self->system().render(e);
-        st.slot_of.erase(id);
-        ++st.ended;
-        if (st.issued < st.run.n && st.run.spread_ms == 0)
-          issue_one(self);
-        if (st.ended == st.run.n)
-          st.done.deliver(true);
+        call_ended(self, id);
       });
+}
+
+/// A call answered or failed: in closed-loop runs the next one starts; the run ends with its last call.
+void call_ended(driver_ptr self, uint64_t id) {
+  auto& st = self->state;
+  st.slot_of.erase(id);
+  ++st.ended;
+  if (st.issued < st.run.n && st.run.spread_ms == 0)
+    issue_one(self);
+  if (st.ended == st.run.n)
+    st.done.deliver(true);
 }
 
 /// Paced release: by tick k (1 ms apart, measured from the start) n * (k + 1) / spread calls are out.

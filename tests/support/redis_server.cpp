@@ -80,22 +80,6 @@ bool run_command(uint16_t port, const std::string& password, int db, const std::
 
 } // namespace
 
-uint16_t pick_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0
-      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  if (fd >= 0)
-    ::close(fd);
-  return port;
-}
-
 redis_server::redis_server(redis_server_options options) : options_(std::move(options)) {
   auto tmpl = (fs::temp_directory_path() / "sa-redis-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
@@ -103,7 +87,7 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
   dir_ = tmpl;
   std::string why;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    port_ = pick_free_port();
+    port_ = sa::bench::free_loopback_port();
     if (launch(&why) && wait_ready(std::chrono::seconds(20), &why))
       return;
     kill();  // most likely the port was taken meanwhile: try another one

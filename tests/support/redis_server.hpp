@@ -76,7 +76,5 @@ private:
   pid_t pid_ = -1;
 };
 
-/// A port that was free a moment ago (bound to 127.0.0.1:0, then closed).
-uint16_t pick_free_port();
 
 } // namespace sa::test

@@ -1,5 +1,6 @@
 // The outbound HTTP client against a loopback server: streaming, concurrency on one thread, the four
 // timeouts and connection errors as typed errors, cancellation, keep-alive, stop().
+#include "bench/child_process.hpp"
 #include "http_test_listener.hpp"
 #include "http_test_server.hpp"
 #include "runtime/http_client.hpp"
@@ -49,18 +50,6 @@ int non_server_threads() {
   }
   ::closedir(d);
   return n;
-}
-
-uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd); // bound but never listening: connections are refused
-  return ntohs(addr.sin_port);
 }
 
 /// Runs one request to its end and returns its error (REQUIREs that it failed) and its duration.
@@ -170,7 +159,7 @@ TEST_CASE("a response that keeps dripping past the total deadline fails with tim
 
 TEST_CASE("a closed port fails with a connect error", "[runtime][http]") {
   sa::http_client client;
-  auto r = get("http://127.0.0.1:" + std::to_string(closed_port()) + "/hello");
+  auto r = get("http://127.0.0.1:" + std::to_string(sa::bench::free_loopback_port()) + "/hello");
   auto [e, took] = expect_failure(client, r, 5s);
   CHECK(e.error_kind == http_error_kind::connect);
   CHECK(e.data.find("127.0.0.1") != std::string::npos);
