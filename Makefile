@@ -12,7 +12,8 @@ USER_ID    ?= alice
 
 DEB_PACKAGES := build-essential cmake ccache pkg-config \
   libcaf-dev nlohmann-json3-dev libspdlog-dev catch2 libfasttext-dev libre2-dev libsqlite3-dev \
-  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev libhiredis-dev redis-server prometheus-cpp-dev \
+  libboost-dev libssl-dev libcpp-jwt-dev libcurl4-openssl-dev libhiredis-dev redis-server openssl prometheus-cpp-dev \
+  libhnswlib-dev \
   python3 python3-websockets python3-prometheus-client chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -57,7 +58,10 @@ bench: build
 	./$(BUILD)/bench/bench_provider
 	./$(BUILD)/bench/bench_cluster
 	./$(BUILD)/bench/bench_memory
+	./$(BUILD)/bench/bench_memory --tls 1
 	./$(BUILD)/bench/bench_wake
+	./$(BUILD)/bench/bench_retrieval
+	./$(BUILD)/bench/bench_retrieval_quality
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON

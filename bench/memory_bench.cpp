@@ -2,10 +2,12 @@
 // redis-benchmark running the equivalent commands over one connection with the same pipelining.
 //
 //   bench_memory [--pipeline P] [--concurrency C] [--appends N] [--loads N] [--sessions S] [--rounds R]
-//                [--port PORT] [--threads K]
+//                [--port PORT] [--threads K] [--tls 0|1]
 //
 // It starts its own redis-server (a free port, a temporary directory, no persistence) unless --port names
-// one. Three paths, each over one connection with at most P commands written and unanswered (the
+// one. With --tls 1 that server also listens on a TLS port (a throwaway CA, bench/tls_pki.hpp) and all
+// three paths below talk TLS to it (the client verifying the server), so the figures compare with the
+// plaintext run. Three paths, each over one connection with at most P commands written and unanswered (the
 // pipeline depth on the wire, redis_client max_in_flight = P, default 16):
 //   memory actor  memory_append / memory_load requests to the redis memory actor from C sessions at once
 //                 (default 256; one operation per session at a time, as sessions do), through the shared
@@ -25,9 +27,11 @@
 #include "bench/machine.hpp"
 #include "bench/options.hpp"
 #include "bench/stats.hpp"
+#include "bench/tls_pki.hpp"
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
 #include "runtime/redis_client.hpp"
+#include "runtime/redis_tls.hpp"
 
 #include "caf/all.hpp"
 
@@ -253,11 +257,14 @@ double client_run(sa::redis_client& client, int window, int total, window_listen
 
 // --- redis-benchmark -----------------------------------------------------------------------------
 
+/// `tls_ca`: non-empty = over TLS, verifying the server with this CA file.
 double redis_benchmark_run(int port, int pipeline, int total, int sessions, const std::vector<std::string>& command,
-                           const std::string& dir) {
+                           const std::string& dir, const std::string& tls_ca) {
   std::vector<std::string> args{sa::bench::find_in_path("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port),
                                 "-c", "1", "-P", std::to_string(pipeline), "-n", std::to_string(total),
                                 "-r", std::to_string(sessions), "--csv"};
+  if (!tls_ca.empty())
+    args.insert(args.end(), {"--tls", "--cacert", tls_ca});
   args.insert(args.end(), command.begin(), command.end());
   auto out = dir + "/redis-benchmark.out";
   auto pid = sa::bench::start_child(args, out);
@@ -279,20 +286,25 @@ double redis_benchmark_run(int port, int pipeline, int total, int sessions, cons
 
 int main(int argc, char** argv) {
   int pipeline = 16, appends = 100000, loads = 100000, sessions = 1000, rounds = 3, port = 0, threads = 2,
-      concurrency = 256;
+      concurrency = 256, tls = 0;
   try {
     sa::bench::option_parser p;
     p.add("--pipeline", pipeline).add("--appends", appends).add("--loads", loads).add("--sessions", sessions)
-      .add("--rounds", rounds).add("--port", port).add("--threads", threads).add("--concurrency", concurrency);
+      .add("--rounds", rounds).add("--port", port).add("--threads", threads).add("--concurrency", concurrency)
+      .add("--tls", tls);
     if (!p.parse(argc, argv)) {
       std::cout << "usage: bench_memory [--pipeline N(16)] [--appends N(100000)] [--loads N(100000)]\n"
                    "                    [--sessions N(1000)] [--rounds N(3)] [--port REDIS_PORT(0: start one)]\n"
-                   "                    [--threads N(2)] [--concurrency N(256)]\n";
+                   "                    [--threads N(2)] [--concurrency N(256)] [--tls 0|1(0)]\n"
+                   "  --tls 1: the actor, the client and redis-benchmark talk TLS 1.3 to the bench's own\n"
+                   "           redis-server (a throwaway CA; the client verifies the server)\n";
       return 0;
     }
     if (pipeline < 1 || appends < 1 || loads < 1 || sessions < 1 || rounds < 1 || port < 0 || port > 65535 ||
-        threads < 1)
+        threads < 1 || (tls != 0 && tls != 1))
       throw std::runtime_error("option out of range");
+    if (tls == 1 && port != 0)
+      throw std::runtime_error("--tls 1 needs the bench's own redis-server (no --port)");
   } catch (const std::exception& e) {
     std::cerr << "bench_memory: " << e.what() << "\n";
     return 2;
@@ -305,11 +317,27 @@ int main(int argc, char** argv) {
   auto dir = fs::temp_directory_path() / ("sa-bench-redis-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   pid_t server = -1;
+  int data_port = 0;  // where the measured paths connect: the TLS port with --tls 1, else `port`
+  sa::bench::tls_pki pki;
   if (port == 0) {
     port = sa::bench::free_loopback_port();
-    server = sa::bench::start_child({sa::bench::find_in_path("redis-server"), "--port", std::to_string(port), "--bind", "127.0.0.1",
-                                     "--save", "", "--appendonly", "no", "--dir", dir.string()},
-                                    (dir / "redis.log").string());
+    std::vector<std::string> args{sa::bench::find_in_path("redis-server"), "--port", std::to_string(port), "--bind",
+                                  "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.string()};
+    if (tls) {  // set-up (FLUSHALL, SCRIPT LOAD) stays on the plaintext port
+      try {
+        pki = sa::bench::make_tls_pki(dir.string());
+      } catch (const std::exception& e) {
+        std::cerr << "bench_memory: " << e.what() << "\n";
+        return 1;
+      }
+      do
+        data_port = sa::bench::free_loopback_port();
+      while (data_port == port);
+      args.insert(args.end(), {"--tls-port", std::to_string(data_port), "--tls-cert-file", pki.server_cert,
+                               "--tls-key-file", pki.server_key, "--tls-ca-cert-file", pki.ca_cert,
+                               "--tls-auth-clients", "no"});
+    }
+    server = sa::bench::start_child(args, (dir / "redis.log").string());
     sa::bench::g_child_pid = server;
     auto until = clock_type::now() + 20s;
     while (sync_command(port, {"PING"}) != "PONG") {
@@ -320,6 +348,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(5ms);
     }
   }
+  if (data_port == 0)
+    data_port = port;
   sync_command(port, {"FLUSHALL"});
 
   caf::actor_system_config cfg;
@@ -327,7 +357,17 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   caf::actor_system sys{cfg};
   sa::redis_client_options copts;
-  copts.port = port;
+  copts.port = data_port;
+  if (tls) {
+    sa::redis_tls_options t;
+    t.ca_file = pki.ca_cert;
+    auto ctx = sa::redis_tls_context::load(t);
+    if (!ctx) {
+      std::cerr << "bench_memory: " << ctx.error() << "\n";
+      return 1;
+    }
+    copts.tls = *ctx;
+  }
   copts.max_in_flight = static_cast<size_t>(pipeline);
   copts.max_pending = 1000000;
   auto client = std::make_shared<sa::redis_client>(copts);
@@ -396,16 +436,16 @@ int main(int argc, char** argv) {
     // the actor's working copy is now behind the client path's writes: a load refreshes it from Redis
     actor_loads.push_back(actor_run(sys, memory, concurrency, sessions, loads, false, next_turn));
     client_loads.push_back(client_run(*client, concurrency, loads, client_load));
-    rb_appends.push_back(redis_benchmark_run(port, pipeline, appends, sessions, rb_append, dir.string()));
-    rb_loads.push_back(redis_benchmark_run(port, pipeline, loads, sessions, rb_load, dir.string()));
+    rb_appends.push_back(redis_benchmark_run(data_port, pipeline, appends, sessions, rb_append, dir.string(), pki.ca_cert));
+    rb_loads.push_back(redis_benchmark_run(data_port, pipeline, loads, sessions, rb_load, dir.string(), pki.ca_cert));
   }
   auto stats = client->stats();
   double aa = sa::bench::median(actor_appends), al = sa::bench::median(actor_loads), ca = sa::bench::median(client_appends), cl = sa::bench::median(client_loads);
   double ra = sa::bench::median(rb_appends), rload = sa::bench::median(rb_loads);
 
   std::printf("%-34s %s\n", "machine", (std::to_string(sa::bench::cores()) + " cores, " + sa::bench::cpu_model()).c_str());
-  std::printf("%-34s pipeline %d on the wire, %d sessions in flight of %d, window 10 turns, median of %d rounds\n",
-              "load", pipeline, concurrency, sessions, rounds);
+  std::printf("%-34s pipeline %d on the wire, %d sessions in flight of %d, window 10 turns, median of %d rounds, %s\n",
+              "load", pipeline, concurrency, sessions, rounds, tls ? "TLS" : "plaintext");
   std::printf("%-34s %12s %12s\n", "", "appends/s", "loads/s");
   std::printf("%-34s %12.0f %12.0f\n", "memory actor (redis backend)", aa, al);
   std::printf("%-34s %12.0f %12.0f\n", "redis_client, same commands", ca, cl);
@@ -413,10 +453,10 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12.2f %12.2f  (target >= 0.5)\n", "ratio actor / redis-benchmark", ra > 0 ? aa / ra : 0,
               rload > 0 ? al / rload : 0);
   for (auto [op, actor, direct, rb] : {std::tuple{"append", aa, ca, ra}, std::tuple{"load", al, cl, rload}})
-    std::printf("{\"bench\":\"memory\",\"op\":\"%s\",\"cores\":%u,\"cpu\":\"%s\",\"pipeline\":%d,\"sessions\":%d,"
+    std::printf("{\"bench\":\"memory\",\"op\":\"%s\",\"tls\":%s,\"cores\":%u,\"cpu\":\"%s\",\"pipeline\":%d,\"sessions\":%d,"
                 "\"concurrency\":%d,\"rounds\":%d,\"actor_ops_per_s\":%.0f,\"client_ops_per_s\":%.0f,\"redis_benchmark_ops_per_s\":%.0f,"
                 "\"ratio\":%.3f,\"client_errors\":%llu}\n",
-                op, sa::bench::cores(), sa::bench::cpu_model().c_str(), pipeline, sessions, concurrency, rounds, actor,
+                op, tls ? "true" : "false", sa::bench::cores(), sa::bench::cpu_model().c_str(), pipeline, sessions, concurrency, rounds, actor,
                 direct, rb,
                 rb > 0 ? actor / rb : 0.0, static_cast<unsigned long long>(stats.error_replies + stats.failed));
 

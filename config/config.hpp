@@ -18,6 +18,7 @@ struct node_config {
   std::string name = "node-1";      ///< this node's name in logs and the cluster
   int scheduler_threads = 0;        ///< CAF worker threads; 0 = one per core
   int scheduler_max_throughput = 16;///< messages an actor handles before yielding its thread (fairness)
+  std::string scheduler_idle = "poll"; ///< poll (CAF's spin, sleep-poll, block) or block (spin, then block)
   std::string log_level = "info";   ///< trace, debug, info, warn, error, off
   std::string log_file;             ///< empty: stderr
   std::string data_dir = "data";    ///< shipped data (knowledge base, tenants, intents), relative to cwd
@@ -43,17 +44,31 @@ struct memory_config {
   int ttl_s = 3600;                   ///< a session's memory expires this long after its last turn
   int summary_max_chars = 1200;       ///< running summary of turns older than the window
   int max_sessions = 200000;          ///< in-process store bound (redis: the working copy); least recently used go first
-  std::string redis_address = "127.0.0.1:6379";  ///< redis: host:port of Redis (or of a TLS proxy in front of it)
+  std::string redis_address = "127.0.0.1:6379";  ///< redis: host:port of Redis
   std::string redis_password_env;     ///< redis: environment variable holding the AUTH password; empty = no AUTH
   int redis_db = 0;                   ///< redis: database SELECTed on every connection
-  bool redis_tls = false;             ///< redis: must stay false (Debian's hiredis 0.14 has no TLS; use stunnel)
+  bool redis_tls = false;             ///< redis: TLS to Redis; the server's certificate is always verified
+  std::string redis_tls_ca_file;      ///< redis TLS: PEM CA bundle verifying the server; empty = system default store
+  std::string redis_tls_cert_file;    ///< redis TLS: client certificate (PEM) for mutual TLS; with redis_tls_key_file
+  std::string redis_tls_key_file;     ///< redis TLS: its unencrypted PEM private key; with redis_tls_cert_file
+  std::string redis_tls_server_name;  ///< redis TLS: SNI and name verified in the certificate; empty = redis_address's host
   std::string redis_key_prefix = "sa";///< redis: keys are <prefix>:<tenant>:{<session>}:turns|ids|meta
   int redis_max_pending = 10000;      ///< redis: writes queued while Redis is unreachable; more are refused
-  int redis_connect_timeout_ms = 2000;///< redis: TCP connect + AUTH/SELECT handshake deadline
+  int redis_connect_timeout_ms = 2000;///< redis: TCP connect + TLS + AUTH/SELECT handshake deadline
   int redis_reply_timeout_ms = 2000;  ///< redis: a command unanswered this long marks the connection dead
   int redis_backoff_initial_ms = 50;  ///< redis: first reconnect delay, doubled per failure, with jitter
   int redis_backoff_max_ms = 2000;    ///< redis: longest reconnect delay
   int redis_shutdown_drain_ms = 2000; ///< redis: on shutdown, wait this long for queued writes to reach Redis
+};
+
+/// The audit trail (actors/audit): a hash-chained record of actions, escalations and admin operations.
+struct audit_config {
+  std::string backend = "auto";       ///< file, redis (needs memory.backend redis), or auto (redis when memory is in Redis)
+  std::string path;                   ///< file: the audit file; empty = <node.state_dir>/audit/<node.name>.jsonl
+  std::string fsync = "every_record"; ///< file: every_record (fdatasync before each acknowledgement) or batched
+  int fsync_interval_ms = 50;         ///< file, batched: longest wait before an fdatasync (records wait for it)
+  int max_queued = 100000;            ///< records waiting for the store; more are refused (busy) and counted
+  int shutdown_drain_ms = 2000;       ///< on shutdown, wait this long for queued records to be stored
 };
 
 struct classifier_config {
@@ -76,11 +91,31 @@ struct route_config {
   bool account_context = false;                  ///< fetch the user's account facts for this intent
 };
 
+/// Vectors for hybrid retrieval: chunks and queries embedded through a providers endpoint. Off while provider is "".
+struct embedding_config {
+  std::string provider;            ///< "" = off (BM25 only); else a providers.endpoints name (openai, openai_compatible, gemini)
+  std::string model;               ///< embedding model, e.g. text-embedding-3-small (required with a provider)
+  int batch_size = 64;             ///< chunk texts per embedding request while indexing (gemini: at most 100)
+  int timeout_ms = 1500;           ///< a query's embedding deadline; past it the turn is answered from BM25 alone
+  int batch_timeout_ms = 30000;    ///< deadline of one indexing request
+};
+
+/// How the BM25 and vector result lists are fused (used when retriever.embedding.provider is set).
+struct hybrid_config {
+  int rrf_k = 60;                  ///< reciprocal rank fusion constant: score = weight / (rrf_k + rank) per list
+  int candidates = 20;             ///< hits taken from each list before fusing (at least top_k)
+  int ef_search = 64;              ///< HNSW search breadth: recall against latency
+};
+
 struct retriever_config {
   int top_k = 5;
   std::vector<std::string> knowledge_paths{"data/kb"};  ///< searched for every tenant
   std::map<std::string, std::vector<std::string>> tenant_knowledge_paths;  ///< extra per tenant
+  int max_file_bytes = 16777216;  ///< a knowledge source file larger than this is refused (ingest and start-up)
+  int reload_interval_ms = 2000;  ///< how often a node looks for re-ingested tenants; 0 = never (restart to reload)
   std::map<std::string, route_config> routes;  ///< per intent; filled with defaults by the loader
+  embedding_config embedding;
+  hybrid_config hybrid;
 };
 
 struct generator_config {
@@ -99,6 +134,54 @@ struct escalation_config {
 
 struct tenants_config {
   std::string accounts_file = "data/tenants/accounts.json";  ///< embedded account store (demo tenants)
+};
+
+/// account.backend = "http": the company's own REST API (docs/account-api.md), one GET per lookup.
+struct account_http_config {
+  std::string base_url;             ///< scheme://host[:port][/prefix]; required with backend http
+  // URL templates per lookup, appended to base_url; {tenant} and {user} are the session's, URL-encoded.
+  // Empty = that lookup is not made.
+  std::string subscription_url = "/v1/tenants/{tenant}/users/{user}/subscription";
+  std::string invoices_url = "/v1/tenants/{tenant}/users/{user}/invoices";
+  std::string usage_url = "/v1/tenants/{tenant}/users/{user}/usage";
+  std::string open_tickets_url = "/v1/tenants/{tenant}/users/{user}/tickets?status=open";
+  std::string auth_header = "Authorization";  ///< header carrying the credential
+  std::string auth_header_env;      ///< env variable holding that header's value; empty = no auth header
+  int timeout_ms = 2000;            ///< the lookups run concurrently and are joined under this
+  int cache_ttl_ms = 30000;         ///< a successful lookup is reused this long per (tenant, user); 0 = no cache
+  int cache_max_entries = 10000;    ///< (tenant, user) pairs cached; least recently used go first
+  int max_response_bytes = 1048576; ///< a larger response fails its lookup
+};
+
+/// The account context service: where a customer's account facts come from.
+struct account_config {
+  std::string backend = "embedded"; ///< embedded (tenants.accounts_file) or http (account.http)
+  account_http_config http;
+};
+
+/// A workflow customers can start through the bot (tool trigger_workflow): a signed POST to its URL.
+struct workflow_config {
+  std::string url;                    ///< http(s)://host[:port]/path the signed JSON POST goes to (required)
+  std::string secret_env;             ///< env variable holding the HMAC-SHA256 signing secret (required)
+  std::string description;            ///< what it does: shown to models and in the confirmation question
+  std::vector<std::string> tenants;   ///< tenants that may start it; empty = every tenant
+  std::vector<std::string> phrases;   ///< customer phrases that ask for it, e.g. "escalate my order"
+};
+
+/// Actions (actors/actions, docs/actions.md): tools the bot uses for the customer, confirmed first when
+/// they change something.
+struct actions_config {
+  bool enabled = true;                ///< offer the tools at all (create_ticket, lookup_order_or_invoice, trigger_workflow)
+  int confirmation_ttl_s = 300;       ///< a proposed action waits this long for the customer's "yes"
+  std::string ticket_webhook_url;     ///< helpdesk endpoint for create_ticket; empty = the embedded ticket store
+  std::string ticket_webhook_secret_env;  ///< env variable holding the helpdesk webhook's signing secret
+  int max_tickets_per_tenant = 10000; ///< embedded ticket store: tickets kept per tenant; more are refused
+  int webhook_connect_timeout_ms = 2000;  ///< TCP + TLS connect deadline per webhook attempt
+  int webhook_timeout_ms = 5000;      ///< one webhook attempt, request to complete response
+  int webhook_max_attempts = 4;       ///< attempts per action, the first included (timeouts, 5xx, 429 retry)
+  int webhook_backoff_initial_ms = 200;  ///< wait before the first retry, doubled per retry, with jitter
+  int webhook_backoff_max_ms = 2000;  ///< longest wait between attempts
+  std::map<std::string, workflow_config> workflows;  ///< by name (the trigger_workflow argument)
 };
 
 struct gateway_config {
@@ -194,11 +277,14 @@ struct config {
   limits_config limits;
   session_config session;
   memory_config memory;
+  audit_config audit;
   classifier_config classifier;
   retriever_config retriever;
   generator_config generator;
   escalation_config escalation;
   tenants_config tenants;
+  account_config account;
+  actions_config actions;
   gateway_config gateway;
   cluster_config cluster;
   providers_config providers;

@@ -2,6 +2,8 @@
 
 #include "config/schema.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -340,11 +342,62 @@ std::string redis_address_problem(const std::string& address) {
   return {};
 }
 
+/// What keeps the product from reading the file at `path`; empty when nothing does.
+std::string readable_file_problem(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return "no such file";
+  if (!std::filesystem::is_regular_file(path, ec))
+    return "not a regular file";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return "cannot be read (check its permissions)";
+  return {};
+}
+
+/// The memory.redis_tls_* keys: only with redis_tls (else the connection silently stays plaintext), files
+/// that can be read, a client certificate and key together, a server name that is a plain host name.
+template <class Report>
+void validate_redis_tls(const memory_config& m, const Report& report) {
+  const std::pair<const char*, const std::string*> keys[] = {{"memory.redis_tls_ca_file", &m.redis_tls_ca_file},
+                                                             {"memory.redis_tls_cert_file", &m.redis_tls_cert_file},
+                                                             {"memory.redis_tls_key_file", &m.redis_tls_key_file},
+                                                             {"memory.redis_tls_server_name", &m.redis_tls_server_name}};
+  if (!m.redis_tls) {
+    std::vector<std::string> set;
+    for (auto [key, value] : keys)
+      if (!value->empty())
+        set.push_back(key);
+    if (!set.empty())
+      report(join(set, ", ") + " set but memory.redis_tls is false: the connection to Redis would not use TLS; "
+             "set memory.redis_tls = true, or clear " + (set.size() == 1 ? "it" : "them"));
+    return;
+  }
+  if (m.redis_tls_cert_file.empty() != m.redis_tls_key_file.empty())
+    report(m.redis_tls_cert_file.empty()
+             ? "memory.redis_tls_key_file = " + quoted(m.redis_tls_key_file) +
+                 ": memory.redis_tls_cert_file is empty; a client certificate needs both files, or neither"
+             : "memory.redis_tls_cert_file = " + quoted(m.redis_tls_cert_file) +
+                 ": memory.redis_tls_key_file is empty; a client certificate needs both files, or neither");
+  for (auto [key, value] : keys) {
+    if (value == &m.redis_tls_server_name || value->empty())
+      continue;
+    if (auto problem = readable_file_problem(*value); !problem.empty())
+      report(std::string(key) + " = " + quoted(*value) + ": " + problem);
+  }
+  const auto& name = m.redis_tls_server_name;
+  unsigned char v6[16];
+  bool ipv6 = ::inet_pton(AF_INET6, name.c_str(), v6) == 1;
+  if (!ipv6 && !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_';
+      }))
+    report("memory.redis_tls_server_name = " + quoted(name) +
+           ": expected a host name or IP address (no scheme, port, brackets, spaces or control characters)");
+}
+
 template <class Report>
 void validate_memory(const memory_config& m, const Report& report) {
-  if (m.redis_tls)
-    report("memory.redis_tls = true: TLS to Redis is not supported (Debian 12's hiredis 0.14 has no TLS); "
-           "keep it false, run a TLS proxy such as stunnel next to the node and point memory.redis_address at it");
+  validate_redis_tls(m, report);
   if (auto problem = redis_address_problem(m.redis_address); !problem.empty())
     report("memory.redis_address = " + quoted(m.redis_address) + ": " + problem);
   if (m.redis_key_prefix.find_first_of("{}") != std::string::npos)
@@ -358,12 +411,197 @@ void validate_memory(const memory_config& m, const Report& report) {
            ": expected at most memory.redis_backoff_max_ms (" + std::to_string(m.redis_backoff_max_ms) + ")");
 }
 
+/// What is wrong with account.http.base_url, which is scheme://host[:port][/prefix]; empty when nothing is.
+std::string account_base_url_problem(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos)
+    return base_url_problem(url);  // names the missing scheme
+  auto path = url.find_first_of("/?#", scheme + 3);
+  auto root = url.substr(0, path);
+  if (root.find('@') != std::string::npos)
+    return "expected no user or password in the URL (the credential comes from account.http.auth_header_env)";
+  if (auto problem = base_url_problem(root); !problem.empty())
+    return problem;
+  if (path == std::string::npos)
+    return {};
+  auto prefix = url.substr(path);
+  if (prefix.find_first_of("?#") != std::string::npos)
+    return "expected no query or fragment (the URL templates carry the query)";
+  if (prefix.back() == '/')
+    return "expected no trailing slash (the URL templates start with '/')";
+  return {};
+}
+
+/// What is wrong with an account.http URL template; empty when nothing is. The same grammar as
+/// actors/account/account_api.cpp (url_template::parse), which reads the templates when the node starts.
+std::string url_template_problem(const std::string& text) {
+  if (text.front() != '/')
+    return "expected a path starting with '/' (it is appended to account.http.base_url)";
+  if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
+    return "expected no spaces or control characters";
+  if (text.find('#') != std::string::npos)
+    return "expected no fragment ('#')";
+  bool has_tenant = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '}')
+      return "'}' at offset " + std::to_string(i) + " closes no placeholder";
+    if (text[i] != '{')
+      continue;
+    auto close = text.find('}', i);
+    auto reopen = text.find('{', i + 1);
+    if (close == std::string::npos || (reopen != std::string::npos && reopen < close))
+      return "'{' at offset " + std::to_string(i) + " is not closed by '}'";
+    auto name = text.substr(i + 1, close - i - 1);
+    if (name != "tenant" && name != "user")
+      return "unknown placeholder {" + name + "} (known: {tenant}, {user})";
+    has_tenant = has_tenant || name == "tenant";
+    i = close;
+  }
+  if (!has_tenant)
+    return "expected the placeholder {tenant}: every lookup is scoped by the session's tenant";
+  return {};
+}
+
+/// RFC 9110 token characters: what an HTTP header name is made of.
+bool is_header_name(const std::string& name) {
+  static const std::string extra = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || extra.find(static_cast<char>(c)) != std::string::npos;
+  });
+}
+
+/// The account section: URL templates (placeholders), the auth header and its variable, the base URL, and
+/// what the http backend needs.
+template <class Report>
+void validate_account(const account_config& a, const Report& report) {
+  const auto& h = a.http;
+  const std::pair<const char*, const std::string*> templates[] = {
+    {"account.http.subscription_url", &h.subscription_url},
+    {"account.http.invoices_url", &h.invoices_url},
+    {"account.http.usage_url", &h.usage_url},
+    {"account.http.open_tickets_url", &h.open_tickets_url}};
+  bool any_lookup = false;
+  for (auto [key, value] : templates) {
+    if (value->empty())
+      continue;
+    any_lookup = true;
+    if (auto problem = url_template_problem(*value); !problem.empty())
+      report(std::string(key) + " = " + quoted(*value) + ": " + problem);
+  }
+  if (!h.auth_header.empty() && !is_header_name(h.auth_header))
+    report("account.http.auth_header = " + quoted(h.auth_header) +
+           ": expected an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. Authorization");
+  if (!h.auth_header_env.empty() && h.auth_header.empty())
+    report("account.http.auth_header_env = " + quoted(h.auth_header_env) +
+           ": account.http.auth_header is empty; name the header its value is sent in");
+  if (h.auth_header_env.rfind(env_prefix, 0) == 0)
+    report("account.http.auth_header_env = " + quoted(h.auth_header_env) +
+           ": SUPPORT_AGENT_* variables are configuration overrides; name another variable");
+  if (!h.base_url.empty())
+    if (auto problem = account_base_url_problem(h.base_url); !problem.empty())
+      report("account.http.base_url = " + quoted(h.base_url) + ": " + problem +
+             " (scheme://host[:port][/prefix], e.g. https://api.example.com/support)");
+  if (a.backend == "http") {
+    if (h.base_url.empty())
+      report("account.backend = \"http\": needs account.http.base_url (scheme://host[:port][/prefix] of the "
+             "account API)");
+    if (!any_lookup)
+      report("account.backend = \"http\": account.http.subscription_url, invoices_url, usage_url and "
+             "open_tickets_url are all empty; set at least one lookup's URL template");
+  }
+}
+
+/// What is wrong with an actions webhook URL, http(s)://host[:port][/path][?query]; empty when nothing is.
+std::string webhook_url_problem(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos)
+    return base_url_problem(url);  // names the missing scheme
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
+    return "expected no spaces or control characters";
+  auto path = url.find_first_of("/?#", scheme + 3);
+  auto root = url.substr(0, path);
+  if (root.find('@') != std::string::npos)
+    return "expected no user or password in the URL (requests are signed with the secret from the *secret_env variable)";
+  if (auto problem = base_url_problem(root); !problem.empty())
+    return problem;
+  if (path != std::string::npos && url.find('#', path) != std::string::npos)
+    return "expected no fragment ('#')";
+  return {};
+}
+
+/// The actions section: webhook URLs and the variables holding their secrets, workflow names, backoff.
+template <class Report>
+void validate_actions(const actions_config& a, const Report& report) {
+  auto check_secret_env = [&](const std::string& key, const std::string& env) {
+    if (env.rfind(env_prefix, 0) == 0)
+      report(key + " = " + quoted(env) + ": SUPPORT_AGENT_* variables are configuration overrides; name another variable");
+  };
+  if (!a.ticket_webhook_url.empty()) {
+    if (auto problem = webhook_url_problem(a.ticket_webhook_url); !problem.empty())
+      report("actions.ticket_webhook_url = " + quoted(a.ticket_webhook_url) + ": " + problem +
+             " (http(s)://host[:port]/path, e.g. https://helpdesk.example.com/hooks/tickets)");
+    if (a.ticket_webhook_secret_env.empty())
+      report("actions.ticket_webhook_url is set: needs actions.ticket_webhook_secret_env (the environment variable "
+             "holding the secret its requests are signed with)");
+  }
+  check_secret_env("actions.ticket_webhook_secret_env", a.ticket_webhook_secret_env);
+  if (a.webhook_backoff_initial_ms > a.webhook_backoff_max_ms)
+    report("actions.webhook_backoff_initial_ms = " + std::to_string(a.webhook_backoff_initial_ms) +
+           ": expected at most actions.webhook_backoff_max_ms (" + std::to_string(a.webhook_backoff_max_ms) + ")");
+  for (const auto& [name, w] : a.workflows) {
+    auto at = "actions.workflows." + name;
+    bool good_name = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!good_name)
+      report(at + ": expected a workflow name of lower-case letters, digits, '_' and '-' (at most 64 characters); "
+             "customers and models name it in the trigger_workflow call");
+    if (w.url.empty())
+      report(at + ".url: required (http(s)://host[:port]/path the signed POST goes to)");
+    else if (auto problem = webhook_url_problem(w.url); !problem.empty())
+      report(at + ".url = " + quoted(w.url) + ": " + problem + " (http(s)://host[:port]/path)");
+    if (w.secret_env.empty())
+      report(at + ".secret_env: required (the environment variable holding the workflow's signing secret)");
+    check_secret_env(at + ".secret_env", w.secret_env);
+  }
+}
+
+template <class Report>
+void validate_embedding(const config& cfg, const Report& report) {
+  const auto& e = cfg.retriever.embedding;
+  if (e.provider.empty())
+    return;
+  if (cfg.retriever.hybrid.candidates < cfg.retriever.top_k)
+    report("retriever.hybrid.candidates = " + std::to_string(cfg.retriever.hybrid.candidates) +
+           ": expected at least retriever.top_k (" + std::to_string(cfg.retriever.top_k) + ")");
+  auto ep = cfg.providers.endpoints.find(e.provider);
+  if (ep == cfg.providers.endpoints.end()) {
+    std::vector<std::string> known;
+    for (const auto& [name, endpoint] : cfg.providers.endpoints)
+      known.push_back(name);
+    report("retriever.embedding.provider = " + quoted(e.provider) + ": names no providers.endpoints entry (known: " +
+           (known.empty() ? std::string("none") : join(known, ", ")) + ")");
+  } else if (ep->second.kind == "anthropic") {
+    report("retriever.embedding.provider = " + quoted(e.provider) + ": endpoint kind anthropic has no embeddings API; "
+           "name an openai, openai_compatible or gemini endpoint");
+  } else if (ep->second.kind == "gemini" && e.batch_size > 100) {
+    report("retriever.embedding.batch_size = " + std::to_string(e.batch_size) +
+           ": expected at most 100 with a gemini endpoint (batchEmbedContents takes at most 100 texts)");
+  }
+  if (e.model.empty())
+    report("retriever.embedding.model: required with retriever.embedding.provider (the embedding model, e.g. "
+           "text-embedding-3-small)");
+}
+
 } // namespace
 
 std::vector<std::string> validate(const config& cfg) {
   std::vector<std::string> errors;
   auto report = [&](const std::string& text) { errors.push_back("config error: " + text); };
   validate_memory(cfg.memory, report);
+  validate_account(cfg.account, report);
+  validate_actions(cfg.actions, report);
+  validate_embedding(cfg, report);
   const auto& p = cfg.providers;
   auto is_endpoint = [&](const std::string& n) { return p.endpoints.count(n) != 0; };
   auto is_strategy = [&](const std::string& n) { return p.strategies.count(n) != 0; };
@@ -518,6 +756,9 @@ std::vector<std::string> validate(const config& cfg) {
   if (c.secret_env.rfind(env_prefix, 0) == 0)
     report("cluster.secret_env = " + quoted(c.secret_env) + ": SUPPORT_AGENT_* variables are configuration "
            "overrides; name another variable");
+  if (cfg.audit.backend == "redis" && cfg.memory.backend != "redis")
+    report("audit.backend = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
+           "): the audit stream uses the Redis connection of memory.redis_*");
   if (c.registry == "redis" && cfg.memory.backend != "redis")
     report("cluster.registry = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
            "): the registry uses the Redis connection of memory.redis_*");
@@ -531,6 +772,14 @@ std::vector<std::string> warnings(const config& cfg) {
                   ") is not below session.child_timeout_ms (" + std::to_string(cfg.session.child_timeout_ms) +
                   "): a hung Redis can make memory appends time out at the session before the client "
                   "reconnects and queues them");
+  if (cfg.account.backend == "http" && cfg.account.http.timeout_ms >= cfg.session.child_timeout_ms)
+    out.push_back("account.http.timeout_ms (" + std::to_string(cfg.account.http.timeout_ms) +
+                  ") is not below session.child_timeout_ms (" + std::to_string(cfg.session.child_timeout_ms) +
+                  "): a slow account API makes the session give up on the account service before the lookups "
+                  "that did finish are joined, and the answer has no account facts at all");
+  if (cfg.account.backend != "http" && !cfg.account.http.base_url.empty())
+    out.push_back("account.http.base_url is set but account.backend is \"" + cfg.account.backend +
+                  "\": the account API is not used");
   const auto& p = cfg.providers;
   for (const auto& [name, e] : p.endpoints) {
     auto at = "providers.endpoints." + name + ".";
@@ -543,7 +792,9 @@ std::vector<std::string> warnings(const config& cfg) {
                     " (anthropic and gemini only)");
   }
   bool llm_used = cfg.generator.backend == "llm" || cfg.classifier.backend == "llm";
-  if (!llm_used && (!p.endpoints.empty() || !p.strategies.empty()))
+  const auto& embedder = cfg.retriever.embedding.provider; // an endpoint used for embeddings only is used
+  bool only_embedder = p.strategies.empty() && p.endpoints.size() == 1 && p.endpoints.count(embedder) == 1;
+  if (!llm_used && !only_embedder && (!p.endpoints.empty() || !p.strategies.empty()))
     out.push_back("providers: endpoints or strategies are configured but neither generator.backend nor "
                   "classifier.backend is \"llm\"; they are not used");
   if (!p.root.empty()) {
@@ -562,7 +813,7 @@ std::vector<std::string> warnings(const config& cfg) {
       }
     }
     for (const auto& [name, e] : p.endpoints)
-      if (!contains(reached, name))
+      if (!contains(reached, name) && name != embedder)
         out.push_back("providers.endpoints." + name + " is not reachable from providers.root '" + p.root +
                       "'; it is never called");
     for (const auto& [name, s] : p.strategies)

@@ -39,7 +39,9 @@ result<config> load(const load_options& opts);
 /// SUPPORT_AGENT_*, backoff order), the providers
 /// section's names and references (reserved `local`, endpoint/strategy name clashes, providers.root,
 /// strategy members and route targets, route keys per strategy kind, member counts, cycles), endpoint
-/// base_url, model and thinking_budget, and llm backends needing providers.root. One "config error: ..."
+/// base_url, model and thinking_budget, llm backends needing providers.root, and account.http (URL template
+/// placeholders, base URL, auth header and its variable, what backend http needs), and retriever.embedding (an
+/// endpoint that can embed, a model, gemini's batch limit, hybrid.candidates >= top_k). One "config error: ..."
 /// line per problem, naming the key; empty = consistent.
 std::vector<std::string> validate(const config& cfg);
 

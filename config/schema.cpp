@@ -42,6 +42,18 @@ rule string_list() { return rule{kind::string_list, 0, 0, {}, true}; }
 #define SA_STRATEGY_KEY(field, rule_, doc_) SA_PROVIDERS_MAP_KEY(strategies, "<strategy>", field, rule_, doc_)
 #define SA_PRICE_KEY(field, rule_, doc_) SA_PROVIDERS_MAP_KEY(prices, "<model>", field, rule_, doc_)
 
+// A field of every actions.workflows entry (by name); like the providers maps, an entry keeps the default
+// of every field it does not name.
+#define SA_WORKFLOW_KEY(field, rule_, doc_)                                                               \
+  key {                                                                                                   \
+    "actions.workflows.<workflow>." #field, rule_, doc_,                                                  \
+        [](const config& c, const emit_fn& emit) {                                                        \
+          for (const auto& [name, entry] : c.actions.workflows)                                           \
+            emit({name}, json(entry.field));                                                              \
+        },                                                                                                \
+        [](config& c, const map_keys& k, const json& v) { v.get_to(c.actions.workflows[k[0]].field); }, {} \
+  }
+
 std::vector<key> make_keys() {
   std::vector<key> ks{
     // node
@@ -49,6 +61,9 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(node, scheduler_threads, integer(0, 256), "CAF worker threads; 0 = one per core"),
     SA_CONFIG_KEY(node, scheduler_max_throughput, integer(1, 1000000),
                   "messages an actor handles before yielding its thread (lower = fairer latency)"),
+    SA_CONFIG_KEY(node, scheduler_idle, one_of({"poll", "block"}),
+                  "what an idle worker does after spinning: poll (sleep 50 us between polls, then block) or "
+                  "block (wait on a condition variable at once)"),
     SA_CONFIG_KEY(node, log_level, one_of({"trace", "debug", "info", "warn", "error", "off"}),
                   "least severe log level written"),
     SA_CONFIG_KEY(node, log_file, text(), "log file path; empty = stderr"),
@@ -80,19 +95,30 @@ std::vector<key> make_keys() {
                   "characters of running summary kept for turns older than the window; 0 = no summary"),
     SA_CONFIG_KEY(memory, max_sessions, integer(1, 100000000),
                   "sessions held by the in-process store (redis: the working copy); least recently used go first"),
-    SA_CONFIG_KEY(memory, redis_address, nonempty_text(), "redis: host:port of Redis (or of a TLS proxy in front of it)"),
+    SA_CONFIG_KEY(memory, redis_address, nonempty_text(), "redis: host:port of Redis"),
     SA_CONFIG_KEY(memory, redis_password_env, text(),
                   "redis: environment variable holding the password sent with AUTH; empty = no AUTH"),
     SA_CONFIG_KEY(memory, redis_db, integer(0, 1023), "redis: database SELECTed on every connection"),
     SA_CONFIG_KEY(memory, redis_tls, boolean(),
-                  "redis: TLS is not supported (Debian's hiredis 0.14 has none): must be false; use a TLS proxy "
-                  "such as stunnel"),
+                  "redis: TLS to Redis; the server's certificate is always verified (redis_tls_ca_file, "
+                  "redis_tls_server_name)"),
+    SA_CONFIG_KEY(memory, redis_tls_ca_file, text(),
+                  "redis TLS: PEM CA bundle that verifies the server's certificate; empty = the system's default store"),
+    SA_CONFIG_KEY(memory, redis_tls_cert_file, text(),
+                  "redis TLS: client certificate (PEM, chain allowed) for mutual TLS; set with redis_tls_key_file, "
+                  "or neither"),
+    SA_CONFIG_KEY(memory, redis_tls_key_file, text(),
+                  "redis TLS: the client certificate's private key (PEM, unencrypted); set with redis_tls_cert_file, "
+                  "or neither"),
+    SA_CONFIG_KEY(memory, redis_tls_server_name, text(),
+                  "redis TLS: name sent as SNI and verified against the server's certificate (host name or IP "
+                  "address); empty = the host of redis_address"),
     SA_CONFIG_KEY(memory, redis_key_prefix, nonempty_text(),
                   "redis: first segment of every key (<prefix>:<tenant>:{<session>}:...); no braces"),
     SA_CONFIG_KEY(memory, redis_max_pending, integer(1, 10000000),
                   "redis: writes queued while Redis is unreachable; further appends are refused (and counted)"),
     SA_CONFIG_KEY(memory, redis_connect_timeout_ms, integer(10, 600000),
-                  "redis: deadline for TCP connect plus the AUTH/SELECT handshake, in ms"),
+                  "redis: deadline for TCP connect plus the TLS and AUTH/SELECT handshakes, in ms"),
     SA_CONFIG_KEY(memory, redis_reply_timeout_ms, integer(10, 600000),
                   "redis: a command unanswered this long marks the connection dead (reconnect, resend), in ms"),
     SA_CONFIG_KEY(memory, redis_backoff_initial_ms, integer(1, 600000),
@@ -100,6 +126,20 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(memory, redis_backoff_max_ms, integer(1, 600000), "redis: longest reconnect delay, in ms"),
     SA_CONFIG_KEY(memory, redis_shutdown_drain_ms, integer(0, 600000),
                   "redis: on shutdown, wait this long for queued writes to reach Redis, in ms"),
+    // audit
+    SA_CONFIG_KEY(audit, backend, one_of({"auto", "file", "redis"}),
+                  "where audit records go: file (one per node), redis (a stream per node in the Redis of "
+                  "memory.redis_*; needs memory.backend = redis), or auto (redis when memory.backend is redis, else file)"),
+    SA_CONFIG_KEY(audit, path, text(), "file: the audit file; empty = <node.state_dir>/audit/<node.name>.jsonl"),
+    SA_CONFIG_KEY(audit, fsync, one_of({"every_record", "batched"}),
+                  "file: every_record (each record is fdatasync'ed before it is acknowledged; records queued "
+                  "together share one) or batched (at most every fsync_interval_ms)"),
+    SA_CONFIG_KEY(audit, fsync_interval_ms, integer(1, 60000),
+                  "file, batched: longest wait before an fdatasync, in ms (records are acknowledged after it)"),
+    SA_CONFIG_KEY(audit, max_queued, integer(1, 10000000),
+                  "records waiting for the store (file write or Redis); more are refused and counted"),
+    SA_CONFIG_KEY(audit, shutdown_drain_ms, integer(0, 600000),
+                  "on shutdown, wait this long for queued audit records to be stored, in ms"),
     // classifier
     SA_CONFIG_KEY(classifier, backend, one_of({"local", "llm"}),
                   "intent classifier: local (fastText) or llm (providers.root, local when it fails)"),
@@ -118,6 +158,11 @@ std::vector<key> make_keys() {
     // retriever
     SA_CONFIG_KEY(retriever, top_k, integer(1, 100), "passages returned per retrieval"),
     SA_CONFIG_KEY(retriever, knowledge_paths, string_list(), "knowledge directories searched for every tenant"),
+    SA_CONFIG_KEY(retriever, max_file_bytes, integer(1024, 1073741824),
+                  "a knowledge source file larger than this many bytes is refused, naming the file (ingest and start-up)"),
+    SA_CONFIG_KEY(retriever, reload_interval_ms, integer(0, 3600000),
+                  "how often a node checks <node.state_dir>/knowledge/<tenant>/index.sqlite for a re-ingested tenant "
+                  "and loads it without a restart, in ms; 0 = never"),
     key{"retriever.tenant_knowledge_paths.<tenant>", string_list(),
         "extra knowledge directories searched for one tenant",
         [](const config& c, const emit_fn& emit) {
@@ -145,6 +190,24 @@ std::vector<key> make_keys() {
         },
         [](config& c, const map_keys& k, const json& v) { c.retriever.routes[k[0]].account_context = v.get<bool>(); },
         {}},
+    SA_CONFIG_KEY(retriever, embedding.provider, text(),
+                  "hybrid retrieval: the providers.endpoints entry (kind openai, openai_compatible or gemini) that "
+                  "embeds chunks and queries; empty = off, BM25 only"),
+    SA_CONFIG_KEY(retriever, embedding.model, text(),
+                  "embedding model sent with each request, e.g. text-embedding-3-small (required with a provider)"),
+    SA_CONFIG_KEY(retriever, embedding.batch_size, integer(1, 2048),
+                  "chunk texts per embedding request while indexing (gemini: at most 100)"),
+    SA_CONFIG_KEY(retriever, embedding.timeout_ms, integer(10, 60000),
+                  "deadline for embedding one question, in ms; past it (or on an error) the turn is answered from "
+                  "BM25 alone"),
+    SA_CONFIG_KEY(retriever, embedding.batch_timeout_ms, integer(100, 600000),
+                  "deadline for one embedding request while indexing, in ms"),
+    SA_CONFIG_KEY(retriever, hybrid.rrf_k, integer(1, 10000),
+                  "reciprocal rank fusion constant: a hit scores source weight / (rrf_k + rank) in each list"),
+    SA_CONFIG_KEY(retriever, hybrid.candidates, integer(1, 1000),
+                  "hits taken from each list (BM25, vectors) before fusing; at least retriever.top_k"),
+    SA_CONFIG_KEY(retriever, hybrid.ef_search, integer(1, 10000),
+                  "HNSW search breadth (higher: better recall, slower); at least the candidates are searched"),
     // generator
     SA_CONFIG_KEY(generator, backend, one_of({"local", "llm"}),
                   "answer generator: local (extractive composer) or llm (providers.root, local as the last resort)"),
@@ -161,6 +224,63 @@ std::vector<key> make_keys() {
                   "topics that always hand over to a human (word-prefix match)"),
     // tenants
     SA_CONFIG_KEY(tenants, accounts_file, nonempty_text(), "embedded account store (demo tenants), JSON"),
+    // account
+    SA_CONFIG_KEY(account, backend, one_of({"embedded", "http"}),
+                  "where account facts come from: embedded (tenants.accounts_file) or http (the company's own "
+                  "REST API, account.http; docs/account-api.md)"),
+    SA_CONFIG_KEY(account, http.base_url, text(),
+                  "http: scheme://host[:port][/prefix] of the account API, no trailing slash; required with "
+                  "account.backend = http"),
+    SA_CONFIG_KEY(account, http.subscription_url, text(),
+                  "http: URL template of the subscription lookup, appended to base_url; {tenant} and {user} "
+                  "become the session's (URL-encoded); empty = not looked up"),
+    SA_CONFIG_KEY(account, http.invoices_url, text(),
+                  "http: URL template of the invoices lookup (like subscription_url); empty = not looked up"),
+    SA_CONFIG_KEY(account, http.usage_url, text(),
+                  "http: URL template of the usage lookup (like subscription_url); empty = not looked up"),
+    SA_CONFIG_KEY(account, http.open_tickets_url, text(),
+                  "http: URL template of the open tickets lookup (like subscription_url); empty = not looked up"),
+    SA_CONFIG_KEY(account, http.auth_header, text(),
+                  "http: name of the header carrying the API credential, e.g. Authorization"),
+    SA_CONFIG_KEY(account, http.auth_header_env, text(),
+                  "http: environment variable holding the auth header's whole value (e.g. \"Bearer ...\"); "
+                  "empty = no auth header; the value is never logged"),
+    SA_CONFIG_KEY(account, http.timeout_ms, integer(10, 600000),
+                  "http: the lookups run concurrently and are joined under this deadline; a lookup not done by "
+                  "then is missing from the answer, in ms"),
+    SA_CONFIG_KEY(account, http.cache_ttl_ms, integer(0, 86400000),
+                  "http: a successful lookup is reused this long for the same tenant and user, in ms; 0 = no cache"),
+    SA_CONFIG_KEY(account, http.cache_max_entries, integer(1, 10000000),
+                  "http: (tenant, user) pairs cached; the least recently used go first"),
+    SA_CONFIG_KEY(account, http.max_response_bytes, integer(1024, 67108864),
+                  "http: a lookup's response larger than this many bytes fails that lookup"),
+    // actions
+    SA_CONFIG_KEY(actions, enabled, boolean(),
+                  "offer the tools (create_ticket, lookup_order_or_invoice, trigger_workflow) to the generators"),
+    SA_CONFIG_KEY(actions, confirmation_ttl_s, integer(10, 86400),
+                  "seconds a proposed action (ticket, workflow) waits for the customer's confirmation"),
+    SA_CONFIG_KEY(actions, ticket_webhook_url, text(),
+                  "helpdesk endpoint create_ticket POSTs to (signed); empty = the embedded ticket store"),
+    SA_CONFIG_KEY(actions, ticket_webhook_secret_env, text(),
+                  "environment variable holding the helpdesk webhook's HMAC-SHA256 secret (required with the URL)"),
+    SA_CONFIG_KEY(actions, max_tickets_per_tenant, integer(1, 10000000),
+                  "embedded ticket store: tickets kept per tenant; more are refused"),
+    SA_CONFIG_KEY(actions, webhook_connect_timeout_ms, integer(10, 600000),
+                  "TCP + TLS connect deadline of one webhook attempt, in ms"),
+    SA_CONFIG_KEY(actions, webhook_timeout_ms, integer(10, 600000),
+                  "one webhook attempt, request to complete response, in ms (also cut to the turn's deadline)"),
+    SA_CONFIG_KEY(actions, webhook_max_attempts, integer(1, 20),
+                  "webhook attempts per action, the first included; timeouts, 5xx, 408 and 429 are retried"),
+    SA_CONFIG_KEY(actions, webhook_backoff_initial_ms, integer(1, 600000),
+                  "wait before the first webhook retry, doubled per retry up to webhook_backoff_max_ms, with jitter, in ms"),
+    SA_CONFIG_KEY(actions, webhook_backoff_max_ms, integer(1, 600000), "longest wait between webhook attempts, in ms"),
+    SA_WORKFLOW_KEY(url, nonempty_text(), "http(s)://host[:port]/path the workflow's signed JSON POST goes to (required)"),
+    SA_WORKFLOW_KEY(secret_env, nonempty_text(),
+                    "environment variable holding the workflow's HMAC-SHA256 signing secret (required)"),
+    SA_WORKFLOW_KEY(description, text(), "what the workflow does (shown to models and in the confirmation question)"),
+    SA_WORKFLOW_KEY(tenants, string_list(), "tenants that may start the workflow; empty = every tenant"),
+    SA_WORKFLOW_KEY(phrases, string_list(),
+                    "customer phrases that ask for the workflow (word-prefix match, in order), e.g. \"escalate my order\""),
     // gateway
     SA_CONFIG_KEY(gateway, listen_address, nonempty_text(), "address the HTTP + WebSocket listener binds"),
     SA_CONFIG_KEY(gateway, port, integer(0, 65535), "listener port; 0 = any free port"),
@@ -294,6 +414,7 @@ std::vector<key> make_keys() {
   return ks;
 }
 
+#undef SA_WORKFLOW_KEY
 #undef SA_PRICE_KEY
 #undef SA_STRATEGY_KEY
 #undef SA_ENDPOINT_KEY

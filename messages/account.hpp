@@ -1,4 +1,6 @@
-// account: the customer's own account facts (subscription, invoices, open tickets), tenant-scoped.
+// account: the customer's own account facts (subscription, invoices, usage, open tickets), tenant-scoped.
+// A backend that cannot get every part answers what it has: `missing` names the lookups that failed
+// (partial facts), and available=false with a `failure` reason when it has nothing.
 #pragma once
 
 #include "messages/ids.hpp"
@@ -6,10 +8,24 @@
 #include "caf/replies_to.hpp"
 #include "caf/typed_actor.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sa {
+
+/// Why account facts are missing, wholly or in part. Stable names (logs, metrics, the client protocol).
+enum class account_failure : uint8_t {
+  none = 0,
+  not_found = 1,      ///< no such tenant or user (the embedded store; the API answered 404)
+  timeout = 2,        ///< the lookup did not finish within account.http.timeout_ms
+  unreachable = 3,    ///< the API could not be reached (connect, DNS, TLS, a broken connection)
+  http_status = 4,    ///< the API answered another status than 2xx or 404
+  bad_response = 5,   ///< the body was not JSON of the documented shape (docs/account-api.md), or too large
+  wrong_account = 6,  ///< the API echoed another tenant or user than the one asked for
+  service_failed = 7, ///< the account service itself did not answer (crashed, or the request timed out)
+};
+const char* to_string(account_failure x) noexcept;
 
 struct invoice_info {
   std::string id;
@@ -34,6 +50,28 @@ struct ticket_info {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ticket_info& x) {
   return f(caf::meta::type_name("ticket_info"), x.id, x.subject, x.status, x.opened);
+}
+
+/// One figure of the current billing period's usage.
+struct usage_metric {
+  std::string name;   ///< e.g. builds, bandwidth
+  double used = 0;
+  double limit = 0;   ///< 0 = no limit
+  std::string unit;   ///< e.g. builds, GB
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage_metric& x) {
+  return f(caf::meta::type_name("usage_metric"), x.name, x.used, x.limit, x.unit);
+}
+
+/// A lookup whose part of the facts is missing: subscription, invoices, usage or open_tickets.
+struct account_gap {
+  std::string lookup;
+  account_failure reason = account_failure::none;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, account_gap& x) {
+  return f(caf::meta::type_name("account_gap"), x.lookup, x.reason);
 }
 
 struct account_request {
@@ -61,12 +99,26 @@ struct account_facts {
   std::string payment_method;
   std::vector<invoice_info> invoices;     ///< newest first
   std::vector<ticket_info> open_tickets;
+  std::string usage_period_start;         ///< ISO 8601; the billing period `usage` covers
+  std::string usage_period_end;
+  std::vector<usage_metric> usage;
+  account_failure failure = account_failure::none;  ///< available=false: why (none when not asked)
+  std::vector<account_gap> missing;       ///< lookups that failed: their fields are empty, not "none"
+
+  /// True when `lookup`'s part is missing (an empty invoice list then means "unknown", not "no invoices").
+  bool lacks(const std::string& lookup) const {
+    for (const auto& g : missing)
+      if (g.lookup == lookup)
+        return true;
+    return false;
+  }
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_facts& x) {
   return f(caf::meta::type_name("account_facts"), x.available, x.company, x.user_name, x.user_role,
            x.plan, x.plan_status, x.seats_purchased, x.seats_used, x.billing_cycle, x.price, x.currency,
-           x.next_renewal, x.payment_method, x.invoices, x.open_tickets);
+           x.next_renewal, x.payment_method, x.invoices, x.open_tickets, x.usage_period_start,
+           x.usage_period_end, x.usage, x.failure, x.missing);
 }
 
 using account_actor = caf::typed_actor<caf::replies_to<account_request>::with<account_facts>>;

@@ -29,8 +29,21 @@
 namespace sa::providers {
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
+  return f(caf::meta::type_name("tool_call"), x.id, x.name, x.arguments_json, x.signature);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, thinking_block& x) {
+  return f(caf::meta::type_name("thinking_block"), x.text, x.signature, x.redacted);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
+  return f(caf::meta::type_name("tool_result"), x.call_id, x.name, x.content, x.is_error);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_message& x) {
-  return f(caf::meta::type_name("chat_message"), x.role, x.text);
+  return f(caf::meta::type_name("chat_message"), x.role, x.text, x.tool_calls, x.thinking, x.tool_results,
+           x.origin);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_spec& x) {
@@ -46,16 +59,12 @@ typename Inspector::result_type inspect(Inspector& f, completion_request& x) {
     return caf::none;
   });
   return f(caf::meta::type_name("completion_request"), x.model, x.system, x.messages, has_temperature,
-           temperature, x.max_tokens, x.json_mode, x.thinking_budget, x.stream, x.tools, restore);
+           temperature, x.max_tokens, x.json_mode, x.thinking_budget, x.stream, x.tools, x.tool_choice, restore);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, usage& x) {
   return f(caf::meta::type_name("usage"), x.prompt_tokens, x.completion_tokens, x.thinking_tokens,
            x.reported);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
-  return f(caf::meta::type_name("tool_call"), x.id, x.name, x.arguments_json);
 }
 
 } // namespace sa::providers
@@ -134,19 +143,28 @@ struct completion {
   std::string provider;             ///< the endpoint that produced it ("openai-main", "local", ...)
   std::string model;
   std::string finish_reason;        ///< the provider's word
+  /// The provider-neutral finish (providers::to_string(finish_kind)): "stop", "length", "tool_call",
+  /// "content_filter" or "other".
+  std::string finish;
   providers::usage tokens;          ///< of the answer that won
   double cost_usd = 0;              ///< every attempt of this call, failed and losing ones included
   uint64_t spent_prompt_tokens = 0; ///< every attempt, as cost_usd
   uint64_t spent_completion_tokens = 0;
+  /// Tools the model asks to run (finish "tool_call"), each with a name and a JSON object of arguments;
+  /// `text` is what it said before them (often empty). Answer them with a follow-up request: this
+  /// conversation + an assistant message with these calls, `thinking` and `origin` = `provider` + a user
+  /// message with one tool_result per call.
   std::vector<providers::tool_call> tool_calls;
+  /// With tool calls: the reasoning blocks that must go back unchanged with them (Anthropic).
+  std::vector<providers::thinking_block> thinking;
   double agreement = -1;            ///< self-consistency: share of samples agreeing, in [0, 1]; -1 unset
   uint32_t attempts = 1;            ///< requests made (retries, fallbacks, hedges, samples)
   uint32_t resets = 0;              ///< completion_reset messages sent for this call
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, completion& x) {
-  return f(caf::meta::type_name("completion"), x.text, x.provider, x.model, x.finish_reason, x.tokens,
-           x.cost_usd, x.spent_prompt_tokens, x.spent_completion_tokens, x.tool_calls, x.agreement,
+  return f(caf::meta::type_name("completion"), x.text, x.provider, x.model, x.finish_reason, x.finish, x.tokens,
+           x.cost_usd, x.spent_prompt_tokens, x.spent_completion_tokens, x.tool_calls, x.thinking, x.agreement,
            x.attempts, x.resets);
 }
 

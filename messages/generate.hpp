@@ -5,6 +5,7 @@
 #pragma once
 
 #include "messages/account.hpp"
+#include "messages/actions.hpp"
 #include "messages/classify.hpp"
 #include "messages/ids.hpp"
 #include "messages/memory.hpp"
@@ -58,11 +59,16 @@ struct generate_request {
   std::vector<turn_record> history;  ///< recent turns, oldest first
   std::string summary;               ///< of older turns
   generation_sink_actor sink;        ///< deltas go here; may be null (no streaming)
+  /// Tools the generator may ask for this turn (answering with generation::tool_calls instead of text);
+  /// empty: answer in text only.
+  std::vector<action_tool> tools;
+  /// Results of the tools the previous generation asked for this turn: answer the question with them.
+  std::vector<action_result> tool_results;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
   return f(caf::meta::type_name("generate_request"), x.tenant, x.session, x.turn, x.question, x.intent,
-           x.passages, x.account, x.history, x.summary, x.sink);
+           x.passages, x.account, x.history, x.summary, x.sink, x.tools, x.tool_results);
 }
 
 struct citation {
@@ -91,10 +97,14 @@ struct generation {
   double confidence = 0;           ///< how well the evidence supports the answer, in [0, 1]
   std::string provider;            ///< "local", "openai", ...
   token_usage usage;
+  /// Tools the generator asks to run (from generate_request::tools; the local rules or a model's tool
+  /// calls). The session validates them, runs read-only ones and asks again with their results, and
+  /// proposes the others to the customer; `text` may then be empty.
+  std::vector<action_call> tool_calls;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation& x) {
-  return f(caf::meta::type_name("generation"), x.text, x.sources, x.confidence, x.provider, x.usage);
+  return f(caf::meta::type_name("generation"), x.text, x.sources, x.confidence, x.provider, x.usage, x.tool_calls);
 }
 
 using generator_actor = caf::typed_actor<caf::replies_to<generate_request>::with<generation>>;

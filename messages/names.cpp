@@ -1,4 +1,6 @@
 // Stable names of the product's enums (protocol, logs, metrics labels). Never rename one.
+#include "messages/account.hpp"
+#include "messages/actions.hpp"
 #include "messages/classify.hpp"
 #include "messages/errors.hpp"
 #include "messages/escalate.hpp"
@@ -27,6 +29,32 @@ bool from_string(const std::string& name, intent& out) noexcept {
       return true;
     }
   return false;
+}
+
+const char* to_string(account_failure x) noexcept {
+  switch (x) {
+    case account_failure::none: return "none";
+    case account_failure::not_found: return "not_found";
+    case account_failure::timeout: return "timeout";
+    case account_failure::unreachable: return "unreachable";
+    case account_failure::http_status: return "http_status";
+    case account_failure::bad_response: return "bad_response";
+    case account_failure::wrong_account: return "wrong_account";
+    case account_failure::service_failed: return "service_failed";
+  }
+  return "none";
+}
+
+const char* to_string(action_status x) noexcept {
+  switch (x) {
+    case action_status::ok: return "ok";
+    case action_status::invalid_arguments: return "invalid_arguments";
+    case action_status::not_found: return "not_found";
+    case action_status::failed: return "failed";
+    case action_status::timeout: return "timeout";
+    case action_status::unavailable: return "unavailable";
+  }
+  return "failed";
 }
 
 const char* to_string(source_kind x) noexcept {

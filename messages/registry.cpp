@@ -1,6 +1,8 @@
 #include "messages/registry.hpp"
 
 #include "messages/account.hpp"
+#include "messages/actions.hpp"
+#include "messages/audit.hpp"
 #include "messages/classify.hpp"
 #include "messages/cluster.hpp"
 #include "messages/completion.hpp"
@@ -29,8 +31,20 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<retrieval>("sa::retrieval")
     .add_message_type<invoice_info>("sa::invoice_info")
     .add_message_type<ticket_info>("sa::ticket_info")
+    .add_message_type<usage_metric>("sa::usage_metric")
+    .add_message_type<account_gap>("sa::account_gap")
     .add_message_type<account_request>("sa::account_request")
     .add_message_type<account_facts>("sa::account_facts")
+    .add_message_type<action_call>("sa::action_call")
+    .add_message_type<std::vector<action_call>>("std::vector<sa::action_call>")
+    .add_message_type<action_tool>("sa::action_tool")
+    .add_message_type<std::vector<action_tool>>("std::vector<sa::action_tool>")
+    .add_message_type<action_request>("sa::action_request")
+    .add_message_type<action_result>("sa::action_result")
+    .add_message_type<std::vector<action_result>>("std::vector<sa::action_result>")
+    .add_message_type<action_proposal>("sa::action_proposal")
+    .add_message_type<ticket_list_request>("sa::ticket_list_request")
+    .add_message_type<ticket_list>("sa::ticket_list")
     .add_message_type<turn_record>("sa::turn_record")
     .add_message_type<std::vector<turn_record>>("std::vector<sa::turn_record>")
     .add_message_type<memory_load>("sa::memory_load")
@@ -61,6 +75,10 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<providers::usage>("sa::providers::usage")
     .add_message_type<providers::tool_call>("sa::providers::tool_call")
     .add_message_type<std::vector<providers::tool_call>>("std::vector<sa::providers::tool_call>")
+    .add_message_type<providers::thinking_block>("sa::providers::thinking_block")
+    .add_message_type<std::vector<providers::thinking_block>>("std::vector<sa::providers::thinking_block>")
+    .add_message_type<providers::tool_result>("sa::providers::tool_result")
+    .add_message_type<std::vector<providers::tool_result>>("std::vector<sa::providers::tool_result>")
     .add_message_type<completion_delta>("sa::completion_delta")
     .add_message_type<completion_reset>("sa::completion_reset")
     .add_message_type<completion_call>("sa::completion_call")
@@ -78,7 +96,11 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<std::vector<member_address>>("std::vector<sa::member_address>")
     .add_message_type<registry_heartbeat>("sa::registry_heartbeat")
     .add_message_type<registry_lookup>("sa::registry_lookup")
-    .add_message_type<registry_members>("sa::registry_members");
+    .add_message_type<registry_members>("sa::registry_members")
+    .add_message_type<audit_event>("sa::audit_event")
+    .add_message_type<audit_receipt>("sa::audit_receipt")
+    .add_message_type<audit_stats_request>("sa::audit_stats_request")
+    .add_message_type<audit_stats>("sa::audit_stats");
   cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
   });

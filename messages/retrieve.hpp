@@ -22,7 +22,8 @@ struct passage {
   std::string section;
   std::string url;
   std::string text;
-  double score = 0;        ///< BM25 x source weight; higher is better
+  double score = 0;        ///< BM25 x source weight; higher is better (hybrid: the passage's own BM25 score,
+                           ///< 0 when only the vector search found it; the order is the fusion's)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, passage& x) {
@@ -44,10 +45,13 @@ typename Inspector::result_type inspect(Inspector& f, retrieve_request& x) {
 struct retrieval {
   std::vector<passage> passages;   ///< best first
   bool knowledge_available = true; ///< false: the tenant has no usable knowledge base
+  bool hybrid = false;             ///< true: BM25 and vector results fused (passages ordered by the fusion)
+  bool degraded = false;           ///< true: hybrid retrieval is configured but this is BM25 alone (embedding
+                                   ///< failed or timed out, or the tenant's vectors are not built yet)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrieval& x) {
-  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available);
+  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.hybrid, x.degraded);
 }
 
 using retriever_actor = caf::typed_actor<caf::replies_to<retrieve_request>::with<retrieval>>;

@@ -51,20 +51,27 @@ struct turn_completed {
   sa::intent intent = sa::intent::general;
   double confidence = 0;
   std::vector<citation> sources;
-  std::vector<std::string> actions; ///< actions taken this turn (none yet in the embedded defaults)
+  std::vector<std::string> actions; ///< tools used this turn, "<tool>:<outcome>" (proposed, ok, declined,
+                                    ///< expired, cancelled, or an action_status name)
   escalation_decision escalation;   ///< escalate=false when the bot answered
   bool account_facts_used = false;
-  bool account_unavailable = false; ///< account context was wanted but its service failed
+  bool account_unavailable = false; ///< account context was wanted but the answer had no account facts
   uint32_t redactions = 0;          ///< sensitive numbers or secrets the safety check removed
   std::string provider;
   token_usage usage;
   uint32_t latency_us = 0;          ///< user_turn received -> completed, on the session's node
+  account_failure account_problem = account_failure::none; ///< with account_unavailable: why
+  std::vector<std::string> account_missing; ///< lookups missing from partial account facts (e.g. invoices)
+  /// A tool the bot proposed this turn and runs only if the customer's next message confirms it
+  /// (tool empty: none). `actions` then lists "<tool>:proposed".
+  action_proposal proposal;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_completed& x) {
   return f(caf::meta::type_name("turn_completed"), x.session, x.client_message_id, x.turn, x.text,
            x.intent, x.confidence, x.sources, x.actions, x.escalation, x.account_facts_used,
-           x.account_unavailable, x.redactions, x.provider, x.usage, x.latency_us);
+           x.account_unavailable, x.redactions, x.provider, x.usage, x.latency_us, x.account_problem,
+           x.account_missing, x.proposal);
 }
 
 struct turn_failed {

@@ -234,7 +234,7 @@ struct http_client::impl {
       t->header_list = curl_slist_append(t->header_list, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
 
-    t->safe_url = http_redact::url(r.url);
+    t->safe_url = http_redact::url(r.log_url.empty() ? r.url : r.log_url);
     t->started = t->last_activity = clock_type::now();
     auto id = t->id;
     if (auto rc = curl_multi_add_handle(multi_, e); rc != CURLM_OK) {

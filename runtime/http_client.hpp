@@ -25,6 +25,9 @@ struct http_request {
   std::string url;
   http_headers headers;
   std::string body;
+  /// What logs and error messages show for this request instead of `url` (e.g. the URL template, when the
+  /// path carries identifiers); empty = `url`. Either way without credentials or query string.
+  std::string log_url;
   /// TCP (and TLS) connection establishment, enforced by libcurl (CURLOPT_CONNECTTIMEOUT_MS).
   std::chrono::milliseconds connect_timeout{10'000};
   /// From submission until the first byte of the response (status line), enforced by the loop.

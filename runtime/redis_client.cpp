@@ -1,23 +1,24 @@
-// redis_client: one loop thread drives a hiredis 0.14 async context through poll(): the context's
-// socket (read/write interest set by hiredis through the adapter hooks below) plus an eventfd that other
-// threads write to after putting work in the inbox. It owns: the context, the queue of commands waiting
-// to be written, the commands in flight (hiredis answers in order, so a deque mirrors its callback list),
-// the reconnect schedule and the preloaded scripts. Other threads only touch the inbox (under mtx_).
+// redis_client: one loop thread drives one redis_connection (runtime/redis_connection.hpp: a non-blocking
+// socket, TLS when configured, hiredis' encoder and reply decoder) through poll(): the connection's socket
+// (the events it asks for) plus an eventfd that other threads write to after putting work in the inbox. It
+// owns: the connection, the queue of commands waiting to be written, the commands in flight (Redis answers
+// in order, so a deque matches replies to commands), the reconnect schedule and the preloaded scripts.
+// Other threads only touch the inbox (under mtx_).
 //
-// Life of a connection: idle --(backoff elapsed)--> connecting --(TCP up)--> handshaking (AUTH, SELECT,
-// PING, SCRIPT LOAD) --(all answered OK)--> ready (queued commands are written, up to max_in_flight).
-// Any failure frees the context; hiredis then calls every pending callback with a NULL reply (in order)
-// and the cleanup hook, after which on_closed() puts resendable commands back at the front of the queue
-// and schedules the next attempt.
+// Life of a connection: idle --(backoff elapsed)--> connecting (TCP, then the TLS handshake and
+// certificate verification) --(opened)--> handshaking (AUTH, SELECT, PING, SCRIPT LOAD) --(all answered
+// OK)--> ready (queued commands are written, up to max_in_flight). Any failure (I/O error, TLS failure,
+// refused step, deadline) sets drop_reason_; after the I/O step close_connection() closes the socket, loses
+// what was in flight (resendable commands go back to the front of the queue) and schedules the next attempt.
 #include "runtime/redis_client.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/redis_connection.hpp"
 
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -37,37 +38,6 @@ namespace sa {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-redis_reply convert(const redisReply* r) {
-  redis_reply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = redis_reply::kind::string;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = redis_reply::kind::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = redis_reply::kind::error;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = redis_reply::kind::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = redis_reply::kind::array;
-      out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i)
-        out.elements.push_back(convert(r->element[i]));
-      break;
-    default:
-      out.type = redis_reply::kind::nil;
-  }
-  return out;
-}
 
 long long count_ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
 
@@ -140,6 +110,8 @@ struct redis_client::impl {
   };
   using entry_ptr = std::unique_ptr<command_entry>;
 
+  // connecting: TCP connect and, with TLS, the TLS handshake (redis_connection); handshaking: AUTH,
+  // SELECT, PING, SCRIPT LOAD; ready: queued commands are written.
   enum class conn_state : uint8_t { idle, connecting, handshaking, ready };
 
   redis_client_options options_;
@@ -167,19 +139,17 @@ struct redis_client::impl {
   std::thread thread_;
 
   // --- loop thread only -----------------------------------------------------------------------
-  redisAsyncContext* ctx_ = nullptr;
+  redis_connection conn_;
+  redis_connection::reply_sink sink_ = [this](redis_reply&& r) { return handle_reply(std::move(r)); };
   conn_state state_ = conn_state::idle;
-  bool want_read_ = false;
-  bool want_write_ = false;
-  bool closed_ = false;              // the cleanup hook ran: ctx_ is gone
   bool down_ = false;                // the last attempt failed or the connection was lost
   bool stopping_loop_ = false;
   uint64_t failed_at_stop_ = 0;
-  std::string drop_reason_;          // close the connection after the current hiredis call
+  std::string drop_reason_;          // close the connection once the current I/O step returns
   redis_error_kind drop_kind_ = redis_error_kind::connection_lost;
   std::string last_error_;
   std::deque<entry_ptr> queue_;      // accepted, not yet written (in order)
-  std::deque<entry_ptr> in_flight_;  // written, unanswered (hiredis' callback order)
+  std::deque<entry_ptr> in_flight_;  // written, unanswered (Redis answers in this order)
   std::vector<entry_ptr> lost_;      // resendable commands whose connection broke (in order)
   int handshake_left_ = 0;
   int failed_attempts_ = 0;
@@ -269,6 +239,11 @@ struct redis_client::impl {
   // --- loop thread: the loop ------------------------------------------------------------------
 
   void run() {
+    // OpenSSL writes with write(): a peer that closed the connection must give EPIPE, not kill the process.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     for (;;) {
       std::vector<entry_ptr> commands;
       std::vector<std::string> scripts;
@@ -294,6 +269,7 @@ struct redis_client::impl {
         connect();
       check_deadlines(now);
       flush();
+      write_now();
       notify_drainers();
       poll_once(poll_timeout_ms(clock_type::now()));
     }
@@ -323,13 +299,8 @@ struct redis_client::impl {
     pollfd fds[2];
     fds[0] = {wake_fd_, POLLIN, 0};
     nfds_t n = 1;
-    if (ctx_ && (want_read_ || want_write_)) {
-      short events = 0;
-      if (want_read_)
-        events |= POLLIN;
-      if (want_write_)
-        events |= POLLOUT;
-      fds[1] = {ctx_->c.fd, events, 0};
+    if (auto events = conn_.poll_events(); events != 0) {
+      fds[1] = {conn_.fd(), events, 0};
       n = 2;
     }
     int rc = ::poll(fds, n, timeout_ms);
@@ -340,26 +311,37 @@ struct redis_client::impl {
       [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
     }
     if (n == 2 && fds[1].revents) {
-      auto ev = fds[1].revents;
-      if (ctx_ && want_read_ && (ev & (POLLIN | POLLHUP | POLLERR)))
-        redisAsyncHandleRead(ctx_);
-      if (ctx_ && !closed_ && want_write_ && (ev & (POLLOUT | POLLHUP | POLLERR)))
-        redisAsyncHandleWrite(ctx_);
+      on_outcome(conn_.on_poll(fds[1].revents, sink_));
       after_io();
     }
   }
 
-  /// After any call into hiredis: close the connection if a callback asked for it, then handle a close.
+  /// What the connection reports: usable (start the Redis handshake) or broken (close it).
+  void on_outcome(redis_connection::outcome o) {
+    if (o == redis_connection::outcome::opened && state_ == conn_state::connecting)
+      start_handshake();
+    else if (o == redis_connection::outcome::failed)
+      drop(conn_.error(), redis_error_kind::connection_lost);
+  }
+
+  /// Writes what is buffered, outside a poll wake-up (a new command need not wait for one).
+  void write_now() {
+    if (conn_.state() == redis_connection::phase::open && conn_.has_output() && drop_reason_.empty()) {
+      on_outcome(conn_.write_now());
+      after_io();
+    }
+  }
+
+  /// After any I/O step: close the connection if it broke or a step asked for it.
   void after_io() {
-    if (ctx_ && !closed_ && !drop_reason_.empty())
-      redisAsyncFree(ctx_);  // runs pending callbacks with NULL, then the cleanup hook
-    if (closed_)
-      on_closed();
+    if (state_ != conn_state::idle && !drop_reason_.empty())
+      close_connection();
   }
 
   void check_deadlines(clock_type::time_point now) {
     if ((state_ == conn_state::connecting || state_ == conn_state::handshaking) && now >= attempt_deadline_) {
-      drop("no connection within " + std::to_string(count_ms(options_.connect_timeout)) + " ms",
+      drop("no connection within " + std::to_string(count_ms(options_.connect_timeout)) + " ms"
+             + (conn_.state() == redis_connection::phase::tls_handshake ? " (TLS handshake unfinished)" : ""),
            redis_error_kind::connection_lost);
       after_io();
       return;
@@ -387,9 +369,15 @@ struct redis_client::impl {
       --pending_;
       fail(std::move(c), {redis_error_kind::stopped, "redis client stopped"});
     }
-    if (ctx_ && !closed_) {
+    if (state_ != conn_state::idle) {
       drop("client stopped", redis_error_kind::stopped);
-      redisAsyncFree(ctx_);
+      conn_.close(/*polite=*/true);
+      while (!in_flight_.empty()) {
+        auto c = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        --in_flight_count_;
+        lose(std::move(c));
+      }
     }
     for (auto& c : lost_)
       fail(std::move(c), {redis_error_kind::stopped, "redis client stopped"});
@@ -452,19 +440,9 @@ struct redis_client::impl {
     }
   }
 
-  /// Hands one command to hiredis (buffered; written when the socket is writable).
+  /// Encodes one command into the connection's output buffer (written by write_now or on writability).
   bool write(entry_ptr& c) {
-    const auto& args = c->command.args;
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    argv.reserve(args.size());
-    lens.reserve(args.size());
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAsyncCommandArgv(ctx_, &impl::on_reply, this, static_cast<int>(argv.size()), argv.data(), lens.data())
-        != REDIS_OK)
+    if (!conn_.append_command(c->command.args))
       return false;
     c->written_at = clock_type::now();
     return true;
@@ -504,34 +482,28 @@ struct redis_client::impl {
     // not connected: the next handshake loads it
   }
 
-  // --- loop thread: hiredis callbacks ---------------------------------------------------------
+  // --- loop thread: replies -------------------------------------------------------------------
 
-  static void on_reply(redisAsyncContext*, void* reply, void* privdata) {
-    static_cast<impl*>(privdata)->handle_reply(static_cast<redisReply*>(reply));
-  }
-
-  void handle_reply(redisReply* r) {
-    assert(!in_flight_.empty());
-    if (in_flight_.empty())
-      return;
+  /// One decoded reply: it answers the oldest command in flight. False: stop reading (the connection is
+  /// being dropped; what is still in flight is lost, and resent when it may be).
+  bool handle_reply(redis_reply reply) {
+    if (in_flight_.empty()) {
+      drop("a reply to no command (protocol out of step)", redis_error_kind::connection_lost);
+      return false;
+    }
     auto c = std::move(in_flight_.front());
     in_flight_.pop_front();
     --in_flight_count_;
-    if (!r) {  // the context is going away: connection error, or we freed it
-      lose(std::move(c));
-      return;
-    }
-    auto reply = convert(r);
     if (c->kind != internal::none) {
       handshake_reply(*c, reply);
-      return;
+      return drop_reason_.empty();
     }
     // A server that is loading its data set or became a replica cannot take writes on this connection:
     // treat it as a connection loss (resendable commands wait for the next connection).
     if (reply.is_error("LOADING") || reply.is_error("READONLY") || reply.is_error("MASTERDOWN")) {
       drop("server answered " + reply.str.substr(0, reply.str.find(' ')), redis_error_kind::connection_lost);
       lose(std::move(c));
-      return;
+      return false;
     }
     ++replies_;
     if (reply.is_error())
@@ -540,6 +512,7 @@ struct redis_client::impl {
     auto id = c->id;
     c.reset();
     listener->on_reply(id, std::move(reply));
+    return true;
   }
 
   void lose(entry_ptr c) {
@@ -588,68 +561,26 @@ struct redis_client::impl {
       ++reconnects_;
     failed_attempts_ = 0;
     last_error_.clear();
-    log_->info("event=redis_connected address={} db={} reconnect={} queued={}", address_, options_.db, again,
-               queue_.size());
-  }
-
-  static impl* self_of(const redisAsyncContext* ac) { return static_cast<impl*>(ac->data); }
-
-  static void on_connect(const redisAsyncContext* ac, int status) {
-    auto* self = self_of(ac);
-    if (status != REDIS_OK) {
-      self->last_error_ = ac->errstr ? ac->errstr : "connect failed";
-      return;  // hiredis frees the context after this returns (cleanup hook)
-    }
-    self->start_handshake();
-  }
-
-  static void on_disconnect(const redisAsyncContext* ac, int status) {
-    auto* self = self_of(ac);
-    if (status != REDIS_OK && ac->errstr && self->drop_reason_.empty())
-      self->last_error_ = ac->errstr;
-  }
-
-  static void ev_add_read(void* p) { static_cast<impl*>(p)->want_read_ = true; }
-  static void ev_del_read(void* p) { static_cast<impl*>(p)->want_read_ = false; }
-  static void ev_add_write(void* p) { static_cast<impl*>(p)->want_write_ = true; }
-  static void ev_del_write(void* p) { static_cast<impl*>(p)->want_write_ = false; }
-  static void ev_cleanup(void* p) {
-    auto* self = static_cast<impl*>(p);
-    self->want_read_ = self->want_write_ = false;
-    self->closed_ = true;
-    self->ctx_ = nullptr;
+    auto tls = conn_.tls_description();
+    log_->info("event=redis_connected address={} db={} tls=\"{}\" reconnect={} queued={}", address_, options_.db,
+               tls.empty() ? "off" : tls, again, queue_.size());
   }
 
   // --- loop thread: connection life -----------------------------------------------------------
 
   void connect() {
-    closed_ = false;
     drop_reason_.clear();
-    auto* ac = redisAsyncConnect(options_.host.c_str(), options_.port);
-    if (!ac || ac->err) {
-      last_error_ = ac ? ac->errstr : "out of memory";
-      if (ac)
-        redisAsyncFree(ac);  // no hooks attached yet: nothing is called back
+    if (conn_.open(options_.host, options_.port, options_.tls) == redis_connection::outcome::failed) {
+      last_error_ = conn_.error();
       attempt_failed();
       return;
     }
-    ctx_ = ac;
-    ac->data = this;
-    ac->ev.data = this;
-    ac->ev.addRead = &impl::ev_add_read;
-    ac->ev.delRead = &impl::ev_del_read;
-    ac->ev.addWrite = &impl::ev_add_write;
-    ac->ev.delWrite = &impl::ev_del_write;
-    ac->ev.cleanup = &impl::ev_cleanup;
-    redisAsyncSetDisconnectCallback(ac, &impl::on_disconnect);
-    redisAsyncSetConnectCallback(ac, &impl::on_connect);  // asks for write readiness: the connect result
     state_ = conn_state::connecting;
     attempt_deadline_ = clock_type::now() + options_.connect_timeout;
   }
 
   void start_handshake() {
     state_ = conn_state::handshaking;
-    redisEnableKeepAlive(&ctx_->c);  // TCP keep-alive: a silently dead peer shows up even when idle
     handshake_left_ = 0;
     if (!options_.password.empty())
       write_internal(internal::auth, {"AUTH", options_.password});
@@ -660,25 +591,29 @@ struct redis_client::impl {
       write_internal(internal::script_load, {"SCRIPT", "LOAD", body});
   }
 
-  void on_closed() {
-    closed_ = false;
-    ctx_ = nullptr;
+  /// Closes the connection: what was in flight is lost (resendable commands go back to the front of the
+  /// queue), and the next attempt is scheduled.
+  void close_connection() {
     auto was = state_;
-    state_ = conn_state::idle;
-    connected_ = false;
-    down_ = true;
     if (was == conn_state::ready)
       ++disconnects_;  // counted before any listener hears of it
-    auto reason = !drop_reason_.empty() ? drop_reason_ : (last_error_.empty() ? "connection closed" : last_error_);
-    drop_reason_.clear();
-    last_error_ = reason;
-    // Anything hiredis did not call back (it always does) counts as lost.
-    while (!in_flight_.empty()) {
+    connected_ = false;
+    conn_.close();
+    while (!in_flight_.empty()) {  // in order, while drop_reason_ still says why
       auto c = std::move(in_flight_.front());
       in_flight_.pop_front();
       --in_flight_count_;
       lose(std::move(c));
     }
+    on_closed(was);
+  }
+
+  void on_closed(conn_state was) {
+    state_ = conn_state::idle;
+    down_ = true;
+    auto reason = !drop_reason_.empty() ? drop_reason_ : (last_error_.empty() ? "connection closed" : last_error_);
+    drop_reason_.clear();
+    last_error_ = reason;
     auto resent = lost_.size();
     for (auto i = lost_.rbegin(); i != lost_.rend(); ++i)
       queue_.push_front(std::move(*i));

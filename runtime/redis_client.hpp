@@ -1,6 +1,7 @@
-// redis_client: the product's Redis client. One event-loop thread owns a hiredis async context (driven by
-// poll() on its socket plus an eventfd for wake-ups) and pipelines every command of the process over one
-// connection. Other threads hand it commands through one mutex-protected inbox and wake it.
+// redis_client: the product's Redis client. One event-loop thread owns the connection (a non-blocking
+// socket, optionally TLS through OpenSSL; hiredis only encodes commands and decodes replies), driven by
+// poll() on the socket plus an eventfd for wake-ups, and pipelines every command of the process over it.
+// Other threads hand it commands through one mutex-protected inbox and wake it.
 //
 // Results go to a redis_listener, called on the loop thread only. caf_redis_listener
 // (runtime/redis_caf_listener.hpp) turns each callback into a message for an actor.
@@ -9,7 +10,8 @@
 // replies (they may carry customer text), only counts, addresses and errors.
 //
 // Connection trouble: the loop reconnects with exponential backoff and jitter and, on every new
-// connection, runs AUTH (when a password is set), SELECT (db != 0), PING (waits out LOADING) and SCRIPT
+// connection, runs the TLS handshake (when options.tls is set: the server's certificate is always
+// verified), then AUTH (when a password is set), SELECT (db != 0), PING (waits out LOADING) and SCRIPT
 // LOAD of every preloaded script before it writes any queued command. Commands submitted while no
 // connection is up wait in a bounded queue and are written, in submission order, once one is.
 #pragma once
@@ -22,6 +24,8 @@
 #include <vector>
 
 namespace sa {
+
+class redis_tls_context;
 
 /// A reply, copied out of hiredis: owned, movable between threads.
 struct redis_reply {
@@ -82,7 +86,10 @@ struct redis_client_options {
   int port = 6379;
   std::string password;  ///< empty: no AUTH (the value itself comes from the environment, never a file)
   int db = 0;            ///< SELECTed on every connection
-  /// TCP connect plus the handshake (AUTH, SELECT, PING, SCRIPT LOAD) must finish within this.
+  /// TLS (runtime/redis_tls.hpp: CA store, client certificate, server name); null = plaintext. A failed
+  /// handshake or verification is a failed connection attempt like any other (backoff, then again).
+  std::shared_ptr<const redis_tls_context> tls;
+  /// TCP connect plus the handshake (TLS, AUTH, SELECT, PING, SCRIPT LOAD) must finish within this.
   std::chrono::milliseconds connect_timeout{2'000};
   /// A command written but unanswered for this long marks the connection dead: it is closed and the
   /// loop reconnects (commands with resend_after_loss are written again). 0 = no limit.
@@ -116,7 +123,7 @@ struct redis_client_stats {
   uint64_t resent = 0;             ///< commands written again after a connection loss
   uint64_t connects = 0;           ///< connections that completed their handshake
   uint64_t reconnects = 0;         ///< connects after the first
-  uint64_t connect_failures = 0;   ///< attempts that failed (refused, timed out, handshake refused)
+  uint64_t connect_failures = 0;   ///< attempts that failed (refused, timed out, TLS or handshake refused)
   uint64_t disconnects = 0;        ///< ready connections that were lost
 };
 

@@ -166,6 +166,7 @@
                   badge(Math.round((f.confidence || 0) * 100) + "% confident"),
                   badge("turn " + f.turn));
     if (f.account_unavailable) b.meta.append(badge("account details unavailable"));
+    else if ((f.account_missing || []).length) b.meta.append(badge("some account details unavailable"));
     b.meta.classList.remove("hidden");
     stars(b, f.turn);
     scrollDown();

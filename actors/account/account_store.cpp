@@ -92,6 +92,24 @@ result<std::shared_ptr<const account_store>> account_store::load(const std::stri
       std::stable_sort(f.invoices.begin(), f.invoices.end(),
                        [](auto& a, auto& b) { return a.date > b.date; });
     }
+    if (auto us = t.find("usage"); us != t.end() && us->is_object()) {
+      auto uw = where + ".usage";
+      if (auto p = us->find("period"); p != us->end() && p->is_object()) {
+        f.usage_period_start = field<std::string>(*p, "start", uw + ".period", errors);
+        f.usage_period_end = field<std::string>(*p, "end", uw + ".period", errors);
+      }
+      if (auto ms = us->find("metrics"); ms != us->end() && ms->is_array()) {
+        for (auto& m : *ms) {
+          usage_metric x;
+          x.name = field<std::string>(m, "name", uw + ".metrics", errors);
+          x.used = field<double>(m, "used", uw + ".metrics", errors);
+          if (auto l = m.find("limit"); l != m.end() && !l->is_null())  // null or absent: no limit
+            x.limit = field<double>(m, "limit", uw + ".metrics", errors);
+          x.unit = m.value("unit", "");
+          f.usage.push_back(std::move(x));
+        }
+      }
+    }
     if (auto tk = t.find("open_tickets"); tk != t.end() && tk->is_array()) {
       for (auto& i : *tk) {
         auto tw = where + ".open_tickets";
@@ -147,12 +165,14 @@ std::vector<std::string> account_store::users(const std::string& tenant) const {
 }
 
 account_facts account_store::lookup(const std::string& tenant, const std::string& user) const {
+  account_facts none;
+  none.failure = account_failure::not_found;
   auto i = tenants_.find(tenant);
   if (i == tenants_.end())
-    return {};
+    return none;
   auto u = i->second.users.find(user);
   if (u == i->second.users.end())
-    return {};
+    return none;
   auto facts = i->second.base;
   facts.user_name = u->second.name;
   facts.user_role = u->second.role;

@@ -108,7 +108,7 @@ std::string final_frame(const turn_completed& c) {
   json sources = json::array();
   for (auto& s : c.sources)
     sources.push_back({{"id", s.source_id}, {"title", s.title}, {"url", s.url}});
-  return dump({{"type", "final"},
+  json frame{{"type", "final"},
                {"id", c.client_message_id},
                {"session", c.session.value},
                {"turn", c.turn},
@@ -118,7 +118,14 @@ std::string final_frame(const turn_completed& c) {
                {"sources", sources},
                {"actions", c.actions},
                {"escalated", c.escalation.escalate},
-               {"account_unavailable", c.account_unavailable}});
+               {"account_unavailable", c.account_unavailable},
+               {"account_problem", to_string(c.account_problem)},
+               {"account_missing", c.account_missing}};
+  // A tool the bot proposed: the client may offer yes/no buttons; "yes" or "no" as the next message answers it.
+  if (!c.proposal.tool.empty())
+    frame["proposal"] = {{"tool", c.proposal.tool}, {"summary", c.proposal.summary},
+                         {"expires_unix_ms", c.proposal.expires_unix_ms}};
+  return dump(frame);
 }
 
 std::string escalated_frame(const turn_completed& c, const std::string& handoff_id) {

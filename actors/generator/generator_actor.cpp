@@ -4,6 +4,8 @@
 // issue) implement the same generator_actor interface.
 #include "actors/generator/generator_actor.hpp"
 
+#include "actors/actions/action_rules.hpp"
+
 #include "runtime/exceptions.hpp"
 
 #include "caf/all.hpp"
@@ -15,7 +17,8 @@ generator_actor::behavior_type local_generator(generator_actor::pointer self,
   log_exceptions(self, "generator");
   return {
     [self, deps](const generate_request& r) -> generation {
-      auto g = deps->composer->compose(r);
+      auto step = actions::local_tool_step(r, deps->rules.get());
+      auto g = step ? std::move(*step) : deps->composer->compose(r);
       if (r.sink) {
         uint32_t seq = 0;
         for (auto& piece : local_composer::stream_chunks(g.text, deps->stream_chunk_chars))

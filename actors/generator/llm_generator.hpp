@@ -7,6 +7,16 @@
 // confidence unless self-consistency measured agreement), supplies citations when the model cites none,
 // and is the last resort - if the whole chain fails, the customer gets the local answer, so a turn
 // never fails only because every remote provider is down.
+//
+// Tools (issue #6): the request's tools go to the model (providers' tool calling). A model that calls
+// tools gets its calls answered as generation::tool_calls (with whatever text it streamed first); the
+// generator keeps the calls, the request that made them and the model's reasoning, and when the session
+// asks again with their results (it validates every call, runs read-only ones and refuses invalid ones as
+// tool errors) the follow-up request carries the calls and results in each provider's shape, tools
+// still defined but tool choice none, so the model phrases the answer. Results that answer no call this
+// generator remembers (the local rules made it, or the generator was restarted) and a chain that fails
+// are answered by the local tool step (actors/actions/action_rules.hpp): the results as they are, or a
+// tool call the rules read in the message.
 #pragma once
 
 #include "actors/generator/local_composer.hpp"
@@ -17,6 +27,10 @@
 #include <chrono>
 #include <memory>
 
+namespace sa::actions {
+class action_rules;
+}
+
 namespace sa {
 
 struct llm_generator_deps {
@@ -25,6 +39,10 @@ struct llm_generator_deps {
   prompt_options prompt;
   std::chrono::milliseconds budget{15000};   ///< deadline of one generation call
   std::size_t stream_chunk_chars = 32;       ///< for the local last-resort answer
+  /// The local tool step (actors/actions/action_rules.hpp), the last resort when no model answers: an
+  /// explicit tool request becomes a tool call, tool results are reported as they are. Null: the rules
+  /// read no tool call (results are still reported).
+  std::shared_ptr<const actions::action_rules> rules;
 };
 
 using llm_generator_actor =

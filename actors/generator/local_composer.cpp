@@ -97,6 +97,35 @@ std::string money(double amount, const std::string& currency) {
   return buf;
 }
 
+/// A usage figure: whole numbers without decimals, others with up to two.
+std::string figure(double x) {
+  char buf[64];
+  if (std::fabs(x - std::round(x)) < 1e-9)
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f", x);
+  return buf;
+}
+
+/// " Usage this period (start to end): builds 340 of 1000; bandwidth 12.5 GB." or "" without usage.
+std::string usage_summary(const account_facts& a) {
+  if (a.usage.empty())
+    return {};
+  std::string out = " Usage this period";
+  if (!a.usage_period_start.empty() && !a.usage_period_end.empty())
+    out += " (" + a.usage_period_start + " to " + a.usage_period_end + ")";
+  out += ":";
+  for (const auto& m : a.usage) {
+    out += " " + m.name + " " + figure(m.used);
+    if (m.limit > 0)
+      out += " of " + figure(m.limit);
+    if (!m.unit.empty())
+      out += " " + m.unit;
+    out += &m == &a.usage.back() ? "." : ";";
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<std::string> local_composer::content_terms(std::string_view text) {
@@ -158,51 +187,84 @@ std::vector<std::string> local_composer::stream_chunks(std::string_view text, st
 
 std::string local_composer::account_summary(const generate_request& r) const {
   auto& a = r.account;
-  if (!a.available)
-    return {};
-  std::string out;
   auto in = r.intent.intent;
+  if (!a.available) {
+    // Asked for, and the account service could not say: the answer says so rather than guessing.
+    bool failed = a.failure != account_failure::none && a.failure != account_failure::not_found;
+    return failed && (in == intent::billing || in == intent::account)
+             ? "I could not look up your account details just now, so this answer does not cover them."
+             : std::string{};
+  }
+  // A part that could not be fetched is unknown, not empty: say so instead of "no invoices".
+  bool subscription = !a.lacks("subscription") && !a.plan.empty();
+  auto unreachable = [](const char* what) { return std::string{" I could not retrieve your "} + what + " just now."; };
+  std::string out;
   if (in == intent::billing) {
-    out = "For your account (" + a.company + "): you are on the " + a.plan + " plan";
-    if (a.price > 0) {
-      out += " at " + money(a.price, a.currency) + " per " + (a.billing_cycle == "yearly" ? "year" : "month");
-      if (!a.next_renewal.empty())
-        out += ", renewing on " + a.next_renewal;
-      if (!a.payment_method.empty())
-        out += ", paid by " + a.payment_method;
-    } else {
-      out += ", which is free";
+    out = a.company.empty() ? "For your account:" : "For your account (" + a.company + "):";
+    if (subscription) {
+      out += " you are on the " + a.plan + " plan";
+      if (a.price > 0) {
+        out += " at " + money(a.price, a.currency) + " per " + (a.billing_cycle == "yearly" ? "year" : "month");
+        if (!a.next_renewal.empty())
+          out += ", renewing on " + a.next_renewal;
+        if (!a.payment_method.empty())
+          out += ", paid by " + a.payment_method;
+      } else {
+        out += ", which is free";
+      }
+      out += ". Seats: " + std::to_string(a.seats_used) + " of " + std::to_string(a.seats_purchased) + " in use.";
+    } else if (a.lacks("subscription")) {
+      out += unreachable("subscription details");
     }
-    out += ". Seats: " + std::to_string(a.seats_used) + " of " + std::to_string(a.seats_purchased) + " in use.";
-    // An invoice named in the question comes first; otherwise the three most recent.
-    std::vector<const invoice_info*> shown;
-    for (auto& e : r.intent.entities)
-      if (e.kind == "invoice_id")
-        for (auto& inv : a.invoices)
-          if (inv.id == e.value)
-            shown.push_back(&inv);
-    if (shown.empty())
-      for (size_t i = 0; i < a.invoices.size() && i < 3; ++i)
-        shown.push_back(&a.invoices[i]);
-    if (!shown.empty()) {
-      out += " Recent invoices:";
-      for (auto* inv : shown)
-        out += " " + inv->id + " (" + inv->date + ", " + money(inv->amount, inv->currency) + ", "
-               + inv->status + ")" + (inv == shown.back() ? "." : ";");
+    out += usage_summary(a);
+    if (a.lacks("invoices")) {
+      out += unreachable("invoices");
     } else {
-      out += " There are no invoices on your account yet.";
+      // An invoice named in the question comes first; otherwise the three most recent.
+      std::vector<const invoice_info*> shown;
+      for (auto& e : r.intent.entities)
+        if (e.kind == "invoice_id")
+          for (auto& inv : a.invoices)
+            if (inv.id == e.value)
+              shown.push_back(&inv);
+      if (shown.empty())
+        for (size_t i = 0; i < a.invoices.size() && i < 3; ++i)
+          shown.push_back(&a.invoices[i]);
+      if (!shown.empty()) {
+        out += " Recent invoices:";
+        for (auto* inv : shown)
+          out += " " + inv->id + " (" + inv->date + ", " + money(inv->amount, inv->currency) + ", "
+                 + inv->status + ")" + (inv == shown.back() ? "." : ";");
+      } else {
+        out += " There are no invoices on your account yet.";
+      }
     }
   } else if (in == intent::account) {
-    out = "For your account (" + a.company + "): you are signed in as " + a.user_name + " (" + a.user_role
-          + "), on the " + a.plan + " plan with " + std::to_string(a.seats_used) + " of "
-          + std::to_string(a.seats_purchased) + " seats in use.";
+    out = a.company.empty() ? "For your account:" : "For your account (" + a.company + "):";
+    if (subscription) {
+      if (!a.user_name.empty())
+        out += " you are signed in as " + a.user_name + (a.user_role.empty() ? "" : " (" + a.user_role + ")") + ",";
+      out += " on the " + a.plan + " plan with " + std::to_string(a.seats_used) + " of "
+             + std::to_string(a.seats_purchased) + " seats in use.";
+    } else if (a.lacks("subscription")) {
+      out += unreachable("subscription details");
+    }
+    out += usage_summary(a);
+    if (out.back() == ':')  // no subscription lookup configured and no usage: nothing to say yet
+      out.clear();
   }
-  if (!a.open_tickets.empty() && (in == intent::account || in == intent::technical)) {
-    out += out.empty() ? "" : " ";
-    out += "Open tickets on your account:";
-    for (auto& t : a.open_tickets)
-      out += " " + t.id + " \"" + t.subject + "\" (" + t.status + ")" + (&t == &a.open_tickets.back() ? "." : ";");
+  if (in == intent::account || in == intent::technical) {
+    if (a.lacks("open_tickets")) {
+      out += unreachable("open tickets");
+    } else if (!a.open_tickets.empty()) {
+      out += out.empty() ? "" : " ";
+      out += "Open tickets on your account:";
+      for (auto& t : a.open_tickets)
+        out += " " + t.id + " \"" + t.subject + "\" (" + t.status + ")" + (&t == &a.open_tickets.back() ? "." : ";");
+    }
   }
+  if (!out.empty() && out.front() == ' ')
+    out.erase(0, 1);
   return out;
 }
 
@@ -335,7 +397,9 @@ generation local_composer::compose(const generate_request& r) const {
   // Evidence-based confidence: how much of the question the cited text covers, how strong the best
   // match is, and how sure the classifier was. Account facts support billing/account answers.
   double conf = 0.5 * coverage + 0.3 * strength + 0.2 * r.intent.confidence;
-  if (!account.empty() && (r.intent.intent == intent::billing || r.intent.intent == intent::account)) {
+  // Only facts lend confidence: a summary that says the subscription could not be fetched does not.
+  bool facts = !account.empty() && r.account.available && !r.account.lacks("subscription");
+  if (facts && (r.intent.intent == intent::billing || r.intent.intent == intent::account)) {
     conf = std::max(conf, 0.35 + 0.45 * r.intent.confidence);
     if (about_account)
       conf = std::max(conf, 0.8);

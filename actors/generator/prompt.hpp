@@ -2,7 +2,9 @@
 // Plain functions (no actors), so the exact prompts are unit-tested.
 //
 // The answer prompt numbers the passages [1]..[n] and asks the model to answer only from them and from
-// the account facts, citing [n]; cited_passages() maps those markers back to citations.
+// the account facts, citing [n]; cited_passages() maps those markers back to citations. Tools offered to
+// the generator (generate_request::tools) go to the model with their JSON Schemas, and the rules say how
+// to use them (changing ones are confirmed by the customer first).
 #pragma once
 
 #include "actors/providers/provider_types.hpp"

@@ -29,7 +29,19 @@ void print_details(std::ostream& out, const turn_completed& c) {
   for (size_t i = 0; i < c.sources.size(); ++i)
     out << "  [" << i + 1 << "] " << c.sources[i].title << " - " << c.sources[i].url << "\n";
   if (c.account_unavailable)
-    out << "  (account details were unavailable for this answer)\n";
+    out << "  (account details were unavailable for this answer: " << to_string(c.account_problem) << ")\n";
+  if (!c.account_missing.empty()) {
+    out << "  (some account details were unavailable for this answer:";
+    for (const auto& lookup : c.account_missing)
+      out << " " << lookup;
+    out << ")\n";
+  }
+  if (!c.actions.empty()) {
+    out << "  actions:";
+    for (const auto& a : c.actions)
+      out << " " << a;
+    out << "\n";
+  }
   if (c.escalation.escalate)
     out << "  escalated to a human: " << to_string(c.escalation.reason) << " (" << c.escalation.detail
         << ")\n";

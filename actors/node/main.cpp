@@ -5,17 +5,23 @@
 //   support-agent config [--describe | --print]            list every key, or print the effective config
 //   support-agent serve                                    HTTP + WebSocket gateway and chat page
 //   support-agent token --tenant T --user U [--ttl S]      mint a development token from the configured key
+//   support-agent ingest --tenant T [PATH...] [--skip-bad] build or update a tenant's on-disk knowledge index
+//   support-agent audit verify|show ...                    check the audit chain, show a tenant's records
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
 #include "actors/cluster/cluster.hpp"
 #include "actors/cluster/redis_registry.hpp"
 #include "actors/gateway/gateway.hpp"
+#include "actors/node/audit_command.hpp"
 #include "actors/node/chat.hpp"
+#include "actors/node/ingest_command.hpp"
 #include "actors/node/node.hpp"
 #include "config/load.hpp"
 #include "runtime/log.hpp"
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -39,6 +45,12 @@ commands:
   config [--describe | --print]             list every config key, or print the effective config
   serve                                     run the HTTP + WebSocket gateway (chat page at /) until SIGINT/SIGTERM
   token --tenant T --user U [--ttl SECONDS] mint a development token with the configured gateway key
+  ingest --tenant T [PATH...] [--skip-bad]  build or update tenant T's knowledge index under node.state_dir
+                                            (default PATHs: the tenant's configured knowledge paths)
+  audit verify [--file PATH | --redis] [--tenant T] [--node N]
+                                            check the audit chain; exit 3 and name the first broken link
+  audit show --tenant T [--limit N] [--file PATH | --redis] [--node N]
+                                            print the last N audit records of one tenant (JSON lines)
 
 options:
   --config FILE          config file (JSON with comments); default: built-in defaults
@@ -56,7 +68,7 @@ struct cli {
 
 bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
   static const std::vector<std::string> with_value{"--tenant", "--user", "--session", "--out", "--config",
-                                                     "--ttl"};
+                                                     "--ttl", "--file", "--limit", "--node"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--set") {
@@ -220,7 +232,7 @@ int main(int argc, char** argv) {
     return args.command.empty() && !has_flag(args, "--help") ? 2 : 0;
   }
   for (auto& f : args.flags)
-    if (f != "--describe" && f != "--print" && f != "--help") {
+    if (f != "--describe" && f != "--print" && f != "--help" && f != "--skip-bad" && f != "--redis") {
       std::cerr << "support-agent: unknown option " << f << "\n" << usage;
       return 2;
     }
@@ -260,8 +272,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     auto out = option(args, "--out", cfg.classifier.model_path);
-    if (auto st = sa::train_intents(cfg, args.positional[0], out, progress); !st) {
-      std::cerr << "support-agent: " << st.error() << "\n";
+    auto trained = sa::train_intents(cfg, args.positional[0], out, progress);
+    sa::audit_event ev{sa::tenant_id{}, sa::audit_actors::admin, "train_intents",
+                       nlohmann::json{{"csv", args.positional[0]}, {"out", out}}.dump(), trained ? "ok" : "error",
+                       sa::session_id{}};
+    if (auto st = sa::record_admin_event(cfg, std::move(ev)); !st)
+      std::cerr << "support-agent: warning: not audited: " << st.error() << "\n";
+    if (!trained) {
+      std::cerr << "support-agent: " << trained.error() << "\n";
       return 1;
     }
     return 0;
@@ -296,6 +314,39 @@ int main(int argc, char** argv) {
   }
   if (args.command == "serve")
     return serve(cfg);
+  if (args.command == "ingest") {
+    sa::ingest_cli_options io;
+    io.tenant = option(args, "--tenant");
+    io.paths = args.positional;
+    io.skip_bad = has_flag(args, "--skip-bad");
+    if (io.tenant.empty()) {
+      std::cerr << "support-agent: ingest needs --tenant\n" << usage;
+      return 2;
+    }
+    int rc = sa::run_ingest_command(cfg, io, std::cout, std::cerr);
+    if (rc != 2) {  // 2: refused before anything was read (bad usage or tenant name): nothing to audit
+      sa::audit_event ev{sa::tenant_id{io.tenant}, sa::audit_actors::admin, "ingest",
+                         nlohmann::json{{"paths", io.paths}, {"skip_bad", io.skip_bad}}.dump(),
+                         rc == 0 ? "ok" : rc == 130 ? "interrupted" : "error", sa::session_id{}};
+      if (auto st = sa::record_admin_event(cfg, std::move(ev)); !st)
+        std::cerr << "support-agent: warning: not audited: " << st.error() << "\n";
+    }
+    return rc;
+  }
+  if (args.command == "audit") {
+    sa::audit_cli_options ao;
+    ao.subcommand = args.positional.empty() ? "" : args.positional[0];
+    ao.file = option(args, "--file");
+    ao.redis = has_flag(args, "--redis");
+    ao.tenant = option(args, "--tenant");
+    ao.node = option(args, "--node");
+    ao.limit = option(args, "--limit");
+    if (args.positional.size() > 1) {
+      std::cerr << "support-agent: audit takes one subcommand, verify or show\n" << usage;
+      return 2;
+    }
+    return sa::run_audit_command(cfg, ao, std::cout, std::cerr);
+  }
   if (args.command == "chat") {
     sa::chat_options chat;
     chat.tenant = option(args, "--tenant");

@@ -1,15 +1,25 @@
 #include "actors/node/node.hpp"
 
 #include "actors/account/account_actor.hpp"
+#include "actors/account/http_account_actor.hpp"
+#include "actors/actions/actions_actor.hpp"
+#include "actors/audit/audit_actor.hpp"
+#include "actors/audit/audit_record.hpp"
+#include "actors/audit/audit_settings.hpp"
 #include "actors/classifier/llm_classifier.hpp"
 #include "actors/generator/llm_generator.hpp"
 #include "actors/escalation/escalation_actor.hpp"
 #include "actors/memory/memory_actor.hpp"
 #include "actors/memory/redis_memory.hpp"
+#include "actors/retriever/knowledge_store.hpp"
+#include "actors/retriever/knowledge_watcher.hpp"
+#include "config/load.hpp"
 #include "messages/registry.hpp"
+#include "runtime/http_client.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/redis_client.hpp"
+#include "runtime/redis_tls.hpp"
 #include "runtime/supervisor.hpp"
 
 #include "caf/all.hpp"
@@ -59,9 +69,19 @@ result<std::shared_ptr<redis_client>> make_redis_client(const config::memory_con
   redis_client_options o;
   if (!parse_redis_address(m.redis_address, o.host, o.port))
     return failure{"memory.redis_address = \"" + m.redis_address + "\": expected host:port"};
-  if (m.redis_tls)  // refused by the config loader already; never connect in the clear instead
-    return failure{"memory.redis_tls = true: TLS to Redis is not supported (Debian 12's hiredis 0.14 has none); "
-                   "use a TLS proxy such as stunnel"};
+  if (m.redis_tls) {
+    // The loader checked the files can be read; this parses them (a bad PEM, a key of another certificate).
+    redis_tls_options t;
+    t.ca_file = m.redis_tls_ca_file;
+    t.cert_file = m.redis_tls_cert_file;
+    t.key_file = m.redis_tls_key_file;
+    t.server_name = m.redis_tls_server_name;
+    t.field_prefix = "memory.redis_tls_";  // failures name the config keys
+    auto tls = redis_tls_context::load(t);
+    if (!tls)
+      return failure{tls.error()};
+    o.tls = std::move(*tls);
+  }
   if (!m.redis_password_env.empty()) {
     const char* pw = std::getenv(m.redis_password_env.c_str());
     if (!pw || !*pw)
@@ -113,6 +133,27 @@ bool add_redis_metrics(metrics& m, const std::shared_ptr<redis_client>& client) 
 
 } // namespace
 
+std::string knowledge_root(const config::config& cfg) {
+  return (fs::path(cfg.node.state_dir) / "knowledge").string();
+}
+
+std::vector<std::string> configured_knowledge_paths(const config::config& cfg, const std::string& tenant) {
+  auto paths = cfg.retriever.knowledge_paths;
+  if (auto extra = cfg.retriever.tenant_knowledge_paths.find(tenant); extra != cfg.retriever.tenant_knowledge_paths.end())
+    paths.insert(paths.end(), extra->second.begin(), extra->second.end());
+  return paths;
+}
+
+knowledge::chunking_options knowledge_chunking(const config::config& cfg) {
+  knowledge::chunking_options opts;
+  opts.max_file_bytes = static_cast<std::size_t>(cfg.retriever.max_file_bytes);
+  return opts;
+}
+
+result<std::shared_ptr<redis_client>> node_redis_client(const config::config& cfg) {
+  return make_redis_client(cfg.memory);
+}
+
 status train_intents(const config::config& cfg, const std::string& csv, const std::string& out,
                      const progress_fn& progress) {
   auto examples = classifier::read_labeled_csv(csv);
@@ -149,6 +190,15 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   if (!accounts)
     return failure{accounts.error()};
   svc->accounts = *accounts;
+  if (cfg.account.backend == "http") {
+    auto http = account_http_settings_from(cfg.account);
+    if (!http)
+      return failure{http.error()};
+    svc->account_http = std::make_shared<const account_api::http_settings>(std::move(*http));
+    log->info("event=account_backend backend=http timeout_ms={} cache_ttl_ms={} auth_header={}",
+              cfg.account.http.timeout_ms, cfg.account.http.cache_ttl_ms,
+              svc->account_http->auth_header.empty() ? "none" : svc->account_http->auth_header);
+  }
 
   auto model = load_or_train(cfg, progress);
   if (!model)
@@ -159,26 +209,38 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   cls->min_confidence = cfg.classifier.min_confidence;
   svc->classifier = cls;
 
+  // Each tenant is served from its ingested index when it has one, else indexed from the configured paths.
   std::vector<knowledge_catalog::tenant_sources> sources;
   for (auto& tenant : svc->accounts->tenants()) {
-    knowledge_catalog::tenant_sources ts{tenant, cfg.retriever.knowledge_paths};
-    if (auto extra = cfg.retriever.tenant_knowledge_paths.find(tenant);
-        extra != cfg.retriever.tenant_knowledge_paths.end())
-      ts.paths.insert(ts.paths.end(), extra->second.begin(), extra->second.end());
+    knowledge_catalog::tenant_sources ts{tenant, configured_knowledge_paths(cfg, tenant), {}};
+    if (knowledge::valid_tenant_name(tenant))
+      ts.index_file = knowledge::tenant_index_file(knowledge_root(cfg), tenant);
     sources.push_back(std::move(ts));
   }
   progress("indexing knowledge for " + std::to_string(sources.size()) + " tenants");
-  auto catalog = knowledge_catalog::build(sources);
+  auto catalog = knowledge_catalog::build(sources, knowledge_chunking(cfg));
   for (auto& [tenant, why] : catalog->problems()) {
     log->error("event=knowledge_unavailable tenant={} problem=\"{}\"", tenant, why);
     progress("knowledge for tenant " + tenant + " is unavailable: " + why);
   }
+  for (auto& ts : sources)
+    if (auto* from = catalog->origin_of(ts.tenant); from && from->ingested)
+      log->info("event=knowledge_loaded tenant={} source=ingested generation={} chunks={}", ts.tenant,
+                catalog->find(ts.tenant)->generation(), catalog->find(ts.tenant)->chunk_count());
+  svc->knowledge = std::make_shared<knowledge_catalog_slot>(catalog);
   auto ret = std::make_shared<retriever_deps>();
-  ret->catalog = catalog;
+  ret->catalog = svc->knowledge;
   ret->routes = cfg.retriever.routes;
   svc->retriever = ret;
 
+  auto actions = actions::settings_from(cfg);  // fails naming a webhook secret variable that is not set
+  if (!actions)
+    return failure{actions.error()};
+  svc->actions = std::move(*actions);
+
   auto gen = std::make_shared<generator_deps>();
+  if (svc->actions->enabled)
+    gen->rules = svc->actions->rules;
   composer_options copts;
   copts.max_passages = static_cast<size_t>(cfg.generator.max_passages);
   copts.max_answer_chars = static_cast<size_t>(cfg.generator.max_answer_chars);
@@ -192,6 +254,14 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   if (!endpoints)
     return failure{endpoints.error()};
   svc->endpoints = std::move(*endpoints);
+  if (!cfg.retriever.embedding.provider.empty()) {
+    auto hybrid = make_hybrid_setup(cfg, svc->endpoints, svc->retriever, svc->metrics.get());
+    if (!hybrid)
+      return failure{hybrid.error()};
+    svc->hybrid = std::make_shared<const hybrid_setup>(std::move(*hybrid));
+    log->info("event=hybrid_retrieval provider={} model={} rrf_k={} candidates={}", cfg.retriever.embedding.provider,
+              cfg.retriever.embedding.model, cfg.retriever.hybrid.rrf_k, cfg.retriever.hybrid.candidates);
+  }
   if (cfg.memory.backend == "redis") {
     auto client = make_redis_client(cfg.memory);
     if (!client)
@@ -202,6 +272,32 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
     log->info("event=memory_backend backend=redis address={} db={} key_prefix={}", svc->redis->address(),
               cfg.memory.redis_db, cfg.memory.redis_key_prefix);
   }
+  auto audit = audit::open_store(cfg, svc->redis);
+  if (!audit)
+    return failure{audit.error()};
+  svc->audit = std::move(*audit);
+  {
+    // The audit store's own counters as sa_audit_* figures, read at scrape time (weakly held).
+    std::weak_ptr<audit::store> weak = svc->audit;
+    auto figure = [weak](const char* name, const char* help, bool counter, auto field) {
+      return sampled_metric{name, help, counter, [weak, field]() -> double {
+                              auto s = weak.lock();
+                              return s ? static_cast<double>(field(s->stats())) : 0.0;
+                            }};
+    };
+    using st = audit::store_stats;
+    if (!svc->metrics->add_sampled({
+          figure("sa_audit_records_stored_total", "Audit records stored durably (fsynced, or confirmed by Redis).",
+                 true, [](const st& s) { return s.durable; }),
+          figure("sa_audit_queued_records", "Audit records submitted and not yet durable.", false,
+                 [](const st& s) { return s.queued; }),
+          figure("sa_audit_store_errors_total", "Failed audit writes, fsyncs or Redis commands (retried or reported).",
+                 true, [](const st& s) { return s.store_errors; }),
+          figure("sa_audit_records_failed_total", "Audit records the store could not store (never acknowledged).",
+                 true, [](const st& s) { return s.failed; }),
+        }))
+      log->error("event=metrics_not_registered what=sa_audit_*");
+  }
   return std::shared_ptr<const node_services>{std::move(svc)};
 }
 
@@ -211,6 +307,8 @@ session_children default_children(std::shared_ptr<const node_services> svc) {
     return self->spawn<caf::linked>(local_classifier, svc->classifier);
   };
   c.retriever = [svc](caf::local_actor* self) {
+    if (svc->hybrid)
+      return spawn_hybrid_retriever(self, svc->hybrid->deps);
     return self->spawn<caf::linked>(bm25_retriever, svc->retriever);
   };
   c.generator = [svc](caf::local_actor* self) {
@@ -245,6 +343,7 @@ void use_llm_children(session_children& c, const std::shared_ptr<const node_serv
     deps->prompt.thinking_min_words = static_cast<std::size_t>(cfg.generator.thinking_min_words);
     deps->budget = std::chrono::milliseconds{cfg.session.turn_timeout_ms};
     deps->stream_chunk_chars = svc->generator->stream_chunk_chars;
+    deps->rules = svc->generator->rules;
     c.generator = [deps = std::shared_ptr<const llm_generator_deps>{deps}](caf::local_actor* self) {
       return spawn_llm_generator(self, deps);
     };
@@ -254,13 +353,29 @@ void use_llm_children(session_children& c, const std::shared_ptr<const node_serv
 } // namespace
 
 void stop_node(const node_handles& h) {
+  if (h.knowledge_watcher)
+    caf::anon_send_exit(h.knowledge_watcher, caf::exit_reason::user_shutdown);
+  if (h.embedding_indexer)
+    caf::anon_send_exit(h.embedding_indexer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.router, caf::exit_reason::user_shutdown);
+  if (h.actions)  // webhooks in flight are cancelled (their idempotency keys make a later retry safe)
+    caf::anon_send_exit(h.actions, caf::exit_reason::user_shutdown);
+  if (h.actions_http)
+    h.actions_http->stop();
   // Writes queued for Redis get their chance while the memory service still hears the replies.
   if (h.redis && !h.redis->drain(h.redis_drain))
     log::get("node")->warn("event=redis_drain_incomplete pending={} in_flight={} waited_ms={}",
                            h.redis->stats().pending, h.redis->stats().in_flight, h.redis_drain.count());
+  // Audit records the sessions sent get stored before the audit service stops (a file write, or Redis).
+  if (h.audit_store && !h.audit_store->drain(h.audit_drain))
+    log::get("node")->warn("event=audit_drain_incomplete queued={} waited_ms={}", h.audit_store->stats().queued,
+                           h.audit_drain.count());
+  if (h.audit)
+    caf::anon_send_exit(h.audit, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.memory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.account, caf::exit_reason::user_shutdown);
+  if (h.account_http)  // account lookups in flight end now (the actor answers their waiters on exit)
+    h.account_http->stop();
   if (h.providers)
     for (const auto& [name, member] : h.providers->members)
       caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
@@ -308,10 +423,74 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
       sys, "memory",
       [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
   }
-  h.account = spawn_supervised<account_actor>(
-    sys, "account",
-    [store = svc->accounts](caf::local_actor* self) { return self->spawn(embedded_accounts, store); },
-    policy);
+  if (svc->account_http) {
+    // The account API's lookups run on an http client of their own (its loop thread does the I/O and
+    // reads the responses); the backend's counters outlive restarts of its actor.
+    http_client_options hopts;
+    hopts.thread_name = "sa-account-http";
+    h.account_http = std::make_shared<http_client>(hopts);
+    auto stats = std::make_shared<account_http_stats>();
+    if (svc->metrics && !add_account_http_metrics(*svc->metrics, stats))
+      log::get("node")->error("event=metrics_not_registered what=sa_account_*");
+    h.account = spawn_supervised<account_actor>(
+      sys, "account",
+      [settings = svc->account_http, client = h.account_http, stats](caf::local_actor* self) {
+        return spawn_http_accounts(self, settings, client, stats);
+      },
+      policy);
+  } else {
+    h.account = spawn_supervised<account_actor>(
+      sys, "account",
+      [store = svc->accounts](caf::local_actor* self) { return self->spawn(embedded_accounts, store); },
+      policy);
+  }
+  if (svc->knowledge && svc->cfg.retriever.reload_interval_ms > 0) {
+    knowledge_watch_settings watch;
+    watch.slot = svc->knowledge;
+    watch.interval = std::chrono::milliseconds{svc->cfg.retriever.reload_interval_ms};
+    for (auto& tenant : svc->accounts->tenants())
+      if (knowledge::valid_tenant_name(tenant))
+        watch.index_files[tenant] = knowledge::tenant_index_file(knowledge_root(svc->cfg), tenant);
+    h.knowledge_watcher = spawn_knowledge_watcher(sys, std::move(watch)).address();
+  }
+  if (svc->hybrid)
+    h.embedding_indexer = start_embedding_indexer(sys, svc->cfg, *svc->hybrid, svc->accounts->tenants());
+  if (svc->audit) {
+    auto adeps = std::make_shared<audit_deps>();
+    adeps->store = svc->audit;
+    adeps->redactor = std::make_shared<const audit::redactor>();
+    h.audit_store = svc->audit;
+    h.audit_drain = std::chrono::milliseconds{svc->cfg.audit.shutdown_drain_ms};
+    h.audit = spawn_supervised<audit_actor>(
+      sys, "audit",
+      [deps = std::shared_ptr<const audit_deps>{adeps}](caf::local_actor* self) { return spawn_audit(self, deps); },
+      policy);
+    // The configuration this node runs with, by fingerprint (the effective config holds no secrets).
+    audit_event loaded{tenant_id{}, audit_actors::system, "config_load", {}, "ok", session_id{}};
+    loaded.arguments = "{\"config_sha256\":\"" + audit::sha256_hex(config::to_json_text(svc->cfg)) + "\"}";
+    caf::anon_send(h.audit, std::move(loaded));
+  }
+  if (svc->actions) {
+    auto adeps = std::make_shared<actions::actions_deps>();
+    adeps->settings = svc->actions;
+    // One store for every incarnation of the service: a restart loses no ticket.
+    adeps->tickets = std::make_shared<actions::ticket_store>(svc->actions->max_tickets_per_tenant);
+    if (svc->actions->uses_webhooks()) {
+      http_client_options hopts;
+      hopts.thread_name = "sa-actions-http";
+      h.actions_http = std::make_shared<http_client>(hopts);
+      adeps->http = h.actions_http;
+    }
+    adeps->account = h.account;
+    adeps->audit = h.audit;
+    adeps->account_timeout = std::chrono::milliseconds{svc->cfg.session.child_timeout_ms};
+    h.actions = spawn_supervised<actions_actor>(
+      sys, "actions",
+      [deps = std::shared_ptr<const actions::actions_deps>{adeps}](caf::local_actor* self) {
+        return actions::spawn_actions(self, deps);
+      },
+      policy);
+  }
   auto sdeps = std::make_shared<session_deps>();
   sdeps->cfg = svc->cfg;
   sdeps->pii = std::make_shared<const safety::pii_scanner>();
@@ -319,6 +498,9 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   sdeps->account = h.account;
   sdeps->children = std::move(children);
   sdeps->metrics = svc->metrics;
+  sdeps->audit = h.audit;
+  sdeps->actions = h.actions;
+  sdeps->action_settings = svc->actions;
   auto rdeps = std::make_shared<router_deps>();
   rdeps->session = sdeps;
   rdeps->tenants = svc->accounts;
@@ -333,6 +515,12 @@ void configure_actor_system(caf::actor_system_config& cfg, const config::config&
                                                      : static_cast<int>(std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));
   cfg.set("scheduler.max-throughput", static_cast<size_t>(product.node.scheduler_max_throughput));
+  if (product.node.scheduler_idle == "block") {
+    // Skip the work-stealing scheduler's moderate phase (sleep_for(50us) between polls, ~120 us per
+    // wake-up on a VM): after the aggressive spin an idle worker blocks on its condition variable and
+    // is signalled when work is enqueued.
+    cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
+  }
   if (product.cluster.port != 0) {
     // Remote actors need the I/O module; heartbeats are what turns a dead or cut-off node into a
     // down_msg (remote_link_unreachable) within the connection timeout - CAF's defaults never notice it.

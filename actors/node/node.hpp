@@ -2,16 +2,21 @@
 // Nothing else in the product knows how the pieces fit together.
 #pragma once
 
+#include "actors/account/account_api.hpp"
 #include "actors/account/account_store.hpp"
+#include "actors/actions/actions_settings.hpp"
+#include "actors/audit/audit_store.hpp"
 #include "actors/classifier/classifier_actor.hpp"
 #include "actors/escalation/escalation_policy.hpp"
 #include "actors/generator/generator_actor.hpp"
 #include "actors/providers/provider_graph.hpp"
+#include "actors/retriever/hybrid_setup.hpp"
 #include "actors/retriever/retriever_actor.hpp"
 #include "actors/session/session_router.hpp"
 #include "config/config.hpp"
 #include "runtime/result.hpp"
 
+#include "caf/actor_addr.hpp"
 #include "caf/fwd.hpp"
 
 #include <chrono>
@@ -22,6 +27,7 @@
 
 namespace sa {
 
+class http_client;
 class metrics;
 class redis_client;
 
@@ -29,8 +35,16 @@ class redis_client;
 struct node_services {
   config::config cfg;
   std::shared_ptr<const account_store> accounts;
+  /// account.backend = "http": the account API's settings, the auth header's value read from the
+  /// environment at build time (else null: the embedded store answers).
+  std::shared_ptr<const account_api::http_settings> account_http;
   std::shared_ptr<const classifier_deps> classifier;
   std::shared_ptr<const retriever_deps> retriever;
+  /// The knowledge catalog the retrievers read; the knowledge watcher publishes re-ingested tenants here.
+  std::shared_ptr<knowledge_catalog_slot> knowledge;
+  /// Hybrid retrieval (retriever.embedding.provider set; else null): the hybrid retrievers' shared deps, the
+  /// node's embedding http client, and the vector catalog the embedding indexer publishes.
+  std::shared_ptr<const hybrid_setup> hybrid;
   std::shared_ptr<const generator_deps> generator;
   std::shared_ptr<const escalation_policy> escalation;
   /// Configured LLM endpoints with their API keys (read from the environment at build time).
@@ -41,6 +55,11 @@ struct node_services {
   /// The node's Prometheus figures (runtime/metrics.hpp), served at /metrics: updated by the sessions,
   /// providers, supervisors, memory and gateway of this node (thread-safe; the pointer is what is const).
   std::shared_ptr<sa::metrics> metrics;
+  /// Where audit records go (a file per node, or the node's Redis stream): opened, its tail checked, before
+  /// any actor starts; outlives restarts of the audit actor.
+  std::shared_ptr<audit::store> audit;
+  /// The `actions` section resolved: webhook targets with their secrets, the tool registry, the local rules.
+  std::shared_ptr<const actions::actions_settings> actions;
 };
 
 /// Progress lines for long start-up work (training, indexing), for the terminal.
@@ -52,7 +71,20 @@ using progress_fn = std::function<void(const std::string&)>;
 result<std::shared_ptr<const node_services>> build_node_services(const config::config& cfg,
                                                                  const progress_fn& progress);
 
+/// Where `support-agent ingest` keeps per-tenant indexes: <node.state_dir>/knowledge.
+std::string knowledge_root(const config::config& cfg);
+
+/// The knowledge paths configured for a tenant: retriever.knowledge_paths + retriever.tenant_knowledge_paths.
+std::vector<std::string> configured_knowledge_paths(const config::config& cfg, const std::string& tenant);
+
+/// Chunking and source limits from the config (retriever.max_file_bytes).
+knowledge::chunking_options knowledge_chunking(const config::config& cfg);
+
 /// Trains the intent model from a labeled CSV and saves it to `out`.
+/// The Redis client memory.redis_* describe (for the command line's audit and admin tools; the node builds
+/// its own in build_node_services). Connects in the background.
+result<std::shared_ptr<redis_client>> node_redis_client(const config::config& cfg);
+
 status train_intents(const config::config& cfg, const std::string& csv, const std::string& out,
                      const progress_fn& progress);
 
@@ -62,13 +94,27 @@ session_children default_children(std::shared_ptr<const node_services> svc);
 /// A running node: supervised memory and account services, the provider actors, the session router.
 struct node_handles {
   session_router_actor router;
+  /// The actions service (supervised) and the HTTP client its webhooks use (null without webhooks).
+  actions_actor actions;
+  std::shared_ptr<http_client> actions_http;
   memory_actor memory;
   account_actor account;
+  /// The HTTP account backend's client (null with the embedded store); stops when the last owner goes.
+  std::shared_ptr<http_client> account_http;
   /// Endpoints, strategies and the local provider; its http client stops when the last owner goes.
   std::shared_ptr<providers::provider_graph> providers;
   /// The Redis client of the memory service (null with the in-process backend); stop_node drains it.
   std::shared_ptr<redis_client> redis;
   std::chrono::milliseconds redis_drain{0};
+  /// The node's audit service (supervised); stop_node waits up to audit.shutdown_drain_ms for its records.
+  audit_actor audit;
+  std::shared_ptr<audit::store> audit_store;
+  std::chrono::milliseconds audit_drain{0};
+  /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0). A weak handle: a detached
+  /// actor's thread ends only once nothing holds it, and the actor system waits for that thread.
+  caf::actor_addr knowledge_watcher;
+  /// Embeds tenants' knowledge for hybrid retrieval (null without retriever.embedding.provider).
+  caf::actor embedding_indexer;
 };
 
 /// Stops the node's actors (router, memory, account, providers), then waits up to memory.redis_shutdown_drain_ms

@@ -369,11 +369,13 @@ void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
   out.provider = st.settings.name;
   out.model = c.call.request.model;
   out.finish_reason = end.finish_reason;
+  out.finish = to_string(end.finish);
   out.tokens = end.tokens;
   out.cost_usd = cost_usd(end.tokens, st.settings.price);
   out.spent_prompt_tokens = end.tokens.prompt_tokens;
   out.spent_completion_tokens = end.tokens.completion_tokens;
   out.tool_calls = end.tool_calls;
+  out.thinking = end.thinking;
   out.attempts = c.attempt;
   ++st.health.successes;
   st.health.prompt_tokens += end.tokens.prompt_tokens;
@@ -442,6 +444,8 @@ completion_request with_endpoint_defaults(const endpoint_settings& s, completion
   // Always streamed: one decoder path for every answer, usage in the stream, and the idle timeout
   // watches a slow answer. A call without a sink simply gets its answer in the final completion.
   r.stream = true;
+  // Thinking blocks and call signatures of a tool-use exchange are signed by the endpoint that made them.
+  drop_foreign_reasoning(r, s.name);
   if (r.model.empty())
     r.model = s.model;
   if (r.max_tokens == 0)

@@ -76,6 +76,27 @@ const char* to_string(error_kind kind) noexcept {
   return "unknown";
 }
 
+const char* to_string(finish_kind kind) noexcept {
+  switch (kind) {
+    case finish_kind::stop: return "stop";
+    case finish_kind::length: return "length";
+    case finish_kind::tool_use: return "tool_call";
+    case finish_kind::content_filter: return "content_filter";
+    case finish_kind::other: return "other";
+  }
+  return "other";
+}
+
+void drop_foreign_reasoning(completion_request& r, const std::string& endpoint) {
+  for (auto& m : r.messages) {
+    if (m.role != chat_role::assistant || m.origin == endpoint)
+      continue;
+    m.thinking.clear();
+    for (auto& call : m.tool_calls)
+      call.signature.clear();
+  }
+}
+
 bool status_is_retryable(int s) noexcept {
   return s == 408 || s == 409 || s == 429 || (s >= 500 && s <= 599);
 }

@@ -18,17 +18,56 @@ namespace sa::providers {
 
 enum class chat_role { user, assistant };
 
-struct chat_message {
-  chat_role role = chat_role::user;
-  std::string text;
-};
-
 /// A function the model may call. `parameters_json` is a JSON Schema object, as text.
 struct tool_spec {
   std::string name;
   std::string description;
   std::string parameters_json = R"({"type":"object","properties":{}})";
 };
+
+/// A tool call assembled from the stream; `arguments_json` is the JSON text of the arguments object.
+struct tool_call {
+  std::string id;              ///< the provider's call id ("call_...", "toolu_...", Gemini's optional id)
+  std::string name;
+  std::string arguments_json;
+  std::string signature;       ///< Gemini: the part's thoughtSignature, sent back with the call; else empty
+};
+
+/// A block of the model's reasoning that must go back unchanged with the tool calls it led to (Anthropic:
+/// a `thinking` block with its signature, or a `redacted_thinking` block with its opaque data).
+struct thinking_block {
+  std::string text;            ///< the thinking text; empty for a redacted block
+  std::string signature;       ///< thinking: its signature; redacted: the block's `data`
+  bool redacted = false;
+};
+
+/// The outcome of one tool call, answered to the model in the follow-up request.
+struct tool_result {
+  std::string call_id;         ///< the tool_call's id
+  std::string name;            ///< the tool's name (Gemini matches responses by name)
+  std::string content;         ///< a JSON object as text (preferred), or plain text
+  bool is_error = false;       ///< refused (invalid call) or failed: the model should not trust a result
+};
+
+/// One message of the conversation. Plain text for most; an assistant message that called tools carries
+/// its calls (and the reasoning that led to them), and the user message after it carries their results.
+struct chat_message {
+  chat_message() = default;
+  chat_message(chat_role r, std::string t) : role(r), text(std::move(t)) {}
+
+  chat_role role = chat_role::user;
+  std::string text;                        ///< may be empty next to tool calls or results
+  std::vector<tool_call> tool_calls;       ///< assistant: the calls the model made after `text`
+  std::vector<thinking_block> thinking;    ///< assistant: reasoning to send back before `text` (Anthropic)
+  std::vector<tool_result> tool_results;   ///< user: results of the previous message's calls, before `text`
+  /// assistant: the endpoint that produced it. Opaque parts (thinking blocks, call signatures) are valid
+  /// only there; drop_foreign_reasoning() removes them before another endpoint sees the conversation.
+  std::string origin;
+};
+
+/// Whether the model may call the offered tools. `none`: answer in text (the follow-up after tool results:
+/// Anthropic and Gemini need the tools defined while the conversation holds tool calls).
+enum class tool_choice_mode : uint8_t { automatic = 0, none = 1 };
 
 struct completion_request {
   std::string model;
@@ -40,7 +79,12 @@ struct completion_request {
   uint32_t thinking_budget = 0;        ///< 0: thinking off (Anthropic, Gemini)
   bool stream = true;
   std::vector<tool_spec> tools;
+  tool_choice_mode tool_choice = tool_choice_mode::automatic;  ///< only sent when `tools` is not empty
 };
+
+/// Removes the thinking blocks and call signatures of assistant messages that `endpoint` did not produce:
+/// they are signed by (and only valid at) the endpoint that made them.
+void drop_foreign_reasoning(completion_request& r, const std::string& endpoint);
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
@@ -76,19 +120,16 @@ struct usage {
 
 enum class finish_kind { stop, length, tool_use, content_filter, other };
 
-/// A tool call assembled from the stream; `arguments_json` is the JSON text of the arguments object.
-struct tool_call {
-  std::string id;
-  std::string name;
-  std::string arguments_json;
-};
+/// The provider-neutral word: "stop", "length", "tool_call", "content_filter", "other".
+const char* to_string(finish_kind kind) noexcept;
 
 /// The stream completed normally.
 struct stream_end {
   std::string finish_reason;           ///< the provider's own word ("stop", "end_turn", "STOP", ...)
   finish_kind finish = finish_kind::other;
   usage tokens;
-  std::vector<tool_call> tool_calls;
+  std::vector<tool_call> tool_calls;   ///< each with a name and arguments that are one JSON object
+  std::vector<thinking_block> thinking;///< with tool calls only: reasoning to send back with them (Anthropic)
 };
 
 enum class error_kind {

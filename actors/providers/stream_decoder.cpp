@@ -1,6 +1,9 @@
 // stream_decoder: the SSE framing and the terminal-event contract shared by every protocol.
 #include "actors/providers/stream_decoder.hpp"
 
+#include "actors/providers/json_util.hpp"
+
+#include <cctype>
 #include <exception>
 
 namespace sa::providers {
@@ -11,6 +14,46 @@ provider_error stream_decoder::make_error(error_kind kind, std::string message, 
   e.message = std::move(message);
   e.retryable = retryable;
   return e;
+}
+
+namespace {
+
+/// A tool name fit for a message: the provider's names are [A-Za-z0-9_-]{1,64}; anything else is not quoted.
+std::string printable_tool_name(const std::string& name) {
+  if (name.empty() || name.size() > 64)
+    return "(invalid name)";
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return "(invalid name)";
+  return "'" + name + "'";
+}
+
+} // namespace
+
+std::optional<provider_error> stream_decoder::check_tool_calls(std::vector<tool_call>& calls,
+                                                               finish_kind finish) const {
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    auto& call = calls[i];
+    auto which = std::string(provider_name()) + ": tool call " + std::to_string(i) + " ";
+    if (call.name.empty())
+      return make_error(error_kind::malformed, which + "has no tool name");
+    if (call.arguments_json.find_first_not_of(" \t\r\n") == std::string::npos) {
+      call.arguments_json = "{}";
+      continue;
+    }
+    auto args = json_util::parse(call.arguments_json);
+    if (args && args->is_object())
+      continue;
+    which += printable_tool_name(call.name);
+    if (!args && finish == finish_kind::length)
+      return make_error(error_kind::truncated, which + "was cut by the token limit: its arguments (" +
+                                                 std::to_string(call.arguments_json.size()) +
+                                                 " bytes) are incomplete JSON");
+    return make_error(error_kind::malformed, which + (args ? "has arguments that are not a JSON object"
+                                                           : "has arguments that are not valid JSON (" +
+                                                               std::to_string(call.arguments_json.size()) + " bytes)"));
+  }
+  return std::nullopt;
 }
 
 void stream_decoder::deliver(std::vector<stream_event>& events, const stream_sink& sink) {

@@ -11,6 +11,7 @@
 #include "actors/providers/sse_parser.hpp"
 
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -45,6 +46,13 @@ protected:
   virtual const char* provider_name() const noexcept = 0;
 
   static provider_error make_error(error_kind kind, std::string message, bool retryable = false);
+
+  /// Checks the tool calls of a stream that ended normally: each needs a name and arguments that are one
+  /// JSON object (empty arguments become "{}"). A call whose arguments were cut by the token limit
+  /// (`finish` length) is `truncated`, any other bad call `malformed`; neither is retryable (the SDKs do
+  /// not retry a 200 response). The message names the call by index and tool, never quotes the arguments.
+  /// nullopt when every call is usable.
+  std::optional<provider_error> check_tool_calls(std::vector<tool_call>& calls, finish_kind finish) const;
 
 private:
   void deliver(std::vector<stream_event>& events, const stream_sink& sink);

@@ -1,4 +1,4 @@
-// FAQ (RFC 4180 CSV) and past-ticket (JSON lines) readers.
+// FAQ (RFC 4180 CSV or JSON) and past-ticket (JSON lines) readers.
 #include "actors/retriever/text_util.hpp"
 
 #include <nlohmann/json.hpp>
@@ -86,6 +86,56 @@ result<std::vector<csv_record>> parse_csv(std::string_view file, std::string_vie
   return records;
 }
 
+/// Where each element of the FAQ array starts (1-based lines): the top-level array, or the array under the
+/// top-level key "faqs". nlohmann::json keeps no positions, so this scans the text once more: the n-th
+/// line belongs to the n-th element the parser returns. Meaningful only for text that parses.
+std::vector<std::size_t> faq_element_lines(std::string_view text) {
+  std::vector<std::size_t> lines;
+  std::vector<char> stack;     // open containers
+  std::size_t target = 0;      // stack depth of the FAQ array; 0 = not entered yet
+  bool expect_element = false; // inside the target array, after '[' or ','
+  std::string last_string, key; // the latest string at depth 1, and the key a ':' made of it
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n')
+      ++line;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    if (expect_element && stack.size() == target && c != ']') {
+      lines.push_back(line);
+      expect_element = false;
+    }
+    if (c == '"') {
+      std::string str;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size())
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+        str += text[i];
+      }
+      if (stack.size() == 1)
+        last_string = std::move(str);
+    } else if (c == ':' && stack.size() == 1) {
+      key = last_string;
+    } else if (c == '[' || c == '{') {
+      stack.push_back(c);
+      if (c == '[' && target == 0
+          && (stack.size() == 1 || (stack.size() == 2 && stack[0] == '{' && key == "faqs"))) {
+        target = stack.size();
+        expect_element = true;
+      }
+    } else if (c == ']' || c == '}') {
+      if (!stack.empty())
+        stack.pop_back();
+    } else if (c == ',' && target != 0 && stack.size() == target) {
+      expect_element = true;
+    }
+  }
+  return lines;
+}
+
 std::string lowercase(std::string_view s) {
   std::string out(trim(s));
   for (auto& c : out)
@@ -147,6 +197,79 @@ result<std::vector<chunk>> parse_faq_csv(std::string_view relative_path, std::st
     if (c.url.empty())
       c.url = std::string(relative_path);
     c.text = question + "\n" + answer;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+result<std::vector<chunk>> parse_faq_json(std::string_view relative_path, std::string_view text) {
+  using nlohmann::json;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF")
+    text.remove_prefix(3);
+  json doc;
+  try {
+    doc = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) { // nlohmann reports syntax errors by exception only with a position
+    std::size_t line = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i)
+      line += text[i] == '\n';
+    return at_line(relative_path, line, "invalid JSON (a syntax error near byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) { // e.g. a number too large for a double
+    return at_line(relative_path, 1, "invalid JSON (a value out of range)");
+  }
+  const json* items = &doc;
+  if (doc.is_object()) {
+    auto it = doc.find("faqs");
+    if (it == doc.end() || !it->is_array())
+      return at_line(relative_path, 1, "expected an array of {question, answer} objects, or an object with one under \"faqs\"");
+    items = &*it;
+  } else if (!doc.is_array()) {
+    return at_line(relative_path, 1, "expected an array of {question, answer} objects, or an object with one under \"faqs\"");
+  }
+  const auto lines = faq_element_lines(text);
+  std::vector<chunk> out;
+  std::set<std::string> seen;
+  std::size_t n = 0;
+  for (const auto& item : *items) {
+    const std::size_t line = n < lines.size() ? lines[n] : 1;
+    ++n;
+    auto bad = [&](const std::string& what) {
+      return at_line(relative_path, line, "FAQ entry " + std::to_string(n) + ": " + what);
+    };
+    if (!item.is_object())
+      return bad("expected an object with question and answer");
+    for (const char* field : {"question", "answer"}) {
+      auto f = item.find(field);
+      if (f == item.end())
+        return bad(std::string("missing required field '") + field + "'");
+      if (!f->is_string() || trim(f->get_ref<const std::string&>()).empty())
+        return bad(std::string("'") + field + "' must be a non-empty string");
+    }
+    std::string id;
+    if (auto it = item.find("id"); it != item.end()) {
+      if (it->is_string())
+        id = std::string(trim(it->get_ref<const std::string&>()));
+      else if (it->is_number_integer())
+        id = std::to_string(it->get<long long>());
+      else
+        return bad("'id' must be a string or an integer");
+    }
+    if (id.empty())
+      id = std::string(relative_path) + ":" + std::to_string(line);
+    if (!seen.insert(id).second)
+      return bad("duplicate FAQ id '" + id + "'");
+    std::string url;
+    if (auto it = item.find("url"); it != item.end()) {
+      if (!it->is_string())
+        return bad("'url' must be a string");
+      url = std::string(trim(it->get_ref<const std::string&>()));
+    }
+    chunk c;
+    c.id = "faq:" + id;
+    c.kind = source_kind::faq;
+    c.title = std::string(trim(item["question"].get_ref<const std::string&>()));
+    c.url = url.empty() ? std::string(relative_path) : url;
+    c.text = c.title + "\n" + std::string(trim(item["answer"].get_ref<const std::string&>()));
     out.push_back(std::move(c));
   }
   return out;

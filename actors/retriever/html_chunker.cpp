@@ -79,7 +79,55 @@ bool is_one_of(std::string_view name, std::initializer_list<std::string_view> na
   return false;
 }
 
+std::size_t line_at(std::string_view s, std::size_t pos) noexcept {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < pos && i < s.size(); ++i)
+    line += s[i] == '\n';
+  return line;
+}
+
 } // namespace
+
+std::string html_problem(std::string_view text) {
+  auto at = [&](std::size_t pos, const std::string& what) { return std::to_string(line_at(text, pos)) + ": " + what; };
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] != '<') {
+      ++i;
+      continue;
+    }
+    if (text.compare(i, 4, "<!--") == 0) {
+      auto end = text.find("-->", i + 4);
+      if (end == std::string_view::npos)
+        return at(i, "comment '<!--' is never closed with '-->'");
+      i = end + 3;
+      continue;
+    }
+    std::size_t p = i + 1;
+    if (p < text.size() && text[p] == '/')
+      ++p;
+    bool special = p < text.size() && (text[p] == '!' || text[p] == '?');
+    std::string name;
+    while (p < text.size() && std::isalnum(static_cast<unsigned char>(text[p])))
+      name += lower(text[p++]);
+    if (name.empty() && !special) { // a lone '<' in text
+      ++i;
+      continue;
+    }
+    std::size_t after = tag_end(text, i);
+    if (after == text.size() && text.back() != '>')
+      return at(i, "tag '<" + (special ? std::string(1, text[i + 1]) : name)
+                     + "' is never closed with '>' (or a quoted attribute value is never closed)");
+    if (text[i + 1] != '/' && (name == "script" || name == "style")) { // their content is not HTML: skip it
+      auto close = ifind(text, "</" + name, after);
+      if (close == std::string_view::npos)
+        return at(i, "<" + name + "> element is never closed with </" + name + "> (the rest of the page would be lost)");
+      i = close;
+      continue;
+    }
+    i = after;
+  }
+  return {};
+}
 
 std::vector<chunk> chunk_html(std::string_view relative_path, std::string_view text, const chunking_options& opts) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF")

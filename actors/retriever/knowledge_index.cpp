@@ -4,12 +4,17 @@
 // Layout: one FTS5 table `chunks` (title, section, body indexed; id, kind, url stored only) and a small
 // `sa_meta` table marking the file as ours. Each chunk's rowid is (kind << 40) | sequence, so a search can
 // weight and filter sources from the rowid alone, without reading stored columns for every match; the
-// stored columns are fetched only for the hits that make the final list.
+// stored columns are fetched only for the hits that make the final list. Ranking runs in memory over the
+// FTS5 postings read once at open (bm25_postings.hpp), with exactly FTS5's scores; FTS5's own MATCH and
+// ORDER BY remain the fallback and the reference (search_fts).
 //
-// In-memory indexes are built into a private database, serialized once, and every pool connection
-// deserializes the same immutable buffer read-only (no shared cache, no locks between readers).
+// Every index is served from memory: built into a private database (or read from its file by open()),
+// serialized once, and every pool connection deserializes the same immutable buffer read-only (no shared
+// cache, no locks between readers, and no file that a newer generation could change underneath).
 #include "actors/retriever/knowledge_index.hpp"
+#include "actors/retriever/bm25_postings.hpp"
 #include "actors/retriever/bm25_rank.hpp"
+#include "actors/retriever/index_format.hpp"
 #include "actors/retriever/text_util.hpp"
 
 #include <algorithm>
@@ -40,7 +45,6 @@ bool from_string(std::string_view name, source_kind& out) noexcept {
 
 namespace {
 
-constexpr const char* format_tag = "sa-knowledge/1";
 using detail::kind_shift;
 constexpr std::size_t max_idle_connections = 16;
 
@@ -52,60 +56,27 @@ constexpr const char* search_sql =
   " ORDER BY score DESC, rowid LIMIT ?7";
 constexpr const char* fetch_sql = "SELECT id, title, section, url, body FROM chunks WHERE rowid = ?1";
 
-std::string column_text(sqlite3_stmt* st, int col) {
-  auto p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, col))) : std::string();
-}
-
-struct db_closer {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+using detail::column_text;
+using detail::db_ptr;
+using detail::exec;
+using detail::format_tag;
 
 struct sqlite_freer {
   void operator()(unsigned char* p) const noexcept { sqlite3_free(p); }
 };
 
-status exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    return failure{msg};
-  }
-  return {};
-}
-
 status write_index(sqlite3* db, const std::vector<chunk>& chunks) {
-  if (auto s = exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=NORMAL; BEGIN;"
-                        "CREATE TABLE sa_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                        "CREATE VIRTUAL TABLE chunks USING fts5(title, section, body, id UNINDEXED,"
-                        " kind UNINDEXED, url UNINDEXED, tokenize='porter unicode61 remove_diacritics 2');");
-      !s)
+  if (auto s = exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=NORMAL; BEGIN;"); !s)
     return s;
-  sqlite3_stmt* ins = nullptr;
-  if (sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, title, section, body, id, kind, url) VALUES(?,?,?,?,?,?,?)",
-                         -1, &ins, nullptr) != SQLITE_OK)
-    return failure{sqlite3_errmsg(db)};
+  if (auto s = detail::create_index_tables(db); !s)
+    return s;
+  auto writer = detail::chunk_writer::create(db);
+  if (!writer)
+    return failure{writer.error()};
   sqlite3_int64 seq[3] = {0, 0, 0};
-  for (const auto& c : chunks) {
-    int k = static_cast<int>(c.kind);
-    sqlite3_bind_int64(ins, 1, (static_cast<sqlite3_int64>(k) << kind_shift) | ++seq[k]);
-    sqlite3_bind_text(ins, 2, c.title.data(), static_cast<int>(c.title.size()), SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, c.section.data(), static_cast<int>(c.section.size()), SQLITE_STATIC);
-    sqlite3_bind_text(ins, 4, c.text.data(), static_cast<int>(c.text.size()), SQLITE_STATIC);
-    sqlite3_bind_text(ins, 5, c.id.data(), static_cast<int>(c.id.size()), SQLITE_STATIC);
-    sqlite3_bind_text(ins, 6, to_string(c.kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 7, c.url.data(), static_cast<int>(c.url.size()), SQLITE_STATIC);
-    int rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    if (rc != SQLITE_DONE) {
-      std::string msg = sqlite3_errmsg(db);
-      sqlite3_finalize(ins);
-      return failure{"inserting " + c.id + ": " + msg};
-    }
-  }
-  sqlite3_finalize(ins);
+  for (const auto& c : chunks)
+    if (auto s = writer->insert(detail::chunk_rowid(c.kind, ++seq[static_cast<int>(c.kind)]), c); !s)
+      return s;
   std::string meta = "INSERT INTO sa_meta VALUES('format', '" + std::string(format_tag) + "'), ('chunks', '"
                      + std::to_string(chunks.size()) + "');"
                      "INSERT INTO chunks(chunks) VALUES('optimize'); COMMIT;";
@@ -119,6 +90,8 @@ status write_index(sqlite3* db, const std::vector<chunk>& chunks) {
 struct knowledge_index::impl {
   struct connection {
     db_ptr db;
+    detail::query_tokenizer tokenizer; ///< destroyed before `db`, whose FTS5 module it belongs to
+    detail::rank_scratch scratch;
     sqlite3_stmt* search = nullptr;
     sqlite3_stmt* fetch = nullptr;
     ~connection() {
@@ -127,31 +100,34 @@ struct knowledge_index::impl {
     }
   };
 
-  std::string path;                                   ///< file path, or empty for an in-memory index
-  std::unique_ptr<unsigned char, sqlite_freer> image; ///< serialized in-memory database
+  std::string path;                                   ///< the file it was read from, or empty (for messages)
+  std::unique_ptr<unsigned char, sqlite_freer> image; ///< serialized database, shared by every connection
   sqlite3_int64 image_size = 0;
   std::size_t chunks = 0;
+  std::uint64_t generation = 0;
   detail::rank_stats stats; ///< read by sa_bm25 in every connection; filled once by validate()
+  std::unique_ptr<const detail::postings_index> postings; ///< BM25 top-k in memory; null: FTS5's ORDER BY
   std::mutex mtx; ///< guards `idle` only
   std::vector<std::unique_ptr<connection>> idle;
 
   result<std::unique_ptr<connection>> connect() const {
     sqlite3* raw = nullptr;
-    int rc = image ? sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr)
-                   : sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     db_ptr db(raw);
     if (rc != SQLITE_OK)
-      return failure{path + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
-    if (image && sqlite3_deserialize(raw, "main", image.get(), image_size, image_size,
-                                     SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
+      return failure{std::string("cannot open an in-memory database: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+    if (sqlite3_deserialize(raw, "main", image.get(), image_size, image_size, SQLITE_DESERIALIZE_READONLY)
+        != SQLITE_OK)
       return failure{std::string("cannot load the in-memory index: ") + sqlite3_errmsg(raw)};
     if (auto s = detail::register_bm25(raw, &stats); !s)
       return failure{s.error()};
     auto c = std::make_unique<connection>();
     c->db = std::move(db);
+    if (auto t = detail::query_tokenizer::create(raw))
+      c->tokenizer = std::move(*t);
     if (sqlite3_prepare_v3(raw, search_sql, -1, SQLITE_PREPARE_PERSISTENT, &c->search, nullptr) != SQLITE_OK
         || sqlite3_prepare_v3(raw, fetch_sql, -1, SQLITE_PREPARE_PERSISTENT, &c->fetch, nullptr) != SQLITE_OK)
-      return failure{path + ": not a knowledge index (" + sqlite3_errmsg(raw) + ")"};
+      return failure{name() + ": not a knowledge index (" + sqlite3_errmsg(raw) + ")"};
     return c;
   }
 
@@ -176,25 +152,32 @@ struct knowledge_index::impl {
       idle.push_back(std::move(c));
   }
 
+  std::string name() const { return path.empty() ? std::string(":memory:") : path; }
+
   /// Checks the marker table and reads the chunk count; keeps the connection for the pool.
   status validate(std::unique_ptr<connection> c) {
     sqlite3_stmt* st = nullptr;
     std::string format;
     if (sqlite3_prepare_v2(c->db.get(), "SELECT key, value FROM sa_meta", -1, &st, nullptr) != SQLITE_OK)
-      return failure{(path.empty() ? std::string(":memory:") : path) + ": not a knowledge index ("
-                     + sqlite3_errmsg(c->db.get()) + ")"};
+      return failure{name() + ": not a knowledge index (" + sqlite3_errmsg(c->db.get()) + ")"};
     while (sqlite3_step(st) == SQLITE_ROW) {
       auto key = column_text(st, 0);
       if (key == "format")
         format = column_text(st, 1);
       else if (key == "chunks")
         chunks = static_cast<std::size_t>(sqlite3_column_int64(st, 1));
+      else if (key == "generation")
+        generation = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
     }
     sqlite3_finalize(st);
     if (format != format_tag)
-      return failure{path + ": not a knowledge index (format '" + format + "', expected '" + format_tag + "')"};
+      return failure{name() + ": not a knowledge index (format '" + format + "', expected '" + format_tag + "')"};
     if (auto s = detail::load_rank_stats(c->db.get(), "chunks", stats); !s)
-      return failure{path + ": damaged knowledge index (" + s.error() + ")"};
+      return failure{name() + ": damaged knowledge index (" + s.error() + ")"};
+    auto p = detail::postings_index::load(c->db.get(), "chunks", stats);
+    if (!p)
+      return failure{name() + ": damaged knowledge index (" + p.error() + ")"};
+    postings = std::make_unique<const detail::postings_index>(std::move(*p));
     idle.push_back(std::move(c));
     return {};
   }
@@ -206,6 +189,8 @@ knowledge_index::knowledge_index(std::unique_ptr<impl> p) : impl_(std::move(p)) 
 knowledge_index::~knowledge_index() = default;
 
 std::size_t knowledge_index::chunk_count() const noexcept { return impl_->chunks; }
+std::uint64_t knowledge_index::generation() const noexcept { return impl_->generation; }
+std::size_t knowledge_index::image_bytes() const noexcept { return static_cast<std::size_t>(impl_->image_size); }
 
 result<std::shared_ptr<const knowledge_index>> knowledge_index::open(const std::string& db_path) {
   std::error_code ec;
@@ -213,8 +198,27 @@ result<std::shared_ptr<const knowledge_index>> knowledge_index::open(const std::
     return failure{"open(): an in-memory index cannot be reopened; build() it instead"};
   if (!fs::is_regular_file(db_path, ec))
     return failure{db_path + ": no such index file"};
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  db_ptr db(raw);
+  if (rc != SQLITE_OK)
+    return failure{db_path + ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
   auto p = std::make_unique<impl>();
   p->path = db_path;
+  return from_database(raw, std::move(p), db_path);
+}
+
+result<std::shared_ptr<const knowledge_index>>
+knowledge_index::from_database(sqlite3* db, std::unique_ptr<impl> p, const std::string& name) {
+  // Reading the schema first turns "not a database" into a clear message instead of a null image.
+  if (auto s = exec(db, "SELECT count(*) FROM sqlite_master"); !s)
+    return failure{name + ": not a knowledge index (" + s.error() + ")"};
+  sqlite3_int64 size = 0;
+  p->image.reset(sqlite3_serialize(db, "main", &size, 0));
+  if (!p->image || size == 0)
+    return failure{name + (size == 0 ? ": not a knowledge index (empty file)"
+                                     : ": cannot read the index into memory (out of memory?)")};
+  p->image_size = size;
   auto c = p->connect();
   if (!c)
     return failure{c.error()};
@@ -261,22 +265,39 @@ knowledge_index::build(const std::vector<std::string>& paths, const std::string&
     return open(db_path);
   }
 
-  auto p = std::make_unique<impl>();
-  sqlite3_int64 size = 0;
-  p->image.reset(sqlite3_serialize(raw, "main", &size, 0));
-  if (!p->image)
-    return failure{"cannot serialize the in-memory index (out of memory?)"};
-  p->image_size = size;
-  db.reset();
-  auto c = p->connect();
-  if (!c)
-    return failure{c.error()};
-  if (auto s = p->validate(std::move(c.value())); !s)
-    return failure{s.error()};
-  return std::shared_ptr<const knowledge_index>(new knowledge_index(std::move(p)));
+  return from_database(raw, std::make_unique<impl>(), ":memory:");
 }
 
+namespace {
+
+/// The top `limit` rowids and scores through FTS5 (MATCH, sa_bm25, ORDER BY): the reference ranking.
+std::vector<std::pair<sqlite3_int64, double>> fts_top(sqlite3_stmt* st, const std::string& match, const double (&weight)[3],
+                                                      int lo, int hi, std::size_t limit) {
+  std::vector<std::pair<sqlite3_int64, double>> top;
+  sqlite3_bind_text(st, 1, match.data(), static_cast<int>(match.size()), SQLITE_STATIC);
+  for (int k = 0; k < 3; ++k)
+    sqlite3_bind_double(st, 2 + k, weight[k]);
+  sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(lo) << kind_shift);
+  sqlite3_bind_int64(st, 6, ((static_cast<sqlite3_int64>(hi) + 1) << kind_shift) - 1);
+  sqlite3_bind_int64(st, 7, static_cast<sqlite3_int64>(limit));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    top.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1));
+  sqlite3_reset(st);
+  return top;
+}
+
+} // namespace
+
 std::vector<search_hit> knowledge_index::search(std::string_view query, const search_options& opts) const {
+  return search_with(query, opts, false);
+}
+
+std::vector<search_hit> knowledge_index::search_fts(std::string_view query, const search_options& opts) const {
+  return search_with(query, opts, true);
+}
+
+std::vector<search_hit> knowledge_index::search_with(std::string_view query, const search_options& opts,
+                                                     bool through_fts) const {
   std::vector<search_hit> hits;
   if (opts.limit == 0)
     return hits;
@@ -294,24 +315,30 @@ std::vector<search_hit> knowledge_index::search(std::string_view query, const se
     --hi;
   if (lo > hi)
     return hits;
-  const std::string match = detail::fts_query(query);
-  if (match.empty())
+  const auto phrases = detail::query_phrases(query);
+  if (phrases.empty())
     return hits;
+  const auto limit = std::min<std::size_t>(opts.limit, 1000);
 
   auto conn = impl_->checkout();
   if (!conn)
     return hits;
-  sqlite3_stmt* st = conn->search;
-  sqlite3_bind_text(st, 1, match.data(), static_cast<int>(match.size()), SQLITE_STATIC);
-  for (int k = 0; k < 3; ++k)
-    sqlite3_bind_double(st, 2 + k, weight[k]);
-  sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(lo) << kind_shift);
-  sqlite3_bind_int64(st, 6, ((static_cast<sqlite3_int64>(hi) + 1) << kind_shift) - 1);
-  sqlite3_bind_int64(st, 7, static_cast<sqlite3_int64>(std::min<std::size_t>(opts.limit, 1000)));
+  // In memory when every phrase is one token (always, for the words query_terms() keeps); else FTS5.
+  std::vector<std::string> tokens;
+  bool in_memory = impl_->postings != nullptr && !through_fts;
+  for (std::size_t i = 0; in_memory && i < phrases.size(); ++i) {
+    auto t = conn->tokenizer.tokenize(phrases[i]);
+    in_memory = t.size() == 1;
+    if (in_memory)
+      tokens.push_back(std::move(t[0]));
+  }
   std::vector<std::pair<sqlite3_int64, double>> top;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    top.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1));
-  sqlite3_reset(st);
+  if (in_memory) {
+    for (const auto& r : impl_->postings->top(tokens, weight, limit, conn->scratch))
+      top.emplace_back(r.rowid, r.score);
+  } else {
+    top = fts_top(conn->search, detail::fts_query(query), weight, lo, hi, limit);
+  }
 
   sqlite3_stmt* fetch = conn->fetch;
   for (const auto& [rowid, score] : top) {
@@ -331,6 +358,30 @@ std::vector<search_hit> knowledge_index::search(std::string_view query, const se
   }
   impl_->checkin(std::move(conn));
   return hits;
+}
+
+std::vector<chunk> knowledge_index::all_chunks() const {
+  std::vector<chunk> out;
+  auto conn = impl_->checkout();
+  if (!conn)
+    return out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(conn->db.get(), "SELECT rowid, id, title, section, url, body FROM chunks ORDER BY rowid", -1,
+                         &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      chunk c;
+      c.kind = static_cast<source_kind>(sqlite3_column_int64(st, 0) >> kind_shift);
+      c.id = column_text(st, 1);
+      c.title = column_text(st, 2);
+      c.section = column_text(st, 3);
+      c.url = column_text(st, 4);
+      c.text = column_text(st, 5);
+      out.push_back(std::move(c));
+    }
+  }
+  sqlite3_finalize(st);
+  impl_->checkin(std::move(conn));
+  return out;
 }
 
 } // namespace sa::knowledge

@@ -9,10 +9,13 @@
 #include "runtime/result.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct sqlite3;
 
 namespace sa::knowledge {
 
@@ -50,6 +53,7 @@ struct search_options {
 struct chunking_options {
   std::size_t max_chars = 1200;   ///< a section longer than this is split ...
   std::size_t overlap_chars = 150;///< ... into windows that overlap by this much
+  std::size_t max_file_bytes = 0; ///< a source file larger than this is refused (config retriever.max_file_bytes); 0 = no limit
 };
 
 /// Parses documents and builds chunks; exposed for tests and for the ingest command.
@@ -59,6 +63,9 @@ std::vector<chunk> chunk_markdown(std::string_view relative_path, std::string_vi
 /// FAQ CSV with a header holding at least `question` and `answer` (optional `id`, `url`, `category`).
 /// RFC 4180 quoting. A missing column or a malformed row fails with file and line.
 result<std::vector<chunk>> parse_faq_csv(std::string_view relative_path, std::string_view text);
+/// FAQ JSON: an array of objects with `question` and `answer` (optional `id`, `url`, `category`), or an object
+/// holding that array under `faqs`. A syntax error or a bad entry fails with file and line.
+result<std::vector<chunk>> parse_faq_json(std::string_view relative_path, std::string_view text);
 /// Past tickets, one JSON object per line: id, subject, conversation (array of {role,text}),
 /// resolution, tags. A malformed line fails with file and line.
 result<std::vector<chunk>> parse_tickets_jsonl(std::string_view relative_path, std::string_view text);
@@ -66,12 +73,15 @@ result<std::vector<chunk>> parse_tickets_jsonl(std::string_view relative_path, s
 class knowledge_index {
 public:
   /// Builds an index from the given files and directories (recursively: *.md, *.markdown, *.txt, *.html
-  /// as docs; *.csv as FAQs; *.jsonl as tickets). `db_path` ":memory:" keeps it in memory; a file path
-  /// is written atomically (built into a temporary file, then renamed). Fails naming the file and why.
+  /// as docs; *.csv and *.json as FAQs; *.jsonl as tickets). `db_path` ":memory:" keeps it in memory; a
+  /// file path is written atomically (built into a temporary file, then renamed). Fails naming the file
+  /// and why. (Persistent, incremental per-tenant indexes: knowledge_store.hpp.)
   static result<std::shared_ptr<const knowledge_index>>
   build(const std::vector<std::string>& paths, const std::string& db_path, const chunking_options& opts = {});
 
-  /// Opens an index built earlier; fails if missing or not an index.
+  /// Opens an index built earlier (by build() or ingest()); fails if missing or not an index. The file is
+  /// read into memory once: the index never touches the file again, so a newer generation renamed over
+  /// it later does not change (or disturb) an index that is already open.
   static result<std::shared_ptr<const knowledge_index>> open(const std::string& db_path);
 
   ~knowledge_index();
@@ -82,12 +92,28 @@ public:
   /// (terms OR'ed, stop words dropped), so no user input can produce an FTS5 syntax error.
   /// Returns hits sorted by score, best first; empty when nothing matches.
   std::vector<search_hit> search(std::string_view query, const search_options& opts) const;
+  /// The same search ranked by FTS5 itself (MATCH, ORDER BY the rank function): what search() computes in
+  /// memory from the postings, bit for bit; slower (every matching row is ranked by SQLite). For tests and
+  /// the bench.
+  std::vector<search_hit> search_fts(std::string_view query, const search_options& opts) const;
 
   std::size_t chunk_count() const noexcept;
+  /// The ingest generation the index was written as (1, 2, ... per tenant); 0 for build().
+  std::uint64_t generation() const noexcept;
+  /// Bytes of the index's database image held in memory.
+  std::size_t image_bytes() const noexcept;
+
+  /// Every chunk, in storage order (the embedding indexer reads them once per loaded index). Empty when
+  /// the in-memory database cannot be read.
+  std::vector<chunk> all_chunks() const;
 
   struct impl;
 private:
   explicit knowledge_index(std::unique_ptr<impl> p);
+  std::vector<search_hit> search_with(std::string_view query, const search_options& opts, bool through_fts) const;
+  /// Serves `db` (a complete index) from memory: serializes it and validates the copy.
+  static result<std::shared_ptr<const knowledge_index>> from_database(::sqlite3* db, std::unique_ptr<impl> p,
+                                                                      const std::string& name);
   std::unique_ptr<impl> impl_;
 };
 

@@ -1,8 +1,9 @@
 // BM25 retriever actor: a thin shell over the tenant's knowledge_index (shared, read-only). Intent
-// routing picks the sources and their weights (config retriever.routes). The hybrid (vector) retriever
-// of the knowledge issue implements the same retriever_actor interface.
+// routing picks the sources and their weights (config retriever.routes). The hybrid retriever
+// (hybrid_retriever.hpp) implements the same retriever_actor interface.
 #include "actors/retriever/retriever_actor.hpp"
 
+#include "actors/retriever/retrieved_passage.hpp"
 #include "runtime/exceptions.hpp"
 
 #include "caf/all.hpp"
@@ -10,19 +11,6 @@
 #include <algorithm>
 
 namespace sa {
-
-namespace {
-
-source_kind to_message_kind(knowledge::source_kind k) {
-  switch (k) {
-    case knowledge::source_kind::doc: return source_kind::doc;
-    case knowledge::source_kind::faq: return source_kind::faq;
-    case knowledge::source_kind::ticket: return source_kind::ticket;
-  }
-  return source_kind::doc;
-}
-
-} // namespace
 
 knowledge::search_options route_search(const retriever_deps& deps, intent in, unsigned limit) {
   knowledge::search_options opts;
@@ -43,23 +31,14 @@ retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer self,
   return {
     [deps](const retrieve_request& r) -> retrieval {
       retrieval out;
-      auto* index = deps->catalog->find(r.tenant.value);
+      auto catalog = deps->catalog->load(); // this request's snapshot: a reload cannot free it underneath
+      auto* index = catalog->find(r.tenant.value);
       if (index == nullptr) {
         out.knowledge_available = false;
         return out;
       }
-      for (auto& hit : index->search(r.query, route_search(*deps, r.intent, r.limit))) {
-        passage p;
-        p.source_id = hit.passage.id;
-        p.kind = to_message_kind(hit.passage.kind);
-        p.title = hit.passage.title;
-        p.section = hit.passage.section;
-        // A past ticket is cited by its id, not by the file it was ingested from.
-        p.url = hit.passage.kind == knowledge::source_kind::ticket ? hit.passage.id : hit.passage.url;
-        p.text = hit.passage.text;
-        p.score = hit.score;
-        out.passages.push_back(std::move(p));
-      }
+      for (auto& hit : index->search(r.query, route_search(*deps, r.intent, r.limit)))
+        out.passages.push_back(to_passage(hit.passage, hit.score)); // tickets carry their resolution
       return out;
     },
   };

@@ -12,7 +12,8 @@ namespace sa {
 
 /// Immutable, shared by every session's retriever.
 struct retriever_deps {
-  std::shared_ptr<const knowledge_catalog> catalog;
+  /// The node's current catalog, replaced when a tenant is re-ingested (knowledge_watcher.hpp).
+  std::shared_ptr<const knowledge_catalog_slot> catalog;
   std::map<std::string, config::route_config> routes;  ///< intent name -> sources and weights
 };
 

@@ -274,15 +274,19 @@ std::vector<std::string> query_terms(std::string_view query, std::size_t max_ter
   return terms;
 }
 
-std::string fts_query(std::string_view query) {
-  std::string out;
+std::vector<std::string> query_phrases(std::string_view query) {
   auto terms = query_terms(query);
   // Widen the query with the words the documentation uses for what the customer typed.
   for (std::size_t i = 0, n = terms.size(); i < n; ++i)
     for (const auto& alt : synonyms_of(terms[i]))
       if (std::find(terms.begin(), terms.end(), alt) == terms.end())
         terms.push_back(alt);
-  for (const auto& term : terms) {
+  return terms;
+}
+
+std::string fts_query(std::string_view query) {
+  std::string out;
+  for (const auto& term : query_phrases(query)) {
     if (!out.empty())
       out += " OR ";
     out += '"';

@@ -11,9 +11,17 @@
 // generator, or a generator replaced after it streamed), the listener gets turn_reset and only the
 // answer after the last reset is stored. To add a pipeline stage: add its child to session_children,
 // call it with ask<>() from the stage before, and keep the stale-callback check.
+//
+// Actions (docs/actions.md): the generator is offered the tenant's tools and may answer with a tool call.
+// A read-only one runs at once and the generator is asked again with its result; one that changes
+// something is proposed and kept as the session's pending action, which the next message alone can
+// confirm (then the actions service runs it), decline, or drop by being about something else.
 #include "actors/session/session_actor.hpp"
 
+#include "actors/actions/action_rules.hpp"
+#include "actors/actions/webhook.hpp"
 #include "actors/generator/local_composer.hpp"
+#include "messages/completion.hpp"
 #include "actors/safety/output_filter.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
@@ -24,7 +32,11 @@
 
 #include "caf/all.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <deque>
 #include <unordered_set>
 
@@ -61,7 +73,8 @@ struct turn_context {
   classification cls;
   retrieval ret;
   account_facts account;
-  bool account_failed = false;
+  bool account_wanted = false;  // the intent's route asked for account facts
+  bool account_failed = false;  // the account service did not answer
   int pending = 0;        // parallel requests still out (retrieve, account)
   uint32_t seq = 0;       // next delta number sent to the listener (restarts at 0 after a reset)
   std::string produced;   // what the generator (or the session) produced, before the safety check
@@ -71,6 +84,24 @@ struct turn_context {
   bool first_text_sent = false;  // time to first token observed
   std::unique_ptr<safety::stream_redactor> redactor;
   generation gen;
+  // Actions.
+  std::string prefix;                        // what the session said before the generator's answer (kept on a reset)
+  std::size_t generated_from = 0;            // t.produced's size when the current generation started
+  bool action_requested = false;             // the message asks for a tool in so many words
+  std::vector<action_tool> tools;            // offered to the generator this turn
+  std::vector<action_result> tool_results;   // read-only tools run this turn; the next generation reports them
+  std::vector<ticket_info> created_tickets;  // the actions service's tickets for this user (account facts)
+  std::vector<std::string> actions;          // "<tool>:<outcome>" for turn_completed
+  action_proposal proposal;
+};
+
+/// A tool proposed to the customer, waiting for the next message to confirm it.
+struct pending_action {
+  action_call call;               // validated; arguments normalised
+  std::string summary;            // "open a support ticket titled ..."
+  std::string idempotency_key;    // fixed at proposal time: a repeated confirmation never acts twice
+  steady_clock::time_point expires;
+  sa::intent intent = sa::intent::general;  // of the message that asked for it
 };
 
 struct session_state {
@@ -98,6 +129,7 @@ struct session_state {
   // conversation (remembered ones included) went to a human.
   uint32_t answered = 0;
   bool escalated = false;
+  std::optional<pending_action> pending;  // at most one proposed action, for the next message only
 };
 
 using self_ptr = session_impl::stateful_pointer<session_state>;
@@ -241,14 +273,20 @@ void stream_to_listener(self_ptr self, const std::string& text) {
 void restart_stream(self_ptr self, const std::string& reason) {
   auto& st = self->state;
   auto& t = *st.turn;
+  // What came before the current generation (the session's own notes, what a model said before its tool
+  // call) is not void: only the current generation's answer restarts.
+  auto kept = t.produced.substr(0, std::min(t.generated_from, t.produced.size()));
   st.log->info("event=answer_restarted tenant={} session={} turn={} reason={} discarded_chars={}",
-               t.input.tenant.value, st.tag, t.number, reason, t.produced.size());
+               t.input.tenant.value, st.tag, t.number, reason, t.produced.size() - kept.size());
   t.produced.clear();
   t.streamed.clear();
   t.seq = 0;
   if (t.redactor)
     t.redactor->reset();
   self->send(t.input.listener, turn_reset{t.input.session, t.input.client_message_id, t.number, reason});
+  if (!kept.empty())
+    stream_to_listener(self, kept);
+  t.generated_from = t.produced.size();
 }
 
 void finish_stream(self_ptr self) {
@@ -257,8 +295,30 @@ void finish_stream(self_ptr self) {
     send_delta(self, t.redactor->finish());
 }
 
+/// Records a hand-over to a human in the node's audit trail: who (the bot), why (the reason is the result),
+/// and the turn's classification; never the user's text.
+void audit_escalation(self_ptr self, const escalation_decision& d) {
+  auto& st = self->state;
+  if (!d.escalate || !st.deps->audit)
+    return;
+  const auto& t = *st.turn;
+  nlohmann::json args{{"turn", t.number},
+                      {"intent", to_string(t.cls.intent)},
+                      {"intent_confidence", std::round(t.cls.confidence * 1000) / 1000},
+                      {"detail", d.detail}};
+  audit_event e{st.tenant, audit_actors::bot, "escalate", args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                to_string(d.reason), st.id};
+  self->request(st.deps->audit, child_timeout(self), std::move(e))
+    .then([](const audit_receipt&) {},
+          [self](caf::error& err) {
+            self->state.log->error("event=audit_failed action=escalate tenant={} session={} error={}",
+                                   self->state.tenant.value, self->state.tag, to_string(err));
+          });
+}
+
 void complete_turn(self_ptr self, escalation_decision decision) {
   finish_stream(self);
+  audit_escalation(self, decision);
   auto& t = *self->state.turn;
   auto& st = self->state;
   turn_record rec;
@@ -294,8 +354,16 @@ void complete_turn(self_ptr self, escalation_decision decision) {
     done.confidence = t.gen.confidence;
     done.sources = t.gen.sources;
     done.escalation = decision;
+    done.actions = t.actions;
+    done.proposal = t.proposal;
     done.account_facts_used = t.account.available;
-    done.account_unavailable = t.account_failed;
+    // Wanted but not there (the service failed, or answered without facts): the turn says so, and why.
+    done.account_unavailable = t.account_failed || (t.account_wanted && !t.account.available);
+    if (done.account_unavailable)
+      done.account_problem = t.account_failed ? account_failure::service_failed : t.account.failure;
+    if (t.account.available)  // partial facts: what they lack (with none at all, account_problem says why)
+      for (const auto& gap : t.account.missing)
+        done.account_missing.push_back(gap.lookup);
     done.redactions = t.redactor ? static_cast<uint32_t>(t.redactor->redactions()) : 0;
     done.provider = t.gen.provider;
     done.usage = t.gen.usage;
@@ -341,9 +409,19 @@ void escalate_now(self_ptr self, const escalation_decision& d) {
   complete_turn(self, d);
 }
 
+/// The classification the escalation rules see: a message that asks for a tool in so many words ("open a
+/// ticket", "escalate my order") is not a request for a person, whatever the intent model says; an explicit
+/// "talk to a human" still is (the policy reads the text too).
+classification escalation_view(const turn_context& t) {
+  auto c = t.cls;
+  if (t.action_requested && c.intent == intent::escalation_request)
+    c.intent = intent::general;
+  return c;
+}
+
 void after_generation(self_ptr self) {
   auto& t = *self->state.turn;
-  escalation_request req{t.input.tenant, t.input.text, t.cls, t.gen.confidence,
+  escalation_request req{t.input.tenant, t.input.text, escalation_view(t), t.gen.confidence,
                          t.ret.knowledge_available};
   ask<escalation_decision>(
     self, &session_state::escalation, &session_children::escalation, "escalation", req,
@@ -362,6 +440,192 @@ void after_generation(self_ptr self) {
     });
 }
 
+// --- actions -------------------------------------------------------------------------------------------
+
+/// True when the generator may be offered tools (an actions service and enabled tools).
+bool tools_offered(self_ptr self) {
+  const auto& d = *self->state.deps;
+  return d.actions && d.action_settings && d.action_settings->enabled;
+}
+
+/// What is left of the turn's time; actions must answer well within it.
+std::chrono::milliseconds turn_time_left(self_ptr self) {
+  auto& t = *self->state.turn;
+  auto total = std::chrono::milliseconds{self->state.deps->cfg.session.turn_timeout_ms};
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t.started);
+  return std::max(std::chrono::milliseconds{1}, total - elapsed);
+}
+
+/// The deadline an action gets: the turn's, less a margin to tell the customer the outcome.
+steady_deadline action_deadline(self_ptr self) {
+  auto total = std::chrono::milliseconds{self->state.deps->cfg.session.turn_timeout_ms};
+  auto margin = std::min(std::chrono::milliseconds{1000}, total / 10);
+  return deadline_in(std::max(std::chrono::milliseconds{1}, turn_time_left(self) - margin));
+}
+
+/// Streams a sentence of the session's own (proposals, outcomes), as its own paragraph.
+void say(self_ptr self, const std::string& text) {
+  auto& t = *self->state.turn;
+  auto paragraph = t.produced.empty() || t.produced.back() == '\n' ? text : "\n\n" + text;
+  for (auto& piece : local_composer::stream_chunks(paragraph, 48))
+    stream_to_listener(self, piece);
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string dump_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void generate(self_ptr self);
+
+/// A tool call from the generator: refused when invalid (the customer is told why), run at once when
+/// read-only (the generator is then asked again with the result), proposed when it changes something (it
+/// runs only if the next message confirms it).
+void handle_tool_call(self_ptr self, const action_call& call) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  const auto& settings = *st.deps->action_settings;
+  auto valid = settings.registry->validate(t.input.tenant.value, call);
+  if (!valid) {
+    // The problem text may quote the customer's words: logged by kind only.
+    st.log->warn("event=tool_call_refused tenant={} session={} tool={} reason=invalid_arguments",
+                 t.input.tenant.value, st.tag, call.tool.size() <= 64 ? call.tool : call.tool.substr(0, 64));
+    t.actions.push_back(call.tool + ":" + to_string(action_status::invalid_arguments));
+    // Not run: answered to the generator as a tool error, so a model phrases what went wrong (the local
+    // generator reports the summary as it is).
+    action_result refused;
+    refused.call_id = call.id;
+    refused.tool = call.tool;
+    refused.status = action_status::invalid_arguments;
+    refused.summary = "I couldn't do that: " + valid.error() + ".";
+    refused.detail = valid.error();
+    t.tool_results.push_back(std::move(refused));
+    generate(self);
+    return;
+  }
+  t.action_requested = true;  // the customer asked for something the bot can do, not for a person
+  action_call normalized{call.id, call.tool, dump_json(valid->arguments)};
+  if (!settings.registry->mutating(call.tool)) {
+    auto serial = t.serial;
+    action_request req{t.input.tenant, t.input.user, t.input.session, normalized, {}, action_deadline(self)};
+    self->request(st.deps->actions, turn_time_left(self), std::move(req))
+      .then(
+        [self, serial](action_result& r) {
+          if (!is_current(self, serial))
+            return;
+          auto& t = *self->state.turn;
+          t.actions.push_back(r.tool + ":" + to_string(r.status));
+          t.tool_results.push_back(std::move(r));
+          generate(self);
+        },
+        [self, serial, normalized](caf::error& err) {
+          if (!is_current(self, serial))
+            return;
+          self->state.log->error("event=action_failed session={} tool={} error={}", self->state.tag,
+                                 normalized.tool, to_string(err));
+          action_result r;
+          r.call_id = normalized.id;
+          r.tool = normalized.tool;
+          r.status = action_status::unavailable;
+          r.summary = "I can't look that up right now. Please try again in a moment.";
+          r.detail = "actions service did not answer";
+          auto& t = *self->state.turn;
+          t.actions.push_back(r.tool + ":" + to_string(r.status));
+          t.tool_results.push_back(std::move(r));
+          generate(self);
+        });
+    return;
+  }
+  auto summary = actions::tool_registry::describe(*valid);
+  auto ttl = settings.confirmation_ttl;
+  pending_action p;
+  p.call = normalized;
+  p.summary = summary;
+  p.idempotency_key = actions::idempotency_key(t.input.tenant.value, t.input.session.value, t.number, call.tool,
+                                               normalized.arguments_json);
+  p.expires = steady_clock::now() + ttl;
+  p.intent = t.cls.intent;
+  st.pending = std::move(p);
+  t.proposal = action_proposal{call.tool, summary,
+                               unix_ms_now() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count()};
+  t.actions.push_back(call.tool + ":proposed");
+  t.gen.confidence = 1.0;
+  say(self, "I can " + summary + ". Shall I go ahead? Reply \u201cyes\u201d to confirm or \u201cno\u201d to cancel.");
+  complete_turn(self, {});  // nothing was answered yet: no post-answer escalation check
+}
+
+/// Runs a confirmed action through the actions service and tells the customer the outcome.
+void run_confirmed(self_ptr self, pending_action p) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  auto serial = t.serial;
+  action_request req{t.input.tenant, t.input.user, t.input.session, p.call, p.idempotency_key, action_deadline(self)};
+  self->request(st.deps->actions, turn_time_left(self), std::move(req))
+    .then(
+      [self, serial](action_result& r) {
+        if (!is_current(self, serial))
+          return;
+        self->state.turn->actions.push_back(r.tool + ":" + to_string(r.status));
+        say(self, r.summary);
+        complete_turn(self, {});
+      },
+      [self, serial, p](caf::error& err) {
+        if (!is_current(self, serial))
+          return;
+        self->state.log->error("event=action_failed session={} tool={} error={}", self->state.tag, p.call.tool,
+                               to_string(err));
+        self->state.turn->actions.push_back(p.call.tool + ":" + to_string(action_status::failed));
+        say(self, "I couldn't " + p.summary + ": something went wrong on our side, and I can't tell whether it "
+                  "went through. Please ask me again in a moment (it won't be done twice), or ask for a member of "
+                  "our team.");
+        complete_turn(self, {});
+      });
+}
+
+void classify(self_ptr self);
+
+/// The first message after a proposal: "yes" runs it, "no" drops it; anything else drops it too and is
+/// handled as a new message. An expired proposal is never run.
+void answer_pending(self_ptr self) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  auto p = std::move(*st.pending);
+  st.pending.reset();
+  auto reply = actions::read_confirmation(t.input.text);
+  bool expired = steady_clock::now() >= p.expires;
+  if (reply == actions::reply_kind::other) {
+    t.actions.push_back(p.call.tool + (expired ? ":expired" : ":cancelled"));
+    if (!expired) {
+      t.prefix = "(I did not " + p.summary + ", as you didn't confirm it.)\n\n";
+      for (auto& piece : local_composer::stream_chunks(t.prefix, 48))
+        stream_to_listener(self, piece);
+    }
+    classify(self);
+    return;
+  }
+  t.cls.intent = p.intent;
+  t.classified = true;
+  t.gen.confidence = 1.0;
+  t.gen.provider = "actions";
+  if (reply == actions::reply_kind::decline) {
+    t.actions.push_back(p.call.tool + ":declined");
+    say(self, "OK, I won't " + p.summary + ". Nothing was changed.");
+    complete_turn(self, {});
+    return;
+  }
+  if (expired) {
+    t.actions.push_back(p.call.tool + ":expired");
+    say(self, "That request has expired, so I did not " + p.summary + ". If you still want me to, just ask again.");
+    complete_turn(self, {});
+    return;
+  }
+  run_confirmed(self, std::move(p));
+}
+
 void generate(self_ptr self) {
   auto& st = self->state;
   auto& t = *st.turn;
@@ -373,9 +637,20 @@ void generate(self_ptr self) {
   req.intent = t.cls;
   req.passages = t.ret.passages;
   req.account = t.account;
+  if (req.account.available)  // tickets the bot opened show among the customer's open tickets
+    for (const auto& ticket : t.created_tickets)
+      if (std::none_of(req.account.open_tickets.begin(), req.account.open_tickets.end(),
+                       [&](const ticket_info& x) { return x.id == ticket.id; }))
+        req.account.open_tickets.push_back(ticket);
   req.history = st.memory.turns;
   req.summary = st.memory.summary;
   req.sink = caf::actor_cast<generation_sink_actor>(self);
+  if (t.tool_results.empty())
+    req.tools = t.tools;
+  req.tool_results = t.tool_results;
+  if (!t.tool_results.empty() && !t.produced.empty() && t.produced.back() != '\n')
+    stream_to_listener(self, "\n\n");  // the answer after the results is a paragraph of its own
+  t.generated_from = t.produced.size();
   t.generating = true;
   ask<generation>(
     self, &session_state::generator, &session_children::generator, "generator", std::move(req),
@@ -383,8 +658,18 @@ void generate(self_ptr self) {
       auto& t = *self->state.turn;
       t.generating = false;
       // Deltas arrived before this reply; anything not streamed (a sink-less generator) goes now.
-      if (t.produced.size() < g.text.size() && g.text.compare(0, t.produced.size(), t.produced) == 0)
-        stream_to_listener(self, g.text.substr(t.produced.size()));
+      auto produced = std::string_view{t.produced}.substr(std::min(t.generated_from, t.produced.size()));
+      if (produced.size() < g.text.size() && g.text.compare(0, produced.size(), produced) == 0)
+        stream_to_listener(self, g.text.substr(produced.size()));
+      if (!g.tool_calls.empty() && !t.tools.empty() && t.tool_results.empty()) {
+        if (g.tool_calls.size() > 1)
+          self->state.log->warn("event=tool_calls_dropped session={} count={}", self->state.tag,
+                                g.tool_calls.size() - 1);  // one action per turn: the first is handled
+        auto call = g.tool_calls.front();
+        t.gen = std::move(g);
+        handle_tool_call(self, call);
+        return;
+      }
       t.gen = std::move(g);
       after_generation(self);
     },
@@ -396,7 +681,7 @@ void generate(self_ptr self) {
     [self] {
       // A fresh generator answers from the start: void whatever the crashed one streamed.
       auto& t = *self->state.turn;
-      if (!t.produced.empty() || t.seq > 0)
+      if (t.produced.size() > t.generated_from)
         restart_stream(self, "generator_restarted");
     });
 }
@@ -418,7 +703,28 @@ void gather(self_ptr self) {
     for (auto& [kind, weight] : route->second.source_weights)
       want_knowledge = want_knowledge || weight > 0;
   }
-  t.pending = 1 + (want_knowledge ? 1 : 0) + (want_account ? 1 : 0);
+  bool want_tickets = want_account && tools_offered(self);  // tickets the bot opened join the account facts
+  t.pending = 1 + (want_knowledge ? 1 : 0) + (want_account ? 1 : 0) + (want_tickets ? 1 : 0);
+  t.account_wanted = want_account;
+  if (tools_offered(self))
+    t.tools = st.deps->action_settings->registry->tools_for(t.input.tenant.value);
+  if (want_tickets) {
+    auto serial = t.serial;
+    self->request(st.deps->actions, child_timeout(self), ticket_list_request{t.input.tenant, t.input.user})
+      .then(
+        [self, serial](ticket_list& l) {
+          if (!is_current(self, serial))
+            return;
+          self->state.turn->created_tickets = std::move(l.tickets);
+          gathered_one(self);
+        },
+        [self, serial](caf::error& err) {
+          if (!is_current(self, serial))
+            return;
+          self->state.log->warn("event=ticket_list_failed session={} error={}", self->state.tag, to_string(err));
+          gathered_one(self);  // the account facts' own tickets still show
+        });
+  }
   if (want_knowledge) {
     retrieve_request req{t.input.tenant, t.input.text, t.cls.intent,
                          static_cast<unsigned>(st.deps->cfg.retriever.top_k)};
@@ -442,6 +748,14 @@ void gather(self_ptr self) {
         [self, serial](account_facts& f) {
           if (!is_current(self, serial))
             return;
+          if (!f.available || !f.missing.empty()) {
+            std::string missing;
+            for (const auto& gap : f.missing)
+              missing += (missing.empty() ? "" : ",") + gap.lookup + ":" + to_string(gap.reason);
+            self->state.log->warn("event=account_context_degraded session={} available={} reason={} missing={}",
+                                  self->state.tag, f.available, to_string(f.failure),
+                                  missing.empty() ? "none" : missing);
+          }
           self->state.turn->account = std::move(f);
           gathered_one(self);
         },
@@ -451,6 +765,7 @@ void gather(self_ptr self) {
           self->state.log->warn("event=account_context_failed session={} error={}", self->state.tag,
                                 to_string(err));
           self->state.turn->account_failed = true;  // answer without account facts, flagged
+          self->state.turn->account.failure = account_failure::service_failed;
           gathered_one(self);
         });
   }
@@ -466,8 +781,9 @@ void classify(self_ptr self) {
       auto& t = *self->state.turn;
       t.cls = std::move(c);
       t.classified = true;
+      t.action_requested = tools_offered(self) && self->state.deps->action_settings->rules->asks_for_action(t.input.text);
       // Rules that need no answer first: an explicit request or a sensitive topic skips generation.
-      escalation_request req{t.input.tenant, t.input.text, t.cls, -1.0, true};
+      escalation_request req{t.input.tenant, t.input.text, escalation_view(t), -1.0, true};
       ask<escalation_decision>(
         self, &session_state::escalation, &session_children::escalation, "escalation", req,
         [self](escalation_decision& d) {
@@ -518,6 +834,10 @@ void start_turn(self_ptr self, user_turn input) {
   t.input = std::move(input);
   self->delayed_send(self, std::chrono::milliseconds{st.deps->cfg.session.turn_timeout_ms},
                      turn_deadline{t.serial});
+  if (st.pending) {  // the message right after a proposal: a confirmation, a refusal or a new message
+    answer_pending(self);
+    return;
+  }
   classify(self);
 }
 

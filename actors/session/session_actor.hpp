@@ -5,9 +5,12 @@
 // context) are shared and supervised elsewhere; the session reaches them through their handles.
 #pragma once
 
+#include "actors/actions/actions_settings.hpp"
 #include "actors/safety/output_filter.hpp"
 #include "config/config.hpp"
 #include "messages/account.hpp"
+#include "messages/actions.hpp"
+#include "messages/audit.hpp"
 #include "messages/classify.hpp"
 #include "messages/escalate.hpp"
 #include "messages/generate.hpp"
@@ -43,6 +46,11 @@ struct session_deps {
   account_actor account;
   session_children children;
   std::shared_ptr<sa::metrics> metrics;  ///< the node's figures (turns, latency, escalations); null: none
+  audit_actor audit;                     ///< the node's audit trail (escalations are recorded); null: none
+  /// The actions service (tickets, workflows, lookups) and the tools' settings (registry, rules,
+  /// confirmation TTL). Either null: the generator is offered no tools.
+  actions_actor actions;
+  std::shared_ptr<const actions::actions_settings> action_settings;
 };
 
 /// Spawns a session for (tenant, user, id) as a monitored child of `parent` (the router).

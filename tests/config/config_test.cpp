@@ -101,8 +101,9 @@ TEST_CASE("Comments are allowed anywhere in the config file") {
 
 TEST_CASE("An unknown section is rejected with the list of known sections") {
   auto e = error_of(load_text(R"({"memmory": {"max_turns": 3}})"));
-  CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, "
-                         "classifier, retriever, generator, escalation, tenants, gateway, cluster, providers)"));
+  CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, audit, "
+                         "classifier, retriever, generator, escalation, tenants, account, actions, gateway, cluster, "
+                         "providers)"));
 }
 
 TEST_CASE("An unknown key inside a section is rejected naming its path") {
@@ -859,10 +860,6 @@ TEST_CASE("The redis memory backend is configured by memory.redis_* keys and che
   CHECK(r->memory.redis_max_pending == 500);
   CHECK(r->memory.redis_key_prefix == "sa");
 
-  auto tls = error_of(cfg::load({"", {"memory.backend=redis", "memory.redis_tls=true"}, {}}));
-  CHECK_THAT(tls, Contains("config error: memory.redis_tls = true: TLS to Redis is not supported"));
-  CHECK_THAT(tls, Contains("stunnel"));
-
   auto bad = error_of(load_text(R"({"memory": {"redis_address": "redis://h:6379", "redis_key_prefix": "a{b}",
     "redis_password_env": "SUPPORT_AGENT_X", "redis_backoff_initial_ms": 500, "redis_backoff_max_ms": 100}})"));
   CHECK_THAT(bad, Contains("config error: memory.redis_address = \"redis://h:6379\": expected"));
@@ -879,6 +876,56 @@ TEST_CASE("The redis memory backend is configured by memory.redis_* keys and che
   }));
 }
 
+TEST_CASE("TLS to Redis is configured by memory.redis_tls_* and its files are checked at load") {
+  auto d = cfg::defaults();
+  CHECK_FALSE(d.memory.redis_tls);
+  CHECK(d.memory.redis_tls_ca_file.empty());
+  CHECK(d.memory.redis_tls_server_name.empty());
+
+  // The files only need to exist and be readable here; their content is parsed at start-up.
+  sa::test::temp_file ca{"-----BEGIN CERTIFICATE-----\n", ".pem"};
+  sa::test::temp_file cert{"-----BEGIN CERTIFICATE-----\n", ".pem"};
+  sa::test::temp_file key{"-----BEGIN PRIVATE KEY-----\n", ".pem"};
+  auto ok = cfg::load({"", {"memory.backend=redis", "memory.redis_tls=true", "memory.redis_tls_ca_file=" + ca.path(),
+                            "memory.redis_tls_cert_file=" + cert.path(), "memory.redis_tls_key_file=" + key.path(),
+                            "memory.redis_tls_server_name=redis.internal"}, {}});
+  REQUIRE(ok.ok());
+  CHECK(ok->memory.redis_tls);
+  CHECK(ok->memory.redis_tls_ca_file == ca.path());
+  CHECK(ok->memory.redis_tls_cert_file == cert.path());
+  CHECK(ok->memory.redis_tls_key_file == key.path());
+  CHECK(ok->memory.redis_tls_server_name == "redis.internal");
+  // No CA file (the system store), no client certificate, an IP address or IPv6 literal as the name.
+  CHECK(cfg::load({"", {"memory.redis_tls=true"}, {}}).ok());
+  CHECK(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_server_name=10.0.0.5"}, {}}).ok());
+  CHECK(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_server_name=fd00::5"}, {}}).ok());
+
+  auto missing = error_of(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_ca_file=/nonexistent/ca.pem"}, {}}));
+  CHECK_THAT(missing, Contains("config error: memory.redis_tls_ca_file = \"/nonexistent/ca.pem\": no such file"));
+  auto directory = error_of(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_ca_file=/tmp"}, {}}));
+  CHECK_THAT(directory, Contains("config error: memory.redis_tls_ca_file = \"/tmp\": not a regular file"));
+  auto missing_key = error_of(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_cert_file=" + cert.path(),
+                                              "memory.redis_tls_key_file=/nonexistent/key.pem"}, {}}));
+  CHECK_THAT(missing_key, Contains("config error: memory.redis_tls_key_file = \"/nonexistent/key.pem\": no such file"));
+
+  auto half = error_of(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_cert_file=" + cert.path()}, {}}));
+  CHECK_THAT(half, Contains("config error: memory.redis_tls_cert_file = \"" + cert.path() +
+                            "\": memory.redis_tls_key_file is empty; a client certificate needs both files, or neither"));
+  auto other_half = error_of(cfg::load({"", {"memory.redis_tls=true", "memory.redis_tls_key_file=" + key.path()}, {}}));
+  CHECK_THAT(other_half, Contains("config error: memory.redis_tls_key_file = \"" + key.path() +
+                                  "\": memory.redis_tls_cert_file is empty"));
+
+  // Set without redis_tls: refused, or the connection would silently stay plaintext.
+  auto off = error_of(cfg::load({"", {"memory.redis_tls_ca_file=" + ca.path(), "memory.redis_tls_server_name=r"}, {}}));
+  CHECK_THAT(off, Contains("config error: memory.redis_tls_ca_file, memory.redis_tls_server_name set but "
+                           "memory.redis_tls is false: the connection to Redis would not use TLS"));
+
+  for (auto bad_name : {"redis.internal:6379", "https://redis", "two words", "[::1]"})
+    CHECK_THAT(error_of(cfg::load({"", {"memory.redis_tls=true", std::string("memory.redis_tls_server_name=") + bad_name}, {}})),
+               Contains("memory.redis_tls_server_name = \"" + std::string(bad_name) + "\": expected a host name or IP address"));
+  CHECK_THAT(cfg::describe(), Contains("\nmemory.redis_tls_ca_file\n"));
+}
+
 TEST_CASE("gateway.metrics_enabled is on by default with no token, and both keys are checked and overridable") {
   auto d = cfg::defaults();
   CHECK(d.gateway.metrics_enabled);
@@ -889,4 +936,201 @@ TEST_CASE("gateway.metrics_enabled is on by default with no token, and both keys
   CHECK(set->gateway.metrics_token_env == "SA_METRICS_TOKEN");
   CHECK_THAT(error_of(load_text(R"({"gateway": {"metrics_enabled": "yes"}})")), Contains("gateway.metrics_enabled"));
   CHECK_THAT(cfg::describe(), Contains("\ngateway.metrics_token_env\n    type: string"));
+}
+
+TEST_CASE("The audit section: defaults, values checked, redis only together with memory.backend redis") {
+  auto d = cfg::defaults();
+  CHECK(d.audit.backend == "auto");
+  CHECK(d.audit.path.empty());
+  CHECK(d.audit.fsync == "every_record");
+  CHECK(d.audit.fsync_interval_ms == 50);
+  CHECK(d.audit.max_queued == 100000);
+  CHECK(d.audit.shutdown_drain_ms == 2000);
+
+  auto r = load_text(R"({"audit": {"backend": "file", "path": "/var/lib/sa/audit.jsonl", "fsync": "batched",
+    "fsync_interval_ms": 20, "max_queued": 500, "shutdown_drain_ms": 0}})");
+  REQUIRE(r.ok());
+  CHECK(r->audit.backend == "file");
+  CHECK(r->audit.path == "/var/lib/sa/audit.jsonl");
+  CHECK(r->audit.fsync == "batched");
+  CHECK(r->audit.fsync_interval_ms == 20);
+  CHECK(r->audit.max_queued == 500);
+
+  auto ok = cfg::load({"", {"memory.backend=redis", "audit.backend=redis"}, {}});
+  REQUIRE(ok.ok());
+  auto alone = error_of(cfg::load({"", {"audit.backend=redis"}, {}}));
+  CHECK_THAT(alone, Contains("config error: audit.backend = \"redis\" needs memory.backend = \"redis\" "
+                             "(it is \"inprocess\")"));
+  CHECK(count_lines(alone) == 1);
+
+  CHECK_THAT(error_of(cfg::load({"", {"audit.fsync=sometimes"}, {}})),
+             Contains("audit.fsync = \"sometimes\": expected one of every_record, batched"));
+  CHECK_THAT(error_of(cfg::load({"", {"audit.fsync_interval_ms=0"}, {}})), Contains("[1, 60000]"));
+  CHECK_THAT(error_of(cfg::load({"", {}, {"SUPPORT_AGENT_AUDIT__MAX_QUEUED=0"}})),
+             Contains("SUPPORT_AGENT_AUDIT__MAX_QUEUED"));
+  CHECK_THAT(cfg::describe(), Contains("\naudit.backend\n    type: string, one of: auto, file, redis\n"));
+}
+
+TEST_CASE("retriever.max_file_bytes and retriever.reload_interval_ms have documented defaults and ranges") {
+  auto d = cfg::defaults();
+  CHECK(d.retriever.max_file_bytes == 16777216);
+  CHECK(d.retriever.reload_interval_ms == 2000);
+  auto set = cfg::load({"", {"retriever.max_file_bytes=4096", "retriever.reload_interval_ms=0"}, {}});
+  REQUIRE(set.ok());
+  CHECK(set->retriever.max_file_bytes == 4096);
+  CHECK(set->retriever.reload_interval_ms == 0); // 0: no hot reload
+  auto env = cfg::load({"", {}, {"SUPPORT_AGENT_RETRIEVER__RELOAD_INTERVAL_MS=250"}});
+  REQUIRE(env.ok());
+  CHECK(env->retriever.reload_interval_ms == 250);
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"max_file_bytes": 100}})")), Contains("retriever.max_file_bytes"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"max_file_bytes": 2147483647}})")), Contains("retriever.max_file_bytes"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"reload_interval_ms": -1}})")), Contains("retriever.reload_interval_ms"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"reload_interval_ms": "2s"}})")), Contains("retriever.reload_interval_ms"));
+  CHECK_THAT(cfg::describe(), Contains("\nretriever.reload_interval_ms\n    type: integer"));
+}
+
+// --- actions -------------------------------------------------------------------------------------------
+
+TEST_CASE("The actions section: defaults, a workflow with every field, and overrides") {
+  auto d = cfg::defaults();
+  CHECK(d.actions.enabled);
+  CHECK(d.actions.confirmation_ttl_s == 300);
+  CHECK(d.actions.ticket_webhook_url.empty());
+  CHECK(d.actions.max_tickets_per_tenant == 10000);
+  CHECK(d.actions.webhook_timeout_ms == 5000);
+  CHECK(d.actions.webhook_max_attempts == 4);
+  CHECK(d.actions.webhook_backoff_initial_ms == 200);
+  CHECK(d.actions.webhook_backoff_max_ms == 2000);
+  CHECK(d.actions.workflows.empty());
+
+  auto r = load_text(R"({"actions": {
+    "confirmation_ttl_s": 120, "ticket_webhook_url": "https://helpdesk.example.com/hooks/tickets?source=bot",
+    "ticket_webhook_secret_env": "HELPDESK_SECRET", "webhook_max_attempts": 6,
+    "workflows": {"order_escalation": {"url": "https://ops.example.com/hooks/order", "secret_env": "OPS_SECRET",
+                                       "description": "escalate a late order", "tenants": ["acme"],
+                                       "phrases": ["escalate my order"]}}}})");
+  REQUIRE(r.ok());
+  CHECK(r->actions.confirmation_ttl_s == 120);
+  CHECK(r->actions.ticket_webhook_secret_env == "HELPDESK_SECRET");
+  CHECK(r->actions.webhook_max_attempts == 6);
+  REQUIRE(r->actions.workflows.count("order_escalation") == 1);
+  const auto& w = r->actions.workflows.at("order_escalation");
+  CHECK(w.url == "https://ops.example.com/hooks/order");
+  CHECK(w.secret_env == "OPS_SECRET");
+  CHECK(w.tenants == std::vector<std::string>{"acme"});
+  CHECK(w.phrases == std::vector<std::string>{"escalate my order"});
+
+  auto set = cfg::load({"", {"actions.workflows.status_page.url=http://127.0.0.1:9000/hook",
+                             "actions.workflows.status_page.secret_env=STATUS_SECRET", "actions.enabled=false"},
+                        {"SUPPORT_AGENT_ACTIONS__CONFIRMATION_TTL_S=60"}});
+  REQUIRE(set.ok());
+  CHECK_FALSE(set->actions.enabled);
+  CHECK(set->actions.confirmation_ttl_s == 60);
+  CHECK(set->actions.workflows.at("status_page").url == "http://127.0.0.1:9000/hook");
+  CHECK_THAT(cfg::describe(), Contains("\nactions.workflows.<workflow>.secret_env\n    type: string"));
+}
+
+TEST_CASE("Actions webhook URLs, their secrets' variables, workflow names and backoff are checked") {
+  CHECK_THAT(error_of(load_text(R"({"actions": {"ticket_webhook_url": "ftp://helpdesk.example.com/x",
+                                                "ticket_webhook_secret_env": "S"}})")),
+             Contains("actions.ticket_webhook_url = \"ftp://helpdesk.example.com/x\": expected it to start with "
+                      "http:// or https://"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"ticket_webhook_url": "https://helpdesk.example.com/x"}})")),
+             Contains("actions.ticket_webhook_url is set: needs actions.ticket_webhook_secret_env"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"ticket_webhook_url": "https://user:pw@helpdesk.example.com/x",
+                                                "ticket_webhook_secret_env": "S"}})")),
+             Contains("expected no user or password in the URL"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"Bad Name": {"url": "https://a.example/h",
+                                                                           "secret_env": "S"}}}})")),
+             Contains("actions.workflows.Bad Name: expected a workflow name of lower-case letters, digits"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"w": {"secret_env": "S"}}}})")),
+             Contains("actions.workflows.w.url: required"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"w": {"url": "https://a.example/h"}}}})")),
+             Contains("actions.workflows.w.secret_env: required"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"w": {"url": "https://a.example/h#frag",
+                                                                     "secret_env": "S"}}}})")),
+             Contains("actions.workflows.w.url = \"https://a.example/h#frag\": expected no fragment"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"w": {"url": "https://a.example/h",
+                                                                     "secret_env": "SUPPORT_AGENT_X"}}}})")),
+             Contains("actions.workflows.w.secret_env = \"SUPPORT_AGENT_X\": SUPPORT_AGENT_* variables are "
+                      "configuration overrides"));
+  CHECK_THAT(error_of(cfg::load({"", {"actions.webhook_backoff_initial_ms=5000"}, {}})),
+             Contains("actions.webhook_backoff_initial_ms = 5000: expected at most actions.webhook_backoff_max_ms (2000)"));
+  CHECK_THAT(error_of(cfg::load({"", {"actions.webhook_max_attempts=0"}, {}})), Contains("[1, 20]"));
+  CHECK_THAT(error_of(cfg::load({"", {"actions.confirmation_ttl_s=1"}, {}})), Contains("[10, 86400]"));
+  CHECK_THAT(error_of(load_text(R"({"actions": {"workflows": {"w": {"url": "https://a.example/h",
+                                                                     "secret_env": "S", "tenants": "acme"}}}})")),
+             Contains("actions.workflows.w.tenants"));
+}
+
+// --- hybrid retrieval ----------------------------------------------------------------------------------
+
+TEST_CASE("Hybrid retrieval is off by default; retriever.embedding and retriever.hybrid have documented defaults") {
+  auto d = cfg::defaults();
+  CHECK(d.retriever.embedding.provider.empty());
+  CHECK(d.retriever.embedding.model.empty());
+  CHECK(d.retriever.embedding.batch_size == 64);
+  CHECK(d.retriever.embedding.timeout_ms == 1500);
+  CHECK(d.retriever.embedding.batch_timeout_ms == 30000);
+  CHECK(d.retriever.hybrid.rrf_k == 60);
+  CHECK(d.retriever.hybrid.candidates == 20);
+  CHECK(d.retriever.hybrid.ef_search == 64);
+  CHECK(cfg::validate(d).empty());
+  CHECK_THAT(cfg::describe(), Contains("\nretriever.embedding.provider\n    type: string"));
+  CHECK_THAT(cfg::describe(), Contains("\nretriever.hybrid.rrf_k\n    type: integer"));
+}
+
+TEST_CASE("An embedding provider names an endpoint that can embed, with a model; it is set like any key") {
+  const std::string endpoints = R"("providers": {"endpoints": {
+      "oai": {"kind": "openai", "base_url": "https://api.openai.com", "model": "gpt-4o-mini"},
+      "gem": {"kind": "gemini", "base_url": "https://generativelanguage.googleapis.com", "model": "gemini-2.5-flash"},
+      "ant": {"kind": "anthropic", "base_url": "https://api.anthropic.com", "model": "claude-sonnet-4-5"}}})";
+  auto ok = load_text("{" + endpoints + R"(, "retriever": {"embedding": {"provider": "oai",
+      "model": "text-embedding-3-small", "batch_size": 128, "timeout_ms": 800},
+      "hybrid": {"rrf_k": 10, "candidates": 30, "ef_search": 100}}})");
+  REQUIRE(ok.ok());
+  CHECK(ok->retriever.embedding.provider == "oai");
+  CHECK(ok->retriever.embedding.model == "text-embedding-3-small");
+  CHECK(ok->retriever.embedding.batch_size == 128);
+  CHECK(ok->retriever.embedding.timeout_ms == 800);
+  CHECK(ok->retriever.embedding.batch_timeout_ms == 30000); // not named: its default
+  CHECK(ok->retriever.hybrid.rrf_k == 10);
+  CHECK(ok->retriever.hybrid.candidates == 30);
+  CHECK(ok->retriever.hybrid.ef_search == 100);
+
+  auto over = load_text("{" + endpoints + "}", {"retriever.embedding.provider=gem", "retriever.embedding.model=gemini-embedding-001"},
+                        {"SUPPORT_AGENT_RETRIEVER__HYBRID__RRF_K=25"});
+  REQUIRE(over.ok());
+  CHECK(over->retriever.embedding.provider == "gem");
+  CHECK(over->retriever.hybrid.rrf_k == 25);
+
+  CHECK_THAT(error_of(load_text("{" + endpoints + R"(, "retriever": {"embedding": {"provider": "nope", "model": "m"}}})")),
+             Contains("config error: retriever.embedding.provider = \"nope\": names no providers.endpoints entry "
+                      "(known: ant, gem, oai)"));
+  CHECK_THAT(error_of(load_text("{" + endpoints + R"(, "retriever": {"embedding": {"provider": "ant", "model": "m"}}})")),
+             Contains("retriever.embedding.provider = \"ant\": endpoint kind anthropic has no embeddings API"));
+  CHECK_THAT(error_of(load_text("{" + endpoints + R"(, "retriever": {"embedding": {"provider": "oai"}}})")),
+             Contains("config error: retriever.embedding.model: required with retriever.embedding.provider"));
+  CHECK_THAT(error_of(load_text("{" + endpoints + R"(, "retriever": {"embedding": {"provider": "gem", "model": "m",
+      "batch_size": 101}}})")),
+             Contains("retriever.embedding.batch_size = 101: expected at most 100 with a gemini endpoint"));
+  CHECK_THAT(error_of(load_text("{" + endpoints + R"(, "retriever": {"top_k": 8, "embedding": {"provider": "oai",
+      "model": "m"}, "hybrid": {"candidates": 5}}})")),
+             Contains("retriever.hybrid.candidates = 5: expected at least retriever.top_k (8)"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"embedding": {"batch_size": 0}}})")),
+             Contains("retriever.embedding.batch_size = 0: expected an integer in [1, 2048]"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"hybrid": {"rrf_k": 0}}})")),
+             Contains("retriever.hybrid.rrf_k = 0: expected an integer in [1, 10000]"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"embedding": {"timeout_ms": "1s"}}})")),
+             Contains("retriever.embedding.timeout_ms"));
+  CHECK_THAT(error_of(load_text(R"({"retriever": {"embedding": {"dimensions": 3}}})")),
+             Contains("retriever.embedding.dimensions: unknown key"));
+}
+
+TEST_CASE("An endpoint used only for embeddings draws no unused-provider warning") {
+  auto r = load_text(R"({"providers": {"endpoints": {"emb": {"kind": "openai_compatible",
+      "base_url": "http://127.0.0.1:11434", "model": "unused"}}, "prices": {"unused": {"input_per_mtok": 0}}},
+    "retriever": {"embedding": {"provider": "emb", "model": "nomic-embed-text"}}})");
+  REQUIRE(r.ok());
+  CHECK(cfg::warnings(*r).empty());
 }

@@ -381,12 +381,191 @@ case_train_missing_column() {
   expect_in "$T/err" "$T/does-not-exist.csv" "error names the missing file"
 }
 
+# 8. support-agent ingest: a tenant's own knowledge base on disk, picked up by chat, re-ingested incrementally.
+case_ingest_round_trip() {
+  mkdir -p "$T/kb/guides"
+  printf -- '---\ntitle: Zebra invoices\nurl: https://help.example/zebra\n---\n# Zebra invoices\n\nZebra invoices are issued on the zebra date with the zebra plan and its price.\n' >"$T/kb/guides/zebra.md"
+  printf 'id,question,answer\nz1,Who signs zebra contracts?,The zebra desk signs them.\n' >"$T/kb/faq.csv"
+  printf '[{"id": "j1", "question": "Can zebras be exported?", "answer": "Yes, as CSV."}]\n' >"$T/kb/faq.json"
+  local state=$T/state
+  run_agent /dev/null ingest --tenant acme "$T/kb" --set "node.state_dir=$state"
+  expect_rc 0 "first ingest"
+  expect_in "$T/out" "ingested tenant acme into $state/knowledge/acme/index.sqlite (generation 1)" "summary"
+  expect_match "$T/out" '^  files +3 found: 3 added, 0 updated, 0 removed, 0 unchanged' "files line"
+  expect_match "$T/out" '^  chunks +3 in the index \(\+3 -0\)' "chunks line"
+  expect_match "$T/out" '^  index +[0-9.]+ MB \([0-9]+ bytes\)' "index size line"
+  [[ -s $state/knowledge/acme/index.sqlite ]] || fail "no index file at $state/knowledge/acme/index.sqlite"
+
+  # A chat on the same state dir answers acme from the ingested index (not from data/kb).
+  printf 'When are zebra invoices issued?\n' >"$T/in"
+  chat "$T/in" --tenant acme --user alice --set "node.state_dir=$state"
+  expect_rc 0 "chat after ingest"
+  expect_match "$T/out" '^  \[[0-9]+\] Zebra invoices .*https://help.example/zebra' "source from the ingested page"
+
+  run_agent /dev/null ingest --tenant acme "$T/kb" --set "node.state_dir=$state"
+  expect_rc 0 "second ingest"
+  expect_in "$T/out" "nothing changed for tenant acme" "unchanged re-ingest"
+  expect_match "$T/out" '3 unchanged \(skipped\)' "all skipped"
+
+  printf '# Zebra invoices\n\nZebra invoices now arrive on the first of the month.\n' >"$T/kb/guides/zebra.md"
+  touch -d '2001-01-01' "$T/kb/guides/zebra.md"
+  rm "$T/kb/faq.json"
+  run_agent /dev/null ingest --tenant acme "$T/kb" --set "node.state_dir=$state"
+  expect_rc 0 "third ingest"
+  expect_in "$T/out" "(generation 2)" "new generation"
+  expect_match "$T/out" '0 added, 1 updated, 1 removed, 1 unchanged' "incremental counts"
+  [[ ! -e $state/knowledge/globex ]] || fail "acme's ingest created something for globex"
+}
+
+# 9. Bad sources: every one named with file (and line), nothing written; --skip-bad commits the rest.
+case_ingest_bad_input() {
+  mkdir -p "$T/kb"
+  printf '# Good\n\nA good page about webhooks.\n' >"$T/kb/good.md"
+  printf '# Bin\n\x00\x01' >"$T/kb/bin.md"
+  printf 'id,question\n1,What?\n' >"$T/kb/faq.csv"
+  printf '<html><body><p>unclosed <a href="x\n</body>\n' >"$T/kb/page.html"
+  local state=$T/state
+  run_agent /dev/null ingest --tenant acme "$T/kb" --set "node.state_dir=$state"
+  expect_rc 1 "ingest with bad sources"
+  expect_in "$T/err" "3 bad sources" "count"
+  expect_in "$T/err" "$T/kb/bin.md: binary file" "binary file named"
+  expect_in "$T/err" "$T/kb/faq.csv:1: missing required column 'answer'" "CSV file and line named"
+  expect_in "$T/err" "$T/kb/page.html:1: tag '<a' is never closed" "broken HTML file and line named"
+  expect_in "$T/err" "the previous index is unchanged" "nothing written"
+  [[ ! -e $state/knowledge/acme/index.sqlite ]] || fail "an index was written despite bad sources"
+
+  run_agent /dev/null ingest --tenant acme "$T/kb" --skip-bad --set "node.state_dir=$state"
+  expect_rc 1 "--skip-bad still exits non-zero"
+  expect_in "$T/err" "skipped: $T/kb/bin.md: binary file" "skipped file listed"
+  expect_in "$T/out" "ingested tenant acme" "the rest was ingested"
+  expect_match "$T/out" '1 added, .* 3 bad \(skipped\)' "summary counts the skipped files"
+
+  printf 'x\n' >"$T/kb/huge.md"
+  head -c 3000 /dev/zero | tr '\0' 'a' >>"$T/kb/huge.md"
+  run_agent /dev/null ingest --tenant acme "$T/kb/huge.md" --set "node.state_dir=$state" --set retriever.max_file_bytes=2048
+  expect_rc 1 "file over retriever.max_file_bytes"
+  expect_in "$T/err" "$T/kb/huge.md: too large" "huge file named"
+  expect_in "$T/err" "retriever.max_file_bytes = 2048" "the limit's key named"
+
+  mkdir -p "$T/empty"
+  printf '\n\n' >"$T/empty/blank.md"
+  run_agent /dev/null ingest --tenant acme "$T/empty" --set "node.state_dir=$state"
+  expect_rc 1 "empty knowledge base"
+  expect_in "$T/err" "would be empty" "empty knowledge base refused"
+
+  run_agent /dev/null ingest --tenant ../globex "$T/kb" --set "node.state_dir=$state"
+  expect_rc 2 "path traversal in the tenant name"
+  expect_in "$T/err" "invalid tenant name '../globex'" "tenant name refused"
+  [[ ! -e $state/globex && ! -e $T/globex ]] || fail "something was created outside the knowledge root"
+  run_agent /dev/null ingest "$T/kb" --set "node.state_dir=$state"
+  expect_rc 2 "ingest without --tenant"
+  expect_in "$T/err" "ingest needs --tenant" "usage error"
+}
+
+# 10. Ctrl-C during a long ingest: exit 130, nothing written, the previous generation still in place.
+case_ingest_interrupted() {
+  local state=$T/state
+  mkdir -p "$T/small"
+  printf '# Base\n\nThe base page.\n' >"$T/small/base.md"
+  run_agent /dev/null ingest --tenant acme "$T/small" --set "node.state_dir=$state"
+  expect_rc 0 "first ingest"
+  python3 - "$T/big" <<'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(10000):
+    d = os.path.join(root, "d%02d" % (i % 50))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "p%05d.md" % i), "w") as f:
+        f.write("# Page %d\n\n" % i + ("Section %d explains quotas, retries and webhooks in plain words. " % i) * 40 + "\n")
+PY
+  # Not under `timeout`: the signal goes to the product itself. The wait below has its own deadline. The
+  # files are emptied first, so the progress line looked for cannot be the first ingest's.
+  : >"$T/out"
+  : >"$T/err"
+  "$BIN" ingest --tenant acme "$T/big" --set "node.state_dir=$state" >"$T/out" 2>"$T/err" &
+  local pid=$! waited=0
+  until grep -aq 'ingest acme: read ' "$T/err"; do  # the first progress line (after one file): it is running
+    if [[ $waited -ge 6000 ]]; then
+      kill -9 "$pid" 2>/dev/null || true
+      fail "no progress line within 60 s"
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "ingest ended before it could be interrupted"
+    sleep 0.01  # a poll with a deadline, not a wait for an event that could be missed
+    waited=$((waited + 1))
+  done
+  kill -INT "$pid"
+  RC=0
+  wait "$pid" || RC=$?
+  expect_rc 130 "interrupted ingest"
+  expect_in "$T/err" "interrupted" "interruption reported"
+  [[ ! -e $state/knowledge/acme/index.sqlite.tmp ]] || fail "a temporary index was left behind"
+  run_agent /dev/null ingest --tenant acme "$T/small" --set "node.state_dir=$state"
+  expect_rc 0 "ingest after the interruption"
+  expect_in "$T/out" "nothing changed for tenant acme" "the first generation is still in place"
+  expect_in "$T/out" "(generation 1)" "generation 1"
+}
+
+# 11. The audit trail: escalations are audited; audit verify exits 0 for the intact chain, 3 naming the first
+#     broken link after an edit, 1 for a file it cannot read, 2 for bad usage; audit show prints one tenant only.
+case_audit_verify() {
+  local audit="$T/audit/node-1.jsonl"
+  printf 'let me talk to a human\n' >"$T/in"
+  chat "$T/in" --tenant acme --user alice --set "audit.path=$audit"
+  expect_rc 0 "acme chat"
+  chat "$T/in" --tenant globex --user carol --set "audit.path=$audit"
+  expect_rc 0 "globex chat"
+  run_agent /dev/null audit verify --set "audit.path=$audit" --tenant globex
+  expect_rc 0 "audit verify of the intact chain"
+  expect_in "$T/out" "chain intact" "verify's verdict"
+  expect_in "$T/out" "tenant globex: 1 records" "verify counts the tenant's records"
+  run_agent /dev/null audit show --tenant globex --set "audit.path=$audit"
+  expect_rc 0 "audit show"
+  expect_in "$T/out" '"action":"escalate"' "globex's escalation shown"
+  expect_not_in "$T/out" '"tenant":"acme"' "audit show --tenant globex"
+  expect_not_in "$T/out" "talk to a human" "the customer's words are never audited"
+  sed -i '0,/"result":"user_requested"/s//"result":"low_confidence"/' "$audit"
+  run_agent /dev/null audit verify --file "$audit"
+  expect_rc 3 "audit verify after an edit"
+  expect_in "$T/out" "chain BROKEN" "verify's verdict after the edit"
+  expect_in "$T/out" "edited content" "the broken link is named"
+  run_agent /dev/null audit verify --file "$T/nothing.jsonl"
+  expect_rc 1 "audit verify of a missing file"
+  run_agent /dev/null audit frobnicate
+  expect_rc 2 "audit with an unknown subcommand"
+}
+
 # ---------------------------------------------------------------------------------------------------------
+# Actions: a ticket is proposed, opened on "yes", and found by a lookup; a workflow whose signing secret is
+# not in the environment stops start-up naming the variable (and never the secret).
+case_actions() {
+  printf 'Please open a ticket about my custom domain certificate still pending\nyes\nWhat is the status of ticket TCK-7001?\n' >"$T/in"
+  chat "$T/in" --tenant acme --user bob
+  expect_rc 0 "chat"
+  expect_in "$T/out" "Shall I go ahead?" "proposal question"
+  expect_in "$T/out" "actions: create_ticket:proposed" "proposal"
+  expect_in "$T/out" "actions: create_ticket:ok" "confirmed ticket"
+  expect_in "$T/out" "I've opened support ticket TCK-7001" "ticket id told to the customer"
+  expect_in "$T/out" "actions: lookup_order_or_invoice:ok" "lookup of the new ticket"
+  expect_in "$T/out" "Ticket TCK-7001" "the new ticket found"
+  expect_not_in "$T/out" "[error" "no turn failed"
+
+  printf 'hello\n' >"$T/in"
+  unset SA_CLI_UNSET_WORKFLOW_SECRET
+  chat "$T/in" --tenant acme --user bob \
+    --set actions.workflows.order_escalation.url=https://ops.example.com/hooks/order \
+    --set actions.workflows.order_escalation.secret_env=SA_CLI_UNSET_WORKFLOW_SECRET
+  expect_rc 1 "chat with a workflow whose secret is unset"
+  expect_in "$T/err" "actions.workflows.order_escalation.secret_env names SA_CLI_UNSET_WORKFLOW_SECRET, which is not set" \
+    "the unset variable named"
+}
+
 ALL_CASES=(
   scripted_chat billing_tenant_isolation unknown_tenant unknown_user
   malformed_config unknown_config_key out_of_range_set bad_env_type
   corrupt_model truncated_model missing_knowledge bad_messages
   config_describe config_print_json bogus_command train_missing_column
+  ingest_round_trip ingest_bad_input ingest_interrupted
+  audit_verify actions
 )
 
 if [[ $# -eq 0 ]]; then

@@ -4,6 +4,9 @@
 #include "bench/child_process.hpp"
 
 #include <hiredis/hiredis.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -41,9 +46,110 @@ redis_reply convert(const redisReply* r) {
   return out;
 }
 
+/// One TLS connection, blocking (timeouts on the socket): verifies the server as 127.0.0.1 against the
+/// PKI's CA and presents its client certificate.
+class blocking_tls_connection {
+public:
+  bool open(uint16_t port, const sa::bench::tls_pki& pki, std::string* why) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!ctx_ || fd_ < 0)
+      return fail("out of resources", why);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return fail(std::strerror(errno), why);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    if (SSL_CTX_load_verify_locations(ctx_, pki.ca_cert.c_str(), nullptr) != 1
+        || SSL_CTX_use_certificate_chain_file(ctx_, pki.client_cert.c_str()) != 1
+        || SSL_CTX_use_PrivateKey_file(ctx_, pki.client_key.c_str(), SSL_FILETYPE_PEM) != 1)
+      return fail("cannot load the test PKI", why);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
+    if (SSL_connect(ssl_) != 1)
+      return fail("TLS handshake failed", why);
+    return true;
+  }
+
+  /// Sends one command and reads its reply.
+  bool run(const std::vector<std::string>& args, redis_reply& out, std::string* why) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* cmd = nullptr;
+    int len = redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), argv.data(), lens.data());
+    bool sent = len > 0 && SSL_write(ssl_, cmd, len) == len;
+    redisFreeCommand(cmd);
+    if (!sent)
+      return fail("TLS write failed", why);
+    redisReader* reader = redisReaderCreate();
+    void* reply = nullptr;
+    char buf[16384];
+    while (!reply) {
+      int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n <= 0 || redisReaderFeed(reader, buf, static_cast<size_t>(n)) != REDIS_OK
+          || redisReaderGetReply(reader, &reply) != REDIS_OK) {
+        redisReaderFree(reader);
+        return fail("TLS read failed", why);
+      }
+    }
+    out = convert(static_cast<redisReply*>(reply));
+    freeReplyObject(reply);
+    redisReaderFree(reader);
+    return true;
+  }
+
+  ~blocking_tls_connection() {
+    if (ssl_)
+      SSL_free(ssl_);
+    if (ctx_)
+      SSL_CTX_free(ctx_);
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+
+private:
+  bool fail(const std::string& what, std::string* why) {
+    if (why) {
+      char buf[256] = "";
+      if (auto e = ERR_peek_last_error())
+        ERR_error_string_n(e, buf, sizeof buf);
+      *why = what + (buf[0] ? std::string(": ") + buf : std::string{});
+    }
+    ERR_clear_error();
+    return false;
+  }
+
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  int fd_ = -1;
+};
+
+/// One command on a fresh TLS connection (AUTH, SELECT first as below).
+bool run_command_tls(uint16_t port, const sa::bench::tls_pki& pki, const std::string& password, int db,
+                     const std::vector<std::string>& args, redis_reply& out, std::string* why) {
+  blocking_tls_connection c;
+  if (!c.open(port, pki, why))
+    return false;
+  redis_reply scratch;
+  return (password.empty() || c.run({"AUTH", password}, scratch, why))
+         && (db == 0 || c.run({"SELECT", std::to_string(db)}, scratch, why)) && c.run(args, out, why);
+}
+
 /// One command on a fresh connection; false (with `why`) when the server cannot be reached.
-bool run_command(uint16_t port, const std::string& password, int db, const std::vector<std::string>& args,
-                 redis_reply& out, std::string* why) {
+bool run_command(uint16_t port, const sa::bench::tls_pki* pki, const std::string& password, int db,
+                 const std::vector<std::string>& args, redis_reply& out, std::string* why) {
+  if (pki)
+    return run_command_tls(port, *pki, password, db, args, out, why);
   timeval tv{1, 0};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
   if (!c || c->err) {
@@ -85,6 +191,15 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
   if (!::mkdtemp(tmpl.data()))
     throw std::runtime_error("redis_server: cannot create a temporary directory");
   dir_ = tmpl;
+  if (options_.tls) {
+    try {
+      pki_ = sa::bench::make_tls_pki(dir_);
+    } catch (const std::exception& e) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+      throw std::runtime_error(std::string("redis_server: cannot make the test PKI: ") + e.what());
+    }
+  }
   std::string why;
   for (int attempt = 0; attempt < 8; ++attempt) {
     port_ = sa::bench::free_loopback_port();
@@ -106,7 +221,7 @@ redis_server::~redis_server() {
 
 bool redis_server::launch(std::string* why) {
   std::vector<std::string> args{sa::bench::find_in_path("redis-server"),
-                                "--port", std::to_string(port_),
+                                "--port", options_.tls ? "0" : std::to_string(port_),
                                 "--bind", "127.0.0.1",
                                 "--dir", dir_,
                                 "--logfile", dir_ + "/redis.log",
@@ -120,6 +235,10 @@ bool redis_server::launch(std::string* why) {
   }
   if (!options_.password.empty())
     args.insert(args.end(), {"--requirepass", options_.password});
+  if (options_.tls)
+    args.insert(args.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", pki_.server_cert,
+                             "--tls-key-file", pki_.server_key, "--tls-ca-cert-file", pki_.ca_cert,
+                             "--tls-auth-clients", options_.tls_auth_clients ? "yes" : "no"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_t pid = sa::bench::start_child(args, dir_ + "/stdout.log");  // dies with the test (PR_SET_PDEATHSIG)
   if (pid < 0) {
@@ -141,14 +260,15 @@ bool redis_server::wait_ready(std::chrono::milliseconds within, std::string* why
       return false;
     }
     redis_reply r;
-    if (run_command(port_, options_.password, 0, {"INFO", "server"}, r, why) && r.type == redis_reply::kind::string) {
+    const auto* pki = options_.tls ? &pki_ : nullptr;
+    if (run_command(port_, pki, options_.password, 0, {"INFO", "server"}, r, why) && r.type == redis_reply::kind::string) {
       // Ours, and done loading (INFO answers while loading; PING would say LOADING).
       if (r.str.find("process_id:" + std::to_string(pid_) + "\r\n") == std::string::npos) {
         *why = "another server answers on port " + std::to_string(port_);
         return false;
       }
       redis_reply ping;
-      if (run_command(port_, options_.password, 0, {"PING"}, ping, why) && ping.type == redis_reply::kind::status)
+      if (run_command(port_, pki, options_.password, 0, {"PING"}, ping, why) && ping.type == redis_reply::kind::status)
         return true;
     }
     std::this_thread::sleep_for(pause);
@@ -193,7 +313,7 @@ void redis_server::resume() {
 redis_reply redis_server::command(const std::vector<std::string>& args, int db) const {
   redis_reply r;
   std::string why;
-  if (!run_command(port_, options_.password, db, args, r, &why))
+  if (!run_command(port_, options_.tls ? &pki_ : nullptr, options_.password, db, args, r, &why))
     throw std::runtime_error("redis_server: command failed: " + why);
   return r;
 }

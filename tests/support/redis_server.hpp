@@ -8,11 +8,17 @@
 //   redis.start();                                     // again, same port and directory (AOF replayed)
 //   auto r = redis.command({"LRANGE", "k", "0", "-1"});  // a blocking command on a fresh connection
 //
+// With options.tls the server speaks TLS only (--port 0 --tls-port P): a throwaway PKI is made in its
+// directory first (bench/tls_pki.hpp; tls() gives the paths), and command() talks TLS too (blocking OpenSSL,
+// verifying the server against the PKI's CA and presenting the client certificate): a check that does not
+// go through the redis_client under test.
+//
 // Starting waits (deadline loop) until the server answers PING and INFO names our child's pid, so a
 // server of another test that grabbed the same port is never mistaken for ours; a port taken between
 // choosing and binding it is retried with another one. Links: sa_redis_test_server.
 #pragma once
 
+#include "bench/tls_pki.hpp"
 #include "runtime/redis_client.hpp"
 
 #include <sys/types.h>
@@ -30,6 +36,8 @@ struct redis_server_options {
   bool aof_always = false;
   std::string password;                 ///< requirepass; empty = none
   std::vector<std::string> extra_args;  ///< more "--name value" arguments
+  bool tls = false;                     ///< TLS only: --port 0 --tls-port P, certificates of tls()
+  bool tls_auth_clients = false;        ///< with tls: clients must present a certificate the CA signed
 };
 
 class redis_server {
@@ -45,6 +53,8 @@ public:
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const noexcept { return dir_; }
   pid_t pid() const noexcept { return pid_; }
+  /// The PKI the server's certificate comes from (options.tls only; empty paths otherwise).
+  const sa::bench::tls_pki& tls() const noexcept { return pki_; }
   bool running() const noexcept { return pid_ > 0; }
 
   /// SIGKILL and reap: a crash (no shutdown save, connections reset).
@@ -74,6 +84,7 @@ private:
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
+  sa::bench::tls_pki pki_;
 };
 
 

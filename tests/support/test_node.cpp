@@ -42,6 +42,7 @@ config::config test_config() {
   cfg.classifier.training_data = root + "/data/intents/intents.csv";
   cfg.tenants.accounts_file = root + "/data/tenants/accounts.json";
   cfg.retriever.knowledge_paths = {root + "/data/kb"};
+  cfg.node.state_dir = scratch_dir().string(); // never a developer's var/ (ingested indexes live there)
   cfg.node.log_level = "warn";
   return cfg;
 }
@@ -69,6 +70,7 @@ test_node::test_node(session_children children, std::shared_ptr<const node_servi
 
 test_node::~test_node() {
   stop_node(handles);
+  handles = node_handles{}; // a detached actor (knowledge watcher, embedding indexer) is joined only once unreferenced
   sys.reset();
 }
 

@@ -31,6 +31,45 @@ constexpr type_rule type_rules[] = {
   {"billing_error", error_kind::quota, false},
 };
 
+/// With thinking on, the final assistant message of a tool-use exchange must start with the thinking block
+/// that led to its calls, or the API answers 400. When that message's calls came without one (another
+/// endpoint made them, or thinking was off then), the request goes without thinking instead.
+bool final_tool_turn_keeps_thinking(const completion_request& r) {
+  for (auto m = r.messages.rbegin(); m != r.messages.rend(); ++m)
+    if (m->role == chat_role::assistant)
+      return m->tool_calls.empty() || !m->thinking.empty();
+  return true;
+}
+
+/// A message's `content`: a plain string, or blocks when it carries reasoning, tool calls or tool results
+/// (thinking first, unchanged; then text; then tool_use - or, in a user message, tool_result first).
+result<ojson> message_content(const chat_message& m) {
+  if (m.thinking.empty() && m.tool_calls.empty() && m.tool_results.empty())
+    return ojson(m.text);
+  ojson blocks = ojson::array();
+  for (const auto& t : m.tool_results) {
+    ojson block{{"type", "tool_result"}, {"tool_use_id", t.call_id}, {"content", t.content}};
+    if (t.is_error)
+      block["is_error"] = true;
+    blocks.push_back(std::move(block));
+  }
+  for (const auto& b : m.thinking) {
+    if (b.redacted)
+      blocks.push_back({{"type", "redacted_thinking"}, {"data", b.signature}});
+    else
+      blocks.push_back({{"type", "thinking"}, {"thinking", b.text}, {"signature", b.signature}});
+  }
+  if (!m.text.empty())
+    blocks.push_back({{"type", "text"}, {"text", m.text}});
+  for (const auto& c : m.tool_calls) {
+    auto input = c.arguments_json.empty() ? ojson::object() : ojson::parse(c.arguments_json, nullptr, false);
+    if (input.is_discarded() || !input.is_object())
+      return failure{"anthropic: the arguments of tool call '" + c.id + "' are not a JSON object"};
+    blocks.push_back({{"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", std::move(input)}});
+  }
+  return blocks;
+}
+
 } // namespace
 
 result<http_request> anthropic_protocol::build_request(const completion_request& r) const {
@@ -40,19 +79,23 @@ result<http_request> anthropic_protocol::build_request(const completion_request&
     return failure{"anthropic: request has no messages"};
   if (r.max_tokens == 0)
     return failure{"anthropic: max_tokens is required (got 0)"};
-  const bool thinking = r.thinking_budget > 0;
-  if (thinking && (r.thinking_budget < min_thinking_budget || r.thinking_budget >= r.max_tokens))
+  if (r.thinking_budget > 0 && (r.thinking_budget < min_thinking_budget || r.thinking_budget >= r.max_tokens))
     return failure{"anthropic: thinking budget " + std::to_string(r.thinking_budget) + " must be at least "
                    + std::to_string(min_thinking_budget) + " and below max_tokens ("
                    + std::to_string(r.max_tokens) + ")"};
+  const bool thinking = r.thinking_budget > 0 && final_tool_turn_keeps_thinking(r);
   ojson body;
   body["model"] = r.model;
   body["max_tokens"] = r.max_tokens;
   if (!r.system.empty())
     body["system"] = r.system;
   auto& msgs = body["messages"] = ojson::array();
-  for (const auto& m : r.messages)
-    msgs.push_back({{"role", m.role == chat_role::user ? "user" : "assistant"}, {"content", m.text}});
+  for (const auto& m : r.messages) {
+    auto content = message_content(m);
+    if (!content.ok())
+      return failure{content.error()};
+    msgs.push_back({{"role", m.role == chat_role::user ? "user" : "assistant"}, {"content", std::move(*content)}});
+  }
   if (r.temperature && !thinking) // thinking allows only the default temperature: leave it unset
     body["temperature"] = *r.temperature;
   if (thinking)
@@ -66,6 +109,9 @@ result<http_request> anthropic_protocol::build_request(const completion_request&
         return failure{"anthropic: tool '" + t.name + "' parameters_json is not a JSON object"};
       tools.push_back({{"name", t.name}, {"description", t.description}, {"input_schema", schema}});
     }
+    // "auto" is the default; thinking allows only auto or none (never a forced tool).
+    if (r.tool_choice == tool_choice_mode::none)
+      body["tool_choice"] = {{"type", "none"}};
   }
   http_request req;
   req.path = opts_.path;
@@ -138,10 +184,21 @@ void anthropic_stream_decoder::on_event(const sse_event& ev, std::vector<stream_
       }
   } else if (type == "content_block_start") {
     const json* block = object_at(*j, "content_block");
-    if (block && string_or(*block, "type") == "tool_use") {
-      auto& call = tools_[count_at(*j, "index").value_or(0)];
+    auto index = count_at(*j, "index").value_or(0);
+    auto kind = block ? string_or(*block, "type") : std::string{};
+    if (kind == "tool_use") {
+      auto& call = tools_[index];
       call.id = string_or(*block, "id");
       call.name = string_or(*block, "name");
+      // Streamed input arrives as input_json_delta; a start block that already holds it (proxies that
+      // replay a whole message) is taken as is.
+      if (const json* input = object_at(*block, "input"); input && !input->empty())
+        call.arguments_json = input->dump();
+      partial_input_.erase(index);
+    } else if (kind == "thinking") {
+      thinking_[index] = thinking_block{string_or(*block, "thinking"), string_or(*block, "signature"), false};
+    } else if (kind == "redacted_thinking") {
+      thinking_[index] = thinking_block{{}, string_or(*block, "data"), true};
     }
   } else if (type == "content_block_delta") {
     const json* delta = object_at(*j, "delta");
@@ -152,14 +209,24 @@ void anthropic_stream_decoder::on_event(const sse_event& ev, std::vector<stream_
       if (auto text = string_at(*delta, "text"); text && !text->empty())
         out.emplace_back(stream_delta{*text, false});
     } else if (kind == "thinking_delta") {
-      if (auto text = string_at(*delta, "thinking"); text && !text->empty())
+      if (auto text = string_at(*delta, "thinking"); text && !text->empty()) {
+        if (auto it = thinking_.find(count_at(*j, "index").value_or(0)); it != thinking_.end())
+          it->second.text += *text;
         out.emplace_back(stream_delta{*text, true});
+      }
+    } else if (kind == "signature_delta") {
+      if (auto it = thinking_.find(count_at(*j, "index").value_or(0)); it != thinking_.end())
+        it->second.signature += string_or(*delta, "signature");
     } else if (kind == "input_json_delta") {
-      auto it = tools_.find(count_at(*j, "index").value_or(0));
-      if (it != tools_.end())
+      auto index = count_at(*j, "index").value_or(0);
+      auto it = tools_.find(index);
+      if (it != tools_.end()) {
+        if (partial_input_.insert(index).second)
+          it->second.arguments_json.clear(); // the deltas replace an empty (or replayed) start input
         it->second.arguments_json += string_or(*delta, "partial_json");
+      }
     }
-    // signature_delta and unknown delta types: nothing to show
+    // unknown delta types: nothing to show
   } else if (type == "message_delta") {
     if (const json* delta = object_at(*j, "delta"))
       if (auto reason = string_at(*delta, "stop_reason"))
@@ -176,12 +243,17 @@ void anthropic_stream_decoder::on_event(const sse_event& ev, std::vector<stream_
     end.finish_reason = stop_reason_;
     end.finish = anthropic_protocol::finish_of(stop_reason_);
     end.tokens = usage_;
-    for (auto& [index, call] : tools_) {
-      if (call.arguments_json.empty())
-        call.arguments_json = "{}";
+    for (auto& [index, call] : tools_)
       end.tool_calls.push_back(std::move(call));
-    }
     tools_.clear();
+    if (auto bad = check_tool_calls(end.tool_calls, end.finish)) {
+      out.emplace_back(std::move(*bad));
+      return;
+    }
+    if (!end.tool_calls.empty()) // the reasoning behind the calls goes back with them, in block order
+      for (auto& [index, block] : thinking_)
+        end.thinking.push_back(std::move(block));
+    thinking_.clear();
     out.emplace_back(std::move(end));
   } else if (type == "error") {
     auto e = anthropic_protocol::error_from_body(200, ev.data);

@@ -2,10 +2,15 @@
 //
 // build_request -> POST /v1/messages with top-level system, required max_tokens, anthropic-version, and
 // extended thinking {type enabled, budget_tokens} (validated: 1024 <= budget < max_tokens; temperature
-// is then left unset). anthropic_stream_decoder reads named events: message_start (input tokens),
-// content_block_delta (text_delta, thinking_delta, input_json_delta), message_delta (stop_reason,
-// cumulative output tokens), message_stop (end), error (mid-stream error); ping and unknown types are
-// ignored. parse_error maps {"type":"error","error":{...}} bodies and the retry rules.
+// is then left unset). Tools go as {name, description, input_schema}; an assistant message that called
+// tools becomes thinking blocks (unchanged, with their signatures) + text + tool_use blocks, and the
+// results a user message of tool_result blocks (is_error for a refused or failed call). Thinking is left
+// off for a request whose final tool-calling assistant message has no thinking block (the API would
+// refuse it). anthropic_stream_decoder reads named events: message_start (input tokens),
+// content_block_start/delta (text_delta, thinking_delta and signature_delta kept per block,
+// input_json_delta fragments of tool_use blocks), message_delta (stop_reason, cumulative output tokens),
+// message_stop (end; tool calls checked to be JSON objects), error (mid-stream error); ping and unknown
+// types are ignored. parse_error maps {"type":"error","error":{...}} bodies and the retry rules.
 #pragma once
 
 #include "actors/providers/provider_types.hpp"
@@ -14,6 +19,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -36,6 +42,8 @@ private:
   std::string stop_reason_;
   usage usage_;
   std::map<uint64_t, tool_call> tools_; ///< tool_use blocks by content block index
+  std::set<uint64_t> partial_input_;    ///< tool_use blocks whose input_json_delta started
+  std::map<uint64_t, thinking_block> thinking_; ///< thinking / redacted_thinking blocks by index
 };
 
 class anthropic_protocol {

@@ -1,6 +1,8 @@
 // fake_answer: deterministic answers derived from the request (see fake_answer.hpp).
 #include "actors/providers/fake/fake_answer.hpp"
 
+#include "actors/providers/fake/fake_tools.hpp"
+
 #include <cctype>
 #include <initializer_list>
 
@@ -45,6 +47,17 @@ std::string content_text(const json& content) {
         }
       }
   return out;
+}
+
+/// True when a message holds only tool results (an OpenAI "tool" message, an Anthropic user message of
+/// tool_result blocks, a Gemini turn of functionResponse parts): it is not the customer's text.
+bool only_tool_results(const json& blocks) {
+  if (!blocks.is_array() || blocks.empty())
+    return false;
+  for (const auto& b : blocks)
+    if (!b.is_object() || !(b.value("type", std::string()) == "tool_result" || b.contains("functionResponse")))
+      return false;
+  return true;
 }
 
 /// Gemini {"parts":[{"text":...}]}.
@@ -106,12 +119,13 @@ std::string tool_arguments(const std::string& schema_text, const std::string& qu
   return args.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-/// Pieces of at most 8 bytes, never splitting a UTF-8 character.
-std::vector<std::string> fragments_of(const std::string& text) {
+/// Pieces of at most `size` bytes, never splitting a UTF-8 character.
+std::vector<std::string> fragments_of(const std::string& text, std::size_t size = 8) {
   std::vector<std::string> out;
   std::size_t i = 0;
+  size = std::max<std::size_t>(size, 1);
   while (i < text.size()) {
-    std::size_t end = std::min(text.size(), i + 8);
+    std::size_t end = std::min(text.size(), i + size);
     while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
       ++end;
     out.push_back(text.substr(i, end - i));
@@ -213,7 +227,8 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
       for (const auto& c : *contents) {
         auto text = parts_text(c);
         all_text += text;
-        if (c.is_object() && c.value("role", std::string("user")) == "user")
+        if (c.is_object() && c.value("role", std::string("user")) == "user" &&
+            !(c.contains("parts") && only_tool_results(c["parts"])))
           r.last_user_text = text;
       }
     if (auto cfg = j.find("generationConfig"); cfg != j.end() && cfg->is_object()) {
@@ -239,7 +254,7 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
           continue;
         auto text = m.contains("content") ? content_text(m["content"]) : std::string();
         all_text += text;
-        if (m.value("role", std::string()) == "user")
+        if (m.value("role", std::string()) == "user" && !(m.contains("content") && only_tool_results(m["content"])))
           r.last_user_text = text;
       }
     if (provider == provider_kind::openai) {
@@ -255,8 +270,14 @@ result<answer_request> parse_answer_request(provider_kind provider, std::string_
     }
   }
   collect_tools(provider, j, r);
+  read_tool_turns(provider, j, r);
   r.prompt_tokens = estimate_tokens(all_text);
   return r;
+}
+
+std::string fake_signature(std::string_view model, std::string_view last_user_text) {
+  // "fake-signature" in base64, then the hash of what the thinking was about
+  return "ZmFrZS1zaWduYXR1cmU" + hex64(fnv1a(std::string(model) + '\n' + std::string(last_user_text)));
 }
 
 std::string json_answer(std::string_view last_user_text) {
@@ -289,23 +310,53 @@ answer make_answer(const answer_request& r) {
   std::string quote = truncate_utf8(r.last_user_text, quote_bytes);
   std::size_t first = h % sentences.size();
   std::size_t second = (first + 1 + (h >> 8) % (sentences.size() - 1)) % sentences.size();
-  for (std::size_t i = 0; i < r.tool_names.size(); ++i)
-    if (!r.tool_names[i].empty() && r.last_user_text.find(r.tool_names[i]) != std::string::npos) {
-      tool_answer t;
-      t.id = a.id;
-      t.name = r.tool_names[i];
-      t.arguments_json = tool_arguments(r.tool_schemas[i], quote);
-      t.fragments = fragments_of(t.arguments_json);
-      a.tool = std::move(t);
-      return a; // a tool call: no text, no thinking, never cut by max_tokens
-    }
-  std::string text = r.json_mode ? json_answer(r.last_user_text)
-                                 : "Answer to: " + quote + " " + sentences[first] + " " + sentences[second];
-  a.text = split_tokens(text);
   if (r.thinking) {
     a.thinking = split_tokens("The customer asked: " + quote + " I should answer briefly and politely.");
-    a.signature = "ZmFrZS1zaWduYXR1cmU" + a.id; // "fake-signature" in base64, then the hash
+    a.signature = fake_signature(r.model, r.last_user_text);
   }
+  if (!r.follow_up && (r.script || !r.tool_names.empty())) {
+    // A scripted call, else the tool the message names (its arguments shaped by the tool's schema).
+    std::optional<tool_answer> t;
+    if (r.script) {
+      t.emplace();
+      t->name = r.script->tool;
+      t->arguments_json = r.script->arguments_json;
+      if (t->arguments_json.empty())
+        for (std::size_t i = 0; i < r.tool_names.size(); ++i)
+          if (r.tool_names[i] == r.script->tool)
+            t->arguments_json = tool_arguments(r.tool_schemas[i], quote);
+      if (t->arguments_json.empty())
+        t->arguments_json = "{}";
+      a.text = split_tokens(r.script->text);
+    } else {
+      for (std::size_t i = 0; i < r.tool_names.size() && !t; ++i)
+        if (!r.tool_names[i].empty() && r.last_user_text.find(r.tool_names[i]) != std::string::npos) {
+          t.emplace();
+          t->name = r.tool_names[i];
+          t->arguments_json = tool_arguments(r.tool_schemas[i], quote);
+        }
+    }
+    if (t) {
+      t->id = a.id;
+      t->malformed = r.script && r.script->malformed;
+      auto streamed = t->malformed ? t->arguments_json.substr(0, t->arguments_json.size() / 2) : t->arguments_json;
+      t->fragments = fragments_of(streamed, r.script ? r.script->fragment_bytes : 8);
+      a.tool = std::move(t);
+      return a; // a tool call: never cut by max_tokens
+    }
+  }
+  std::string text;
+  if (r.follow_up) {
+    // Phrase the tool results, so a test sees they reached the model.
+    for (const auto& out : r.tool_outputs)
+      text += "The " + out.name + " tool " + (out.is_error ? "failed: " : "returned: ") +
+              truncate_utf8(out.content, 160) + " ";
+    text += sentences[first];
+  } else {
+    text = r.json_mode ? json_answer(r.last_user_text)
+                       : "Answer to: " + quote + " " + sentences[first] + " " + sentences[second];
+  }
+  a.text = split_tokens(text);
   if (r.max_tokens > 0 && a.output_tokens() > r.max_tokens) {
     a.truncated = true;
     if (a.thinking.size() >= r.max_tokens) {

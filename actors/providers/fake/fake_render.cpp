@@ -3,8 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <random>
 
 namespace sa::providers::fake {
 
@@ -44,7 +45,7 @@ const char* openai_finish(const answer& a) {
 
 std::vector<sse_frame> openai_stream(const answer_request& r, const answer& a) {
   std::vector<sse_frame> out;
-  ojson role{{"role", "assistant"}, {"content", a.tool ? ojson(nullptr) : ojson("")}};
+  ojson role{{"role", "assistant"}, {"content", a.tool && a.text.empty() ? ojson(nullptr) : ojson("")}};
   out.push_back({data_frame(openai_chunk(r, a, openai_choice(role, nullptr))), false, false});
   for (const auto& t : a.text)
     out.push_back({data_frame(openai_chunk(r, a, openai_choice({{"content", t}}, nullptr))), true, false});
@@ -100,26 +101,35 @@ std::vector<sse_frame> anthropic_stream(const answer_request& r, const answer& a
                    false});
     ++index;
   }
+  bool pinged = false;
+  if (!a.tool || !a.text.empty()) { // a text block (the text before a tool call, when there is one)
+    out.push_back({named_frame("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                                                       {"content_block", {{"type", "text"}, {"text", ""}}}}),
+                   false, false});
+    out.push_back({named_frame("ping", {{"type", "ping"}}), false, false});
+    pinged = true;
+    for (const auto& t : a.text)
+      out.push_back({named_frame("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                                         {"delta", {{"type", "text_delta"}, {"text", t}}}}),
+                     true, false});
+    if (a.tool) {
+      out.push_back({named_frame("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}), false,
+                     false});
+      ++index;
+    }
+  }
   if (a.tool) {
     ojson block{{"type", "tool_use"}, {"id", "toolu_" + a.tool->id}, {"name", a.tool->name},
                 {"input", ojson::object()}};
     out.push_back({named_frame("content_block_start",
                                {{"type", "content_block_start"}, {"index", index}, {"content_block", block}}),
                    false, false});
-    out.push_back({named_frame("ping", {{"type", "ping"}}), false, false});
+    if (!pinged)
+      out.push_back({named_frame("ping", {{"type", "ping"}}), false, false});
     for (const auto& frag : a.tool->fragments)
       out.push_back({named_frame("content_block_delta",
                                  {{"type", "content_block_delta"}, {"index", index},
                                   {"delta", {{"type", "input_json_delta"}, {"partial_json", frag}}}}),
-                     true, false});
-  } else {
-    out.push_back({named_frame("content_block_start", {{"type", "content_block_start"}, {"index", index},
-                                                       {"content_block", {{"type", "text"}, {"text", ""}}}}),
-                   false, false});
-    out.push_back({named_frame("ping", {{"type", "ping"}}), false, false});
-    for (const auto& t : a.text)
-      out.push_back({named_frame("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
-                                                         {"delta", {{"type", "text_delta"}, {"text", t}}}}),
                      true, false});
   }
   out.push_back({named_frame("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}), false,
@@ -143,10 +153,28 @@ ojson gemini_usage(const answer& a) {
                {"thoughtsTokenCount", a.thinking.size()}};
 }
 
+const char* gemini_finish(const answer& a) {
+  if (a.tool && a.tool->malformed)
+    return "MALFORMED_FUNCTION_CALL";
+  return a.truncated ? "MAX_TOKENS" : "STOP";
+}
+
+/// The functionCall part of a tool answer (with the thought signature a thinking model adds), or nullopt
+/// when the call is malformed (Gemini then sends no call, only the finish reason).
+std::optional<ojson> gemini_call_part(const answer& a) {
+  if (!a.tool || a.tool->malformed)
+    return std::nullopt;
+  auto args = ojson::parse(a.tool->arguments_json, nullptr, false);
+  ojson part{{"functionCall", {{"name", a.tool->name}, {"args", args.is_discarded() ? ojson::object() : args}}}};
+  if (!a.signature.empty())
+    part["thoughtSignature"] = a.signature;
+  return part;
+}
+
 ojson gemini_response(const answer_request& r, const answer& a, ojson parts, bool last) {
   ojson candidate{{"content", {{"role", "model"}, {"parts", std::move(parts)}}}};
   if (last)
-    candidate["finishReason"] = a.truncated ? "MAX_TOKENS" : "STOP";
+    candidate["finishReason"] = gemini_finish(a);
   candidate["index"] = 0;
   ojson j{{"candidates", ojson::array({candidate})}};
   if (last)
@@ -160,9 +188,12 @@ std::vector<sse_frame> gemini_stream(const answer_request& r, const answer& a) {
   for (const auto& t : a.thinking)
     out.push_back({gemini_frame(gemini_response(r, a, ojson::array({{{"text", t}, {"thought", true}}}), false)),
                    true, false});
-  if (a.tool) { // Gemini sends a function call whole, in one chunk
-    auto part = ojson{{"functionCall", {{"name", a.tool->name}, {"args", ojson::parse(a.tool->arguments_json)}}}};
-    out.push_back({gemini_frame(gemini_response(r, a, ojson::array({part}), true)), true, true});
+  if (a.tool) { // the text before it, then the function call whole, in one chunk
+    for (const auto& t : a.text)
+      out.push_back({gemini_frame(gemini_response(r, a, ojson::array({{{"text", t}}}), false)), true, false});
+    auto part = gemini_call_part(a);
+    out.push_back({gemini_frame(gemini_response(r, a, part ? ojson::array({*part}) : ojson::array(), true)),
+                   part.has_value(), true});
     return out;
   }
   if (a.text.empty()) {
@@ -246,10 +277,13 @@ std::string render_json(const answer_request& r, const answer& a) {
               {"usage", openai_usage(a)}};
       if (a.tool) {
         auto& msg = j["choices"][0]["message"];
-        msg["content"] = nullptr;
+        if (a.text.empty())
+          msg["content"] = nullptr;
+        std::string args;
+        for (const auto& f : a.tool->fragments)
+          args += f;
         msg["tool_calls"] = ojson::array({{{"id", "call_" + a.tool->id}, {"type", "function"},
-                                           {"function", {{"name", a.tool->name},
-                                                         {"arguments", a.tool->arguments_json}}}}});
+                                           {"function", {{"name", a.tool->name}, {"arguments", args}}}}});
       }
       return dump(j);
     }
@@ -257,11 +291,13 @@ std::string render_json(const answer_request& r, const answer& a) {
       ojson content = ojson::array();
       if (!a.thinking.empty())
         content.push_back({{"type", "thinking"}, {"thinking", a.joined_thinking()}, {"signature", a.signature}});
-      if (a.tool)
-        content.push_back({{"type", "tool_use"}, {"id", "toolu_" + a.tool->id}, {"name", a.tool->name},
-                           {"input", ojson::parse(a.tool->arguments_json)}});
-      else
+      if (!a.tool || !a.text.empty())
         content.push_back({{"type", "text"}, {"text", a.joined_text()}});
+      if (a.tool) {
+        auto input = ojson::parse(a.tool->arguments_json, nullptr, false);
+        content.push_back({{"type", "tool_use"}, {"id", "toolu_" + a.tool->id}, {"name", a.tool->name},
+                           {"input", input.is_discarded() || a.tool->malformed ? ojson::object() : input}});
+      }
       ojson j{{"id", "msg_" + a.id}, {"type", "message"}, {"role", "assistant"}, {"model", r.model},
               {"content", content}, {"stop_reason", anthropic_stop(a)},
               {"stop_sequence", nullptr},
@@ -273,10 +309,10 @@ std::string render_json(const answer_request& r, const answer& a) {
       ojson parts = ojson::array();
       if (!a.thinking.empty())
         parts.push_back({{"text", a.joined_thinking()}, {"thought", true}});
-      if (a.tool)
-        parts.push_back({{"functionCall", {{"name", a.tool->name}, {"args", ojson::parse(a.tool->arguments_json)}}}});
-      else
+      if (!a.tool || !a.text.empty())
         parts.push_back({{"text", a.joined_text()}});
+      if (auto part = gemini_call_part(a))
+        parts.push_back(std::move(*part));
       return dump(gemini_response(r, a, parts, true));
     }
   }
@@ -338,6 +374,68 @@ std::string render_bad_json_event(provider_kind p) {
   return {};
 }
 
+namespace {
+
+bool stop_word(std::string_view w) {
+  static const char* const words[] = {"a",    "an",   "the",  "and", "or",   "of",   "to",   "in",   "on",  "for",
+                                      "is",   "are",  "be",   "i",   "my",   "we",   "our",  "you",  "your", "it",
+                                      "this", "that", "with", "can", "how",  "do",   "does", "what", "when", "why",
+                                      "where", "at",  "as",   "by",  "from", "me",   "us",   "was",  "were", "if"};
+  for (const char* s : words)
+    if (w == s)
+      return true;
+  return false;
+}
+
+void add_feature(std::vector<double>& v, const std::string& feature, double weight) {
+  uint64_t h = fnv1a(feature);
+  double sign = (h >> 63) != 0 ? -1.0 : 1.0;
+  v[static_cast<std::size_t>((h >> 1) % v.size())] += sign * weight;
+}
+
+ojson rounded(const std::vector<double>& v) {
+  ojson out = ojson::array();
+  for (double x : v)
+    out.push_back(std::round(x * 1e6) / 1e6);
+  return out;
+}
+
+} // namespace
+
+std::vector<double> fake_embedding(std::string_view text, unsigned dim) {
+  std::vector<double> v(std::max(dim, 1u), 0.0);
+  std::string word;
+  auto flush = [&] {
+    if (word.size() > 3 && word.back() == 's' && word[word.size() - 2] != 's')
+      word.pop_back(); // "builds" and "build" are one word
+    if (!word.empty() && !stop_word(word)) {
+      add_feature(v, "w:" + word, 1.0);
+      std::string padded = "^" + word + "$";
+      for (std::size_t i = 0; i + 3 <= padded.size(); ++i)
+        add_feature(v, "t:" + padded.substr(i, 3), 0.3);
+    }
+    word.clear();
+  };
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c >= 0x80)
+      word += static_cast<char>(std::tolower(c));
+    else
+      flush();
+  }
+  flush();
+  double norm = 0;
+  for (double x : v)
+    norm += x * x;
+  if (norm == 0) {
+    v[0] = 1.0;
+    return v;
+  }
+  norm = std::sqrt(norm);
+  for (auto& x : v)
+    x /= norm;
+  return v;
+}
+
 result<std::string> render_embeddings(std::string_view body, unsigned dim) {
   auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("input"))
@@ -360,21 +458,44 @@ result<std::string> render_embeddings(std::string_view body, unsigned dim) {
   uint64_t tokens = 0;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     tokens += estimate_tokens(inputs[i]);
-    std::mt19937_64 rng(fnv1a(inputs[i]));
-    std::vector<double> v(dim);
-    double norm = 0;
-    for (auto& x : v) {
-      x = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
-      norm += x * x;
-    }
-    norm = norm > 0 ? std::sqrt(norm) : 1.0;
-    ojson vec = ojson::array();
-    for (double x : v)
-      vec.push_back(std::round(x / norm * 1e6) / 1e6);
-    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", vec}});
+    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", rounded(fake_embedding(inputs[i], dim))}});
   }
   return dump(ojson{{"object", "list"}, {"data", data}, {"model", model},
                     {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
+}
+
+result<std::string> render_gemini_embeddings(std::string_view body, unsigned dim, bool batch) {
+  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return failure{"fake-provider: the embedding body is not a JSON object"};
+  auto content_text = [](const nlohmann::json& req) -> result<std::string> {
+    if (!req.is_object() || !req.contains("content") || !req["content"].is_object()
+        || !req["content"].contains("parts") || !req["content"]["parts"].is_array())
+      return failure{"fake-provider: an embedding request needs \"content\": {\"parts\": [{\"text\": ...}]}"};
+    std::string text;
+    for (const auto& part : req["content"]["parts"]) {
+      if (!part.is_object() || !part.contains("text") || !part["text"].is_string())
+        return failure{"fake-provider: every content part must have a \"text\" string"};
+      text += (text.empty() ? "" : "\n") + part["text"].get<std::string>();
+    }
+    return text;
+  };
+  if (!batch) {
+    auto text = content_text(j);
+    if (!text)
+      return failure{text.error()};
+    return dump(ojson{{"embedding", {{"values", rounded(fake_embedding(*text, dim))}}}});
+  }
+  if (!j.contains("requests") || !j["requests"].is_array())
+    return failure{"fake-provider: batchEmbedContents needs a \"requests\" array"};
+  ojson embeddings = ojson::array();
+  for (const auto& req : j["requests"]) {
+    auto text = content_text(req);
+    if (!text)
+      return failure{text.error()};
+    embeddings.push_back({{"values", rounded(fake_embedding(*text, dim))}});
+  }
+  return dump(ojson{{"embeddings", embeddings}});
 }
 
 const char* request_id_header(provider_kind p) noexcept {

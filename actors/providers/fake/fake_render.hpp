@@ -39,9 +39,21 @@ std::string render_error_event(provider_kind p);
 /// A `data:` line whose JSON is invalid, framed as the provider frames events.
 std::string render_bad_json_event(provider_kind p);
 
-/// OpenAI /v1/embeddings answer: a unit vector of `dim` floats per input, seeded by the input's hash.
+/// The fake's deterministic embedding of `text`: hashed bag of words (lower-cased, a few stop words dropped,
+/// a plural 's' stripped) plus the words' character trigrams at a lower weight, each feature added with a
+/// hash-chosen sign into one of `dim` buckets, L2-normalised (an empty text gives the first unit vector).
+/// Texts sharing words point the same way, so retrieval over these vectors behaves like a lexical search
+/// with some tolerance for morphology and typos - good enough to test and benchmark hybrid retrieval offline.
+std::vector<double> fake_embedding(std::string_view text, unsigned dim);
+
+/// OpenAI /v1/embeddings answer: fake_embedding (rounded to 6 decimals) of `dim` floats per input.
 /// Fails when the body has no "input" string or array of strings.
 result<std::string> render_embeddings(std::string_view body, unsigned dim);
+
+/// Gemini embedding answers: `:embedContent` ({"content":{"parts":[{"text":...}]}} -> {"embedding":{"values":[...]}})
+/// and, with `batch`, `:batchEmbedContents` ({"requests":[{"model":...,"content":...},...]} ->
+/// {"embeddings":[{"values":[...]},...]}); the parts' texts are joined. Fails naming what the body lacks.
+result<std::string> render_gemini_embeddings(std::string_view body, unsigned dim, bool batch);
 
 /// The request-id header a provider uses ("x-request-id" or "request-id").
 const char* request_id_header(provider_kind p) noexcept;

@@ -97,14 +97,8 @@ response_plan fake_service::handle(const http_in& req, header_pairs headers) {
     return handle_chat(provider_kind::openai, req, {}, false);
   if (path == "/v1/messages")
     return handle_chat(provider_kind::anthropic, req, {}, false);
-  if (path == "/v1/embeddings") {
-    faults_.record("embeddings", fault_kind::none);
-    auto body = render_embeddings(req.body, opts_.embedding_dim);
-    if (!body)
-      return json_reply(400, render_error_body(provider_kind::openai, 400, "invalid_request", body.error()),
-                        req.keep_alive);
-    return json_reply(200, *body, req.keep_alive);
-  }
+  if (path == "/v1/embeddings")
+    return handle_embeddings(provider_kind::openai, req, false);
   const std::string prefix = "/v1beta/models/";
   if (path.rfind(prefix, 0) == 0) {
     auto rest = path.substr(prefix.size());
@@ -115,6 +109,8 @@ response_plan fake_service::handle(const http_in& req, header_pairs headers) {
       if (method == "streamGenerateContent" || method == "generateContent")
         return handle_chat(provider_kind::gemini, req, model,
                            method == "streamGenerateContent" && query.find("alt=sse") != std::string::npos);
+      if (method == "embedContent" || method == "batchEmbedContents")
+        return handle_embeddings(provider_kind::gemini, req, method == "batchEmbedContents");
     }
   }
   return json_reply(404, admin_error("fake-provider: no route for " + req.method + " " + path), req.keep_alive);
@@ -158,7 +154,10 @@ response_plan fake_service::handle_admin(const http_in& req) {
 response_plan fake_service::handle_chat(provider_kind p, const http_in& req, const std::string& gemini_model,
                                         bool gemini_stream) {
   last_chat_ = {req, std::move(headers_)};
-  auto fault = faults_.pick(p);
+  // Parsed first: a tool_call script applies only to a request that offers tools and answers no calls.
+  auto parsed = parse_answer_request(p, req.body, gemini_model, gemini_stream);
+  bool offers_tools = parsed && !parsed->tool_names.empty() && !parsed->follow_up;
+  auto fault = faults_.pick(p, offers_tools);
   faults_.record(to_string(p), fault ? fault->kind : fault_kind::none);
   const fault_spec* f = fault ? &*fault : nullptr;
   auto kind = f ? f->kind : fault_kind::none;
@@ -178,10 +177,14 @@ response_plan fake_service::handle_chat(provider_kind p, const http_in& req, con
     return plan;
   }
 
-  auto parsed = parse_answer_request(p, req.body, gemini_model, gemini_stream);
   if (!parsed)
     return single(400, {{"Content-Type", "application/json"}},
                   render_error_body(p, 400, {}, parsed.error()), req.keep_alive);
+  if (!parsed->tool_turn_error.empty()) // the real API refuses a follow-up that breaks its tool rules
+    return single(400, {{"Content-Type", "application/json"}},
+                  render_error_body(p, 400, {}, parsed->tool_turn_error), req.keep_alive);
+  if (kind == fault_kind::tool_call)
+    parsed->script = f->script;
   auto a = make_answer(*parsed);
 
   if (kind == fault_kind::status) {
@@ -226,6 +229,44 @@ response_plan fake_service::handle_chat(provider_kind p, const http_in& req, con
     return plan;
   }
   return plan_stream(*parsed, a, f, req.keep_alive);
+}
+
+response_plan fake_service::handle_embeddings(provider_kind wire, const http_in& req, bool gemini_batch) {
+  auto fault = faults_.pick(std::string_view("embeddings"));
+  auto kind = fault ? fault->kind : fault_kind::none;
+  faults_.record("embeddings", kind);
+  response_plan plan;
+  plan.fault = kind;
+  plan.keep_alive = req.keep_alive;
+  switch (kind) {
+    case fault_kind::status:
+      return single(fault->status, {{"Content-Type", "application/json"}},
+                    render_error_body(wire, fault->status, fault->code, fault->message), req.keep_alive, kind);
+    case fault_kind::stall_before_headers:
+    case fault_kind::stall_mid_stream: // no stream: both stall, then close without an answer
+      plan.keep_alive = false;
+      plan.steps.push_back({plan_step::action::close, fault->stall_ms, {}});
+      return plan;
+    case fault_kind::reset:
+      plan.keep_alive = false;
+      plan.steps.push_back({plan_step::action::reset, 0, {}});
+      return plan;
+    default: break;
+  }
+  auto body = wire == provider_kind::gemini ? render_gemini_embeddings(req.body, opts_.embedding_dim, gemini_batch)
+                                            : render_embeddings(req.body, opts_.embedding_dim);
+  if (!body)
+    return single(400, {{"Content-Type", "application/json"}},
+                  render_error_body(wire, 400, wire == provider_kind::gemini ? "" : "invalid_request", body.error()),
+                  req.keep_alive, kind);
+  if (kind == fault_kind::cut_line || kind == fault_kind::bad_json)
+    body->resize(body->size() / 2); // the JSON body ends halfway (Content-Length matches)
+  plan = single(200, {{"Content-Type", "application/json"}}, *body, req.keep_alive, kind);
+  uint32_t delay = fault && fault->ttft_ms ? *fault->ttft_ms : opts_.ttft_ms;
+  plan.steps.front().delay_ms = delay; // time to answer, like a chat's time to first token
+  if (kind == fault_kind::drip)
+    drip(plan, fault->drip_ms);
+  return plan;
 }
 
 response_plan fake_service::plan_stream(const answer_request& r, const answer& a, const fault_spec* f,

@@ -6,9 +6,14 @@
 //
 // Routes: POST /v1/chat/completions (openai), POST /v1/messages (anthropic),
 // POST /v1beta/models/{model}:streamGenerateContent?alt=sse and :generateContent (gemini),
-// POST /v1/embeddings; admin: GET|PUT|POST|DELETE /admin/faults, GET|DELETE /admin/stats.
+// embeddings: POST /v1/embeddings (openai) and /v1beta/models/{model}:embedContent|:batchEmbedContents (gemini),
+// deterministic vectors (fake_embedding), faults from rules for provider "embeddings" (status, stalls, reset,
+// cut_line/bad_json: half a body, drip, timing: ttft_ms delays the answer);
+// admin: GET|PUT|POST|DELETE /admin/faults, GET|DELETE /admin/stats.
 // Non-streamed requests: cut_line and bad_json send half of the JSON body, reset resets, stall_mid_stream
-// stalls, drip drips, error_event does not apply (a normal answer).
+// stalls, drip drips, error_event does not apply (a normal answer). A `tool_call` rule scripts a tool call
+// for a request that offers tools; a follow-up whose tool calls and results break the provider's rules is
+// answered 400 with the provider's error (fake_tools.hpp).
 // To add a route: a branch in handle(); to add a fault: fault_table.hpp, then plan_stream / plan_chat.
 #pragma once
 
@@ -77,6 +82,7 @@ public:
 private:
   response_plan handle_admin(const http_in& req);
   response_plan handle_chat(provider_kind p, const http_in& req, const std::string& gemini_model, bool gemini_stream);
+  response_plan handle_embeddings(provider_kind wire, const http_in& req, bool gemini_batch);
   response_plan plan_stream(const answer_request& r, const answer& a, const fault_spec* f, bool keep_alive);
 
   service_options opts_;

@@ -14,7 +14,7 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::array<std::pair<fault_kind, const char*>, 10> fault_kind_names = {{
+constexpr std::array<std::pair<fault_kind, const char*>, 11> fault_kind_names = {{
   {fault_kind::none, "none"},
   {fault_kind::status, "status"},
   {fault_kind::error_event, "error_event"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<fault_kind, const char*>, 10> fault_kind_names = 
   {fault_kind::bad_json, "bad_json"},
   {fault_kind::drip, "drip"},
   {fault_kind::timing, "timing"},
+  {fault_kind::tool_call, "tool_call"},
 }};
 
 template <class T>
@@ -58,6 +59,31 @@ status read_string(const json& j, const char* key, std::string& out) {
   return {};
 }
 
+/// The tool_call fields: tool (required for tool_call), arguments (an object), text, malformed,
+/// fragment_bytes (>= 1).
+status read_tool_script(const json& j, fault_spec& f) {
+  auto& t = f.script;
+  for (auto s : {read_string(j, "tool", t.tool), read_string(j, "text", t.text),
+                 read_uint(j, "fragment_bytes", t.fragment_bytes)})
+    if (!s)
+      return s;
+  if (auto it = j.find("arguments"); it != j.end()) {
+    if (!it->is_object())
+      return failure{"fake-provider: fault field 'arguments' must be a JSON object (the tool call's arguments)"};
+    t.arguments_json = it->dump();
+  }
+  if (auto it = j.find("malformed"); it != j.end()) {
+    if (!it->is_boolean())
+      return failure{"fake-provider: fault field 'malformed' must be true or false"};
+    t.malformed = it->get<bool>();
+  }
+  if (t.fragment_bytes == 0)
+    return failure{"fake-provider: fault field 'fragment_bytes' must be at least 1"};
+  if (f.kind == fault_kind::tool_call && t.tool.empty())
+    return failure{"fake-provider: a tool_call fault needs 'tool', the name of the tool to call"};
+  return {};
+}
+
 result<fault_spec> fault_from_json(const json& j) {
   if (!j.is_object())
     return failure{"fake-provider: a fault must be a JSON object like {\"fault\":\"status\",\"status\":429}"};
@@ -69,12 +95,12 @@ result<fault_spec> fault_from_json(const json& j) {
   if (!kind || *kind == fault_kind::none)
     return failure{"fake-provider: unknown fault '" + name +
                    "' (status, error_event, stall_before_headers, stall_mid_stream, reset, cut_line, bad_json, "
-                   "drip, timing)"};
+                   "drip, timing, tool_call)"};
   f.kind = *kind;
   if (auto s = read_string(j, "provider", f.provider); !s)
     return failure{s.error()};
-  if (f.provider != "*" && !provider_from_string(f.provider))
-    return failure{"fake-provider: unknown provider '" + f.provider + "' (openai, anthropic, gemini or *)"};
+  if (f.provider != "*" && f.provider != "embeddings" && !provider_from_string(f.provider))
+    return failure{"fake-provider: unknown provider '" + f.provider + "' (openai, anthropic, gemini, embeddings or *)"};
   uint32_t status_code = static_cast<uint32_t>(f.status);
   std::optional<double> probability, retry_ms, tps;
   for (auto s : {read_uint(j, "status", status_code), read_string(j, "code", f.code),
@@ -111,6 +137,8 @@ result<fault_spec> fault_from_json(const json& j) {
       return failure{"fake-provider: fault field 'should_retry' must be true or false"};
     f.should_retry = it->get<bool>();
   }
+  if (auto s = read_tool_script(j, f); !s)
+    return failure{s.error()};
   return f;
 }
 
@@ -138,6 +166,15 @@ ojson fault_to_json(const fault_spec& f) {
     j["ttft_ms"] = *f.ttft_ms;
   if (f.tokens_per_s)
     j["tokens_per_s"] = *f.tokens_per_s;
+  if (f.kind == fault_kind::tool_call) {
+    j["tool"] = f.script.tool;
+    if (!f.script.arguments_json.empty())
+      j["arguments"] = ojson::parse(f.script.arguments_json, nullptr, false);
+    if (!f.script.text.empty())
+      j["text"] = f.script.text;
+    j["malformed"] = f.script.malformed;
+    j["fragment_bytes"] = f.script.fragment_bytes;
+  }
   return j;
 }
 
@@ -189,10 +226,17 @@ double fault_table::roll() {
   return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0); // [0, 1), same on every platform
 }
 
-std::optional<fault_spec> fault_table::pick(provider_kind provider) {
+std::optional<fault_spec> fault_table::pick(provider_kind provider, bool offers_tools) {
+  return pick(to_string(provider), offers_tools);
+}
+
+std::optional<fault_spec> fault_table::pick(std::string_view route, bool offers_tools) {
   for (auto& f : faults_) {
-    if (f.count == 0 || (f.provider != "*" && f.provider != to_string(provider)))
+    // "*" means every chat provider; embedding faults are asked for by name.
+    if (f.count == 0 || (f.provider == "*" ? route == "embeddings" : f.provider != route))
       continue;
+    if (f.kind == fault_kind::tool_call && !offers_tools)
+      continue; // a script for requests that offer tools (and do not answer calls already)
     if (f.probability < 1.0 && roll() >= f.probability)
       continue;
     if (f.count > 0)

@@ -30,13 +30,16 @@ enum class fault_kind {
   bad_json,              ///< after `after_tokens` tokens, a `data:` line with invalid JSON, then the rest
   drip,                  ///< the whole response one byte per write, `drip_ms` apart
   timing,                ///< only the ttft_ms / tokens_per_s overrides
+  tool_call,             ///< a script, not a failure: answer with a call to `script.tool` (only requests that
+                         ///< offer tools and do not already answer tool calls; others skip this rule)
 };
 
 const char* to_string(fault_kind k) noexcept;
 std::optional<fault_kind> fault_kind_from_string(std::string_view name) noexcept;
 
 struct fault_spec {
-  std::string provider = "*";                 ///< "openai", "anthropic", "gemini" or "*"
+  std::string provider = "*";                 ///< "openai", "anthropic", "gemini", "*" (all three) or
+                                              ///< "embeddings" (both embedding APIs; never matched by "*")
   fault_kind kind = fault_kind::none;
   int status = 500;                           ///< for `status`
   std::string code;                           ///< error code/type/status override in the body
@@ -51,10 +54,14 @@ struct fault_spec {
   uint32_t drip_ms = 1;
   std::optional<uint32_t> ttft_ms;            ///< overrides the server's time to first token
   std::optional<double> tokens_per_s;         ///< overrides the server's rate (0: no delay)
+  tool_script script;                         ///< for `tool_call`: JSON fields tool, arguments (an object),
+                                              ///< text, malformed, fragment_bytes
 };
 
-/// One fault from a JSON object, e.g. {"provider":"openai","fault":"status","status":429,"retry_after_s":2}.
-/// Fails on an unknown fault or provider, a wrong type, or a probability outside [0, 1].
+/// One fault from a JSON object, e.g. {"provider":"openai","fault":"status","status":429,"retry_after_s":2}
+/// or {"fault":"tool_call","tool":"create_ticket","arguments":{"subject":"Refund"},"text":"Let me do that."}.
+/// Fails on an unknown fault or provider, a wrong type, a probability outside [0, 1], or a tool_call
+/// without a tool.
 result<fault_spec> parse_fault(std::string_view json_text);
 
 /// A JSON object or an array of them.
@@ -68,8 +75,11 @@ public:
   void add(fault_spec f) { faults_.push_back(std::move(f)); }
   void clear() { faults_.clear(); }
 
-  /// The fault for the next request to `provider` (consuming one of its `count`), or nullopt.
-  std::optional<fault_spec> pick(provider_kind provider);
+  /// The fault for the next request to `provider` (consuming one of its `count`), or nullopt. `tool_call`
+  /// rules apply only when `offers_tools` (the request offers tools and does not answer tool calls).
+  std::optional<fault_spec> pick(provider_kind provider, bool offers_tools = false);
+  /// The same by route name: a provider's name, or "embeddings" (which only rules naming it match).
+  std::optional<fault_spec> pick(std::string_view route, bool offers_tools = false);
 
   /// Counts a request by route ("openai", "anthropic", "gemini", "embeddings") and applied fault.
   void record(std::string_view route, fault_kind applied);

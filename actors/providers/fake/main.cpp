@@ -27,9 +27,10 @@ constexpr const char* usage_text =
   "  --ttft-ms N        time to first token in milliseconds (default 0)\n"
   "  --tokens-per-s N   streaming rate (default 0: as fast as possible)\n"
   "  --seed S           seed of the fault probability rolls (default 1)\n"
-  "  --embedding-dim N  length of /v1/embeddings vectors (default 16)\n"
+  "  --embedding-dim N  length of embedding vectors, OpenAI and Gemini routes (default 16)\n"
   "  --fault JSON       a fault rule, e.g. '{\"provider\":\"openai\",\"fault\":\"status\",\"status\":429,\n"
-  "                     \"retry_after_s\":2,\"count\":3}'; repeatable, matched in order\n";
+  "                     \"retry_after_s\":2,\"count\":3}'; repeatable, matched in order; a scripted tool call:\n"
+  "                     '{\"fault\":\"tool_call\",\"tool\":\"create_ticket\",\"arguments\":{\"subject\":\"x\"}}'\n";
 
 bool parse_number(std::string_view text, double& out) {
   try {

@@ -21,23 +21,94 @@ bool plain_model_id(std::string_view m) {
   return true;
 }
 
-/// Gemini's Schema spells types in upper case ("OBJECT", "STRING").
-void upper_types(ojson& schema) {
-  if (schema.is_object()) {
-    for (auto& [key, value] : schema.items()) {
-      if (key == "type" && value.is_string()) {
-        auto s = value.get<std::string>();
-        for (auto& c : s)
-          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        value = s;
-      } else {
-        upper_types(value);
-      }
+std::string upper(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// The keywords of Gemini's Schema (a subset of OpenAPI 3.0); anything else in a JSON Schema - e.g.
+/// additionalProperties, $schema, const - is refused by the API as an unknown field, so it is left out.
+constexpr const char* schema_keywords[] = {
+  "type", "format", "title", "description", "nullable", "enum", "items", "minItems", "maxItems", "properties",
+  "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "minimum", "maximum",
+  "default", "example", "anyOf", "propertyOrdering",
+};
+
+/// A JSON Schema as Gemini's Schema: known keywords only, type names in upper case ("OBJECT", "STRING"), a
+/// type list with "null" as the type plus nullable. Property names are kept whatever they are.
+ojson to_gemini_schema(const ojson& schema) {
+  if (!schema.is_object())
+    return schema;
+  ojson out = ojson::object();
+  for (const auto& [key, value] : schema.items()) {
+    bool known = false;
+    for (const char* k : schema_keywords)
+      known = known || key == k;
+    if (!known)
+      continue;
+    if (key == "type" && value.is_string()) {
+      out["type"] = upper(value.get<std::string>());
+    } else if (key == "type" && value.is_array()) {
+      for (const auto& t : value)
+        if (t.is_string() && t.get<std::string>() == "null")
+          out["nullable"] = true;
+        else if (t.is_string() && !out.contains("type"))
+          out["type"] = upper(t.get<std::string>());
+    } else if (key == "properties" && value.is_object()) {
+      ojson props = ojson::object();
+      for (const auto& [name, sub] : value.items())
+        props[name] = to_gemini_schema(sub);
+      out["properties"] = std::move(props);
+    } else if (key == "items") {
+      out["items"] = to_gemini_schema(value);
+    } else if (key == "anyOf" && value.is_array()) {
+      ojson alts = ojson::array();
+      for (const auto& sub : value)
+        alts.push_back(to_gemini_schema(sub));
+      out["anyOf"] = std::move(alts);
+    } else {
+      out[key] = value;
     }
-  } else if (schema.is_array()) {
-    for (auto& v : schema)
-      upper_types(v);
   }
+  return out;
+}
+
+/// A tool result as FunctionResponse.response (a JSON object): {"output": ...} or, for a refused or
+/// failed call, {"error": ...} - the keys Google's documentation uses - holding the result's JSON when it
+/// is JSON, else its text.
+ojson function_response(const tool_result& t) {
+  auto parsed = ojson::parse(t.content, nullptr, false);
+  ojson value = parsed.is_discarded() ? ojson(t.content) : std::move(parsed);
+  return ojson{{t.is_error ? "error" : "output", std::move(value)}};
+}
+
+/// A message's parts: function responses first (a user turn answering calls), then text, then function
+/// calls (a model turn) with their thought signatures.
+result<ojson> message_parts(const chat_message& m) {
+  ojson parts = ojson::array();
+  for (const auto& t : m.tool_results) {
+    ojson fr{{"name", t.name}};
+    if (!t.call_id.empty())
+      fr["id"] = t.call_id;
+    fr["response"] = function_response(t);
+    parts.push_back({{"functionResponse", std::move(fr)}});
+  }
+  if (!m.text.empty() || (m.tool_results.empty() && m.tool_calls.empty()))
+    parts.push_back({{"text", m.text}});
+  for (const auto& c : m.tool_calls) {
+    auto args = c.arguments_json.empty() ? ojson::object() : ojson::parse(c.arguments_json, nullptr, false);
+    if (args.is_discarded() || !args.is_object())
+      return failure{"gemini: the arguments of tool call '" + c.name + "' are not a JSON object"};
+    ojson fc{{"name", c.name}, {"args", std::move(args)}};
+    if (!c.id.empty())
+      fc["id"] = c.id;
+    ojson part{{"functionCall", std::move(fc)}};
+    if (!c.signature.empty())
+      part["thoughtSignature"] = c.signature;
+    parts.push_back(std::move(part));
+  }
+  return parts;
 }
 
 struct status_rule {
@@ -71,9 +142,12 @@ result<http_request> gemini_protocol::build_request(const completion_request& r)
   if (!r.system.empty())
     body["systemInstruction"] = {{"parts", ojson::array({{{"text", r.system}}})}};
   auto& contents = body["contents"] = ojson::array();
-  for (const auto& m : r.messages)
-    contents.push_back({{"role", m.role == chat_role::user ? "user" : "model"},
-                        {"parts", ojson::array({{{"text", m.text}}})}});
+  for (const auto& m : r.messages) {
+    auto parts = message_parts(m);
+    if (!parts.ok())
+      return failure{parts.error()};
+    contents.push_back({{"role", m.role == chat_role::user ? "user" : "model"}, {"parts", std::move(*parts)}});
+  }
   ojson config = ojson::object();
   if (r.temperature)
     config["temperature"] = *r.temperature;
@@ -91,10 +165,11 @@ result<http_request> gemini_protocol::build_request(const completion_request& r)
       auto schema = ojson::parse(t.parameters_json, nullptr, false);
       if (schema.is_discarded() || !schema.is_object())
         return failure{"gemini: tool '" + t.name + "' parameters_json is not a JSON object"};
-      upper_types(schema);
-      decls.push_back({{"name", t.name}, {"description", t.description}, {"parameters", schema}});
+      decls.push_back({{"name", t.name}, {"description", t.description}, {"parameters", to_gemini_schema(schema)}});
     }
     body["tools"] = ojson::array({{{"functionDeclarations", decls}}});
+    if (r.tool_choice == tool_choice_mode::none) // AUTO is the default
+      body["toolConfig"] = {{"functionCallingConfig", {{"mode", "NONE"}}}};
   }
   http_request req;
   req.path = opts_.path_prefix + std::string(model)
@@ -197,17 +272,32 @@ void gemini_stream_decoder::on_event(const sse_event& ev, std::vector<stream_eve
           tc.id = string_or(*call, "id");
           tc.name = string_or(*call, "name");
           const json* args = member(*call, "args");
-          tc.arguments_json = args && args->is_object() ? args->dump() : "{}";
+          // no args: a call without arguments; args that are not an object: check_tool_calls refuses it
+          tc.arguments_json = !args || args->is_null() ? "{}" : args->dump();
+          tc.signature = string_or(part, "thoughtSignature");
           tools_.push_back(std::move(tc));
         }
       }
   if (auto reason = string_at(cand, "finishReason"); reason && !reason->empty()) {
+    if (*reason == "MALFORMED_FUNCTION_CALL" || *reason == "UNEXPECTED_TOOL_CALL") {
+      // The model produced a call the API could not parse (or one it was not offered): no usable answer.
+      auto e = make_error(error_kind::malformed, "gemini: the model's function call was unusable (finishReason "
+                                                   + *reason + ")");
+      e.http_status = 200;
+      e.provider_code = *reason;
+      out.emplace_back(std::move(e));
+      return;
+    }
     stream_end end;
     end.finish_reason = *reason;
     end.finish = tools_.empty() ? gemini_protocol::finish_of(*reason) : finish_kind::tool_use;
     end.tokens = usage_;
     end.tool_calls = std::move(tools_);
     tools_.clear();
+    if (auto bad = check_tool_calls(end.tool_calls, end.finish)) {
+      out.emplace_back(std::move(*bad));
+      return;
+    }
     out.emplace_back(std::move(end));
   }
 }

@@ -2,10 +2,14 @@
 //
 // build_request -> POST /v1beta/models/{model}:streamGenerateContent?alt=sse (or :generateContent) with
 // systemInstruction, contents (roles user / model) and generationConfig (temperature, maxOutputTokens,
-// responseMimeType, thinkingConfig.thinkingBudget). gemini_stream_decoder reads one GenerateContentResponse
-// per `data:` (\r\n line ends); there is no [DONE]: the chunk carrying finishReason (with the full
-// usageMetadata) ends the stream, a stream closing without one is truncated, promptFeedback.blockReason
-// is a `blocked` error. parse_error maps {"error":{"code","message","status"}} bodies.
+// responseMimeType, thinkingConfig.thinkingBudget). Tools go as tools[{functionDeclarations}] with their
+// JSON Schemas cut to Gemini's Schema (OpenAPI subset, upper-case type names); a model turn that called
+// tools carries functionCall parts (with their thoughtSignature), the answer a user turn of
+// functionResponse parts ({"output": ...} or {"error": ...}). gemini_stream_decoder reads one
+// GenerateContentResponse per `data:` (\r\n line ends); there is no [DONE]: the chunk carrying
+// finishReason (with the full usageMetadata) ends the stream (MALFORMED_FUNCTION_CALL is a malformed
+// error), a stream closing without one is truncated, promptFeedback.blockReason is a `blocked` error.
+// parse_error maps {"error":{"code","message","status"}} bodies.
 #pragma once
 
 #include "actors/providers/provider_types.hpp"

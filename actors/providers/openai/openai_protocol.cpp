@@ -18,8 +18,26 @@ result<http_request> openai_protocol::build_request(const completion_request& r)
   auto& msgs = body["messages"] = ojson::array();
   if (!r.system.empty())
     msgs.push_back({{"role", "system"}, {"content", r.system}});
-  for (const auto& m : r.messages)
-    msgs.push_back({{"role", m.role == chat_role::user ? "user" : "assistant"}, {"content", m.text}});
+  for (const auto& m : r.messages) {
+    if (m.role == chat_role::assistant && !m.tool_calls.empty()) {
+      // The calls go back as the model made them: arguments stay a JSON string.
+      ojson calls = ojson::array();
+      for (const auto& c : m.tool_calls) {
+        auto args = c.arguments_json.empty() ? std::string{"{}"} : c.arguments_json;
+        calls.push_back({{"id", c.id}, {"type", "function"}, {"function", {{"name", c.name}, {"arguments", args}}}});
+      }
+      msgs.push_back({{"role", "assistant"}, {"content", m.text.empty() ? ojson(nullptr) : ojson(m.text)},
+                      {"tool_calls", std::move(calls)}});
+      continue;
+    }
+    // One "tool" message per result, right after the assistant message that called them. The API has no
+    // error flag: a failed call says so in its content.
+    for (const auto& t : m.tool_results)
+      msgs.push_back({{"role", "tool"}, {"tool_call_id", t.call_id},
+                      {"content", t.is_error ? "Error: " + t.content : t.content}});
+    if (m.tool_results.empty() || !m.text.empty())
+      msgs.push_back({{"role", m.role == chat_role::user ? "user" : "assistant"}, {"content", m.text}});
+  }
   if (r.temperature)
     body["temperature"] = *r.temperature;
   if (r.max_tokens > 0)
@@ -38,6 +56,7 @@ result<http_request> openai_protocol::build_request(const completion_request& r)
       tools.push_back({{"type", "function"},
                        {"function", {{"name", t.name}, {"description", t.description}, {"parameters", params}}}});
     }
+    body["tool_choice"] = r.tool_choice == tool_choice_mode::none ? "none" : "auto";
   }
   http_request req;
   req.path = opts_.path;
@@ -108,15 +127,29 @@ stream_end openai_stream_decoder::finished() {
   end.finish_reason = finish_reason_;
   end.finish = openai_protocol::finish_of(finish_reason_);
   end.tokens = usage_;
-  for (auto& [index, call] : tools_)
+  for (auto& [index, call] : tools_) {
+    if (call.id.empty()) // some compatible servers send no id; the follow-up needs one to answer the call
+      call.id = "call_" + std::to_string(index);
     end.tool_calls.push_back(std::move(call));
+  }
   tools_.clear();
   return end;
 }
 
+void openai_stream_decoder::finish_with(std::vector<stream_event>& out) {
+  auto end = finished();
+  if (auto bad = check_tool_calls(end.tool_calls, end.finish)) {
+    out.emplace_back(std::move(*bad));
+    return;
+  }
+  if (!end.tool_calls.empty())
+    end.finish = finish_kind::tool_use; // some compatible servers say "stop" after a call
+  out.emplace_back(std::move(end));
+}
+
 void openai_stream_decoder::on_event(const sse_event& ev, std::vector<stream_event>& out) {
   if (ev.data == "[DONE]") {
-    out.emplace_back(finished());
+    finish_with(out);
     return;
   }
   auto j = parse(ev.data);
@@ -173,7 +206,7 @@ void openai_stream_decoder::on_event(const sse_event& ev, std::vector<stream_eve
 void openai_stream_decoder::on_close(std::vector<stream_event>& out) {
   // Some OpenAI-compatible servers close without [DONE]; a finish_reason is then enough.
   if (!finish_reason_.empty())
-    out.emplace_back(finished());
+    finish_with(out);
 }
 
 } // namespace sa::providers

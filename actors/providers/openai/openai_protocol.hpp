@@ -1,8 +1,10 @@
 // openai_protocol: the OpenAI Chat Completions wire format, also spoken by vLLM, llama.cpp server and
 // Ollama's /v1 (the "local" provider is this class with a different base URL and options).
 //
-// build_request -> POST /v1/chat/completions; openai_stream_decoder reads `data:` chunks up to
-// `data: [DONE]` (content deltas, reasoning_content as thinking, tool_calls assembled by index, the
+// build_request -> POST /v1/chat/completions (tools with tool_choice "auto"/"none"; an assistant message
+// that called tools carries `tool_calls`, each result follows as a {"role":"tool","tool_call_id"} message);
+// openai_stream_decoder reads `data:` chunks up to `data: [DONE]` (content deltas, reasoning_content as
+// thinking, tool_calls assembled by index from argument fragments and checked to be JSON objects, the
 // usage chunk with empty choices); parse_error maps {"error":{...}} bodies and the retry rules.
 #pragma once
 
@@ -32,6 +34,8 @@ private:
   void on_close(std::vector<stream_event>& out) override;
   const char* provider_name() const noexcept override { return "openai"; }
   stream_end finished();
+  /// The stream's end, or the error of a tool call that is cut or not JSON.
+  void finish_with(std::vector<stream_event>& out);
 
   std::string finish_reason_;
   usage usage_;

@@ -59,6 +59,7 @@ completion_actor::behavior_type local_provider(completion_actor::pointer self,
       out.provider = "local";
       out.model = "extractive";
       out.finish_reason = "stop";
+      out.finish = "stop";
       out.tokens.reported = false;
       out.cost_usd = 0;
       out.attempts = 1;

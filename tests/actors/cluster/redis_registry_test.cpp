@@ -1,6 +1,7 @@
 // The Redis member registry against a real redis-server per test (own port, own directory): heartbeats
 // found by another node, TTL expiry, seeds, malformed entries, Redis down, hung and restarted, and what
-// happens on stop. Every wait is a deadline loop; nothing depends on a sleep being long enough.
+// happens on stop; and discovery over mutual TLS. Every wait is a deadline loop; nothing depends on a sleep
+// being long enough.
 #include "tests/runtime/redis/redis_test_listener.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_file.hpp"
@@ -10,6 +11,7 @@
 #include "messages/registry.hpp"
 #include "runtime/log.hpp"
 #include "runtime/redis_client.hpp"
+#include "runtime/redis_tls.hpp"
 
 #include "caf/all.hpp"
 
@@ -50,8 +52,10 @@ struct lookup_outcome {
 /// One "node": an actor system, its own Redis client (short timeouts) and a Redis registry.
 struct registry_node {
   explicit registry_node(const redis_server& server, std::vector<cluster::host_port> seeds = {},
-                         std::chrono::milliseconds reply_timeout = 500ms) {
+                         std::chrono::milliseconds reply_timeout = 500ms,
+                         std::shared_ptr<const redis_tls_context> tls = nullptr) {
     redis_client_options o;
+    o.tls = std::move(tls);
     o.host = "127.0.0.1";
     o.port = server.port();
     o.connect_timeout = 500ms;
@@ -274,4 +278,26 @@ TEST_CASE("A stopping registry deletes its node's key and answers the lookups st
     CHECK(clock_type::now() - start < 5s);
     redis.resume();
   }
+}
+
+TEST_CASE("Over mutual TLS a member that heartbeats is found by another node's lookup") {
+  quiet_logs quiet;
+  sa::test::redis_server_options tls_only;
+  tls_only.tls = true;
+  tls_only.tls_auth_clients = true;
+  redis_server redis{tls_only};
+  redis_tls_options t;
+  t.ca_file = redis.tls().ca_cert;
+  t.cert_file = redis.tls().client_cert;
+  t.key_file = redis.tls().client_key;
+  auto tls = redis_tls_context::load(t);
+  REQUIRE(tls);
+  registry_node a{redis, {}, 500ms, *tls};
+  registry_node b{redis, {}, 500ms, *tls};
+  a.heartbeat(node_1, 10'000);
+  lookup_outcome seen;
+  REQUIRE(eventually([&] { return (seen = b.lookup()).has("node-1"); }));
+  CHECK(seen.members->members[0].port == 7401);
+  CHECK(redis.command({"SISMEMBER", keys.members, "node-1"}).integer == 1);
+  CHECK(b.client->connected());
 }

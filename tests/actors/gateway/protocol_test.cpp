@@ -39,6 +39,26 @@ TEST_CASE("a reset frame names the message, session and turn like the other turn
   CHECK(json::parse(delta_frame(d)) == json{{"type", "delta"}, {"id", "m1"}, {"seq", 0}, {"text", "Hi"}});
 }
 
+TEST_CASE("a final frame lists the turn's actions and carries a proposal only when there is one", "[gateway][protocol]") {
+  using nlohmann::json;
+  sa::turn_completed c;
+  c.session = sa::session_id{"s-1"};
+  c.client_message_id = "m4";
+  c.turn = 4;
+  c.text = "I can open a support ticket titled \u201cX\u201d. Shall I go ahead?";
+  c.actions = {"create_ticket:proposed"};
+  c.proposal = sa::action_proposal{"create_ticket", "open a support ticket titled \u201cX\u201d", 1795000000000};
+  auto j = json::parse(final_frame(c));
+  CHECK(j["actions"] == json::array({"create_ticket:proposed"}));
+  CHECK(j["proposal"] == json{{"tool", "create_ticket"}, {"summary", "open a support ticket titled \u201cX\u201d"},
+                              {"expires_unix_ms", 1795000000000}});
+  c.actions = {"create_ticket:ok"};
+  c.proposal = {};
+  auto done = json::parse(final_frame(c));
+  CHECK(done["actions"] == json::array({"create_ticket:ok"}));
+  CHECK_FALSE(done.contains("proposal"));  // clients that know nothing of proposals see no new field
+}
+
 TEST_CASE("tokens are checked for algorithm, key, expiry, issuer, audience and claims", "[gateway][auth]") {
   token_keys k;
   k.secret = "unit-test-secret-0123456789abcdef0123456789";

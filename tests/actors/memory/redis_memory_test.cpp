@@ -1,7 +1,8 @@
 // The Redis memory backend against a real redis-server per test (own port, own directory): trimming, TTL,
 // the summary, idempotent retries, tenant namespacing, compare-and-set between two nodes, degraded mode
 // while Redis is away, the bounded queue, conflicts on flush, and Redis killed and restarted mid-conversation
-// with no acknowledged turn lost. Every wait has a deadline; the invariants do not depend on timing.
+// with no acknowledged turn lost; a round trip over mutual TLS. Every wait has a deadline; the invariants do
+// not depend on timing.
 #include "tests/runtime/redis/redis_test_listener.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -13,6 +14,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/redis_client.hpp"
+#include "runtime/redis_tls.hpp"
 #include "tests/support/prometheus_text.hpp"
 
 #include "caf/all.hpp"
@@ -496,4 +498,36 @@ TEST_CASE("a flushed script cache (NOSCRIPT) falls back to EVAL without losing t
   server.command({"SCRIPT", "FLUSH"});
   CHECK(other.load(acme, "s-1").last_turn == 2);
   CHECK(stored_turns(server, acme, "s-1").size() == 2);
+}
+
+TEST_CASE("over mutual TLS, turns reach Redis and another node loads them back", "[redis_memory][tls]") {
+  sa::test::redis_server_options tls_only;
+  tls_only.tls = true;
+  tls_only.tls_auth_clients = true;  // a locked-down Redis: no client certificate, no connection
+  redis_server server{tls_only};
+  redis_tls_options t;
+  t.ca_file = server.tls().ca_cert;
+  t.cert_file = server.tls().client_cert;
+  t.key_file = server.tls().client_key;
+  auto tls = redis_tls_context::load(t);
+  REQUIRE(tls);
+  redis_client_options over_tls;
+  over_tls.tls = *tls;
+  memory_node a{server, small_window(3), over_tls};
+  for (turn_number n = 1; n <= 5; ++n) {
+    auto r = a.append(acme, "s-tls", turn(n));
+    REQUIRE(r.ack);
+    CHECK(r.ack->committed == n);
+  }
+  auto stored = stored_turns(server, acme, "s-tls");  // read by the test's own TLS connection
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[2].number == 5);
+  memory_node b{server, small_window(3), over_tls};
+  auto loaded = b.load(acme, "s-tls");
+  CHECK(loaded.last_turn == 5);
+  CHECK(loaded.owner == alice);
+  REQUIRE(loaded.turns.size() == 3);
+  CHECK(loaded.turns[0].number == 3);
+  CHECK_THAT(loaded.summary, Catch::Matchers::Contains("Turn 2 (billing)"));
+  CHECK(b.stats().redis_connected);
 }

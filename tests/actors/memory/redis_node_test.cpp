@@ -1,6 +1,7 @@
 // memory.backend = "redis" on a real node: the session's turns reach Redis through the node's wiring, a
 // second node (a failover) continues the conversation from Redis, the password comes from the environment,
-// and a missing password variable stops start-up naming it.
+// and a missing password variable stops start-up naming it; memory.redis_tls_* configure mutual TLS, and a
+// TLS file that does not parse stops start-up naming its key.
 #include "tests/runtime/redis/redis_test_listener.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/test_node.hpp"
@@ -86,4 +87,44 @@ TEST_CASE("a redis password variable that is not set stops start-up and names th
   auto svc = build_node_services(cfg, [](const std::string&) {});
   REQUIRE_FALSE(svc);
   CHECK_THAT(svc.error(), Catch::Matchers::Contains("SA_TEST_REDIS_PASSWORD_UNSET"));
+}
+
+TEST_CASE("with memory.redis_tls a node stores the conversation over mutual TLS, configured by its keys",
+          "[redis_memory][node][tls]") {
+  sa::test::redis_server_options tls_only;
+  tls_only.tls = true;
+  tls_only.tls_auth_clients = true;
+  redis_server server{tls_only};
+  auto cfg = test::shared_services()->cfg;
+  cfg.memory.backend = "redis";
+  cfg.memory.redis_address = server.address();
+  cfg.memory.redis_tls = true;
+  cfg.memory.redis_tls_ca_file = server.tls().ca_cert;
+  cfg.memory.redis_tls_cert_file = server.tls().client_cert;
+  cfg.memory.redis_tls_key_file = server.tls().client_key;
+  cfg.memory.redis_tls_server_name = "localhost";  // a name the certificate carries, other than the address
+  cfg.memory.redis_backoff_initial_ms = 5;
+  cfg.memory.redis_backoff_max_ms = 100;
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  REQUIRE(svc);
+  test::test_node node{{}, *svc};
+  caf::scoped_actor self{*node.sys};
+  auto turn = test::run_turn(self, node.handles.router, "acme", "alice", "s-tls", "How do I add a custom domain?");
+  REQUIRE(turn.completed);
+  REQUIRE(node.handles.redis);
+  CHECK(node.handles.redis->connected());
+  auto keys = redis_layout::keys_for("sa", tenant_id{"acme"}, session_id{"s-tls"});
+  CHECK(sa::test::eventually([&] { return server.command({"LLEN", keys.turns}).integer == 1; }));
+}
+
+TEST_CASE("a TLS file that does not parse stops start-up naming the key, the path and the reason",
+          "[redis_memory][node][tls]") {
+  auto cfg = test::shared_services()->cfg;
+  cfg.memory.backend = "redis";
+  cfg.memory.redis_tls = true;
+  cfg.memory.redis_tls_ca_file = std::string(SA_SOURCE_DIR) + "/config/default.jsonc";  // readable, not PEM
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  REQUIRE_FALSE(svc);
+  CHECK_THAT(svc.error(), Catch::Matchers::Contains("memory.redis_tls_ca_file = \"" + cfg.memory.redis_tls_ca_file
+                                                    + "\": cannot load the CA bundle"));
 }

@@ -35,7 +35,8 @@ std::string chunk(const std::string& choices_json, const std::string& extra = ""
 TEST_CASE("openai: the request body equals the doc's example") {
   auto req = openai_protocol{}.build_request(doc_request());
   REQUIRE(req.ok());
-  auto expected = json::parse(R"({"model":"gpt-4o-mini",
+  // The doc's example plus "tool_choice":"auto", which the product always states next to its tools.
+  auto expected = json::parse(R"({"model":"gpt-4o-mini","tool_choice":"auto",
  "messages":[{"role":"system","content":"You are a support agent..."},
              {"role":"user","content":"Why was I charged twice?"}],
  "temperature":0.3, "max_tokens":512,

@@ -1,4 +1,4 @@
-// Document readers: Markdown, HTML, plain text, FAQ CSV and ticket JSONL into chunks.
+// Document readers: Markdown, HTML, plain text, FAQ CSV and JSON, and ticket JSONL into chunks.
 #include "actors/retriever/knowledge_index.hpp"
 #include "actors/retriever/text_util.hpp"
 
@@ -251,6 +251,68 @@ TEST_CASE("FAQ CSV errors name the file and line") {
   auto no_id = parse_faq_csv("faq.csv", "Question,Answer\nQ?,A.\n");
   REQUIRE(no_id.ok());
   CHECK(no_id.value().at(0).id == "faq:2"); // no id column: the line number
+}
+
+TEST_CASE("FAQ JSON reads an array or an object with faqs, with string or integer ids") {
+  auto arr = parse_faq_json("kb/faq.json", R"([
+    {"id": "q1", "question": " How do I reset my password? ", "answer": "Settings, then Security.", "url": "https://x.test/pw"},
+    {"id": 7, "question": "Can I pay yearly?", "answer": "Yes.", "category": "billing"},
+    {"question": "No id here?", "answer": "Then the file and line name it."}
+  ])");
+  REQUIRE(arr.ok());
+  REQUIRE(arr.value().size() == 3);
+  const auto& q1 = arr.value()[0];
+  CHECK(q1.id == "faq:q1");
+  CHECK(q1.kind == source_kind::faq);
+  CHECK(q1.title == "How do I reset my password?");
+  CHECK(q1.text == "How do I reset my password?\nSettings, then Security.");
+  CHECK(q1.url == "https://x.test/pw");
+  CHECK(arr.value()[1].id == "faq:7");
+  CHECK(arr.value()[1].url == "kb/faq.json");
+  CHECK(arr.value()[2].id == "faq:kb/faq.json:4");
+
+  auto wrapped = parse_faq_json("f.json", "\xEF\xBB\xBF{\"version\": 1, \"tags\": [\"a\"], \"faqs\": [{\"question\": \"Q?\", \"answer\": \"A.\"}]}");
+  REQUIRE(wrapped.ok());
+  REQUIRE(wrapped.value().size() == 1);
+  CHECK(wrapped.value()[0].title == "Q?");
+  auto empty = parse_faq_json("f.json", "[]");
+  REQUIRE(empty.ok());
+  CHECK(empty.value().empty());
+}
+
+TEST_CASE("FAQ JSON errors name the file, the line and the entry") {
+  auto fails = [](const std::string& text, const std::string& prefix, const std::string& what) {
+    auto r = parse_faq_json("faq.json", text);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error());
+    CHECK(r.error().rfind(prefix, 0) == 0);
+    CHECK(r.error().find(what) != std::string::npos);
+  };
+  fails("[\n  {\"question\": \"Q?\", \"answer\": \"A\"},\n  {\"question\": \"Q2?\"}\n]", "faq.json:3:",
+        "FAQ entry 2: missing required field 'answer'");
+  fails("[\n  {\"question\": \"Q?\",\n   \"answer\": }\n]", "faq.json:3:", "invalid JSON");
+  fails("[{\"question\": \"Q?\", \"answer\": \"\"}]", "faq.json:1:", "'answer' must be a non-empty string");
+  fails("[{\"question\": 3, \"answer\": \"A\"}]", "faq.json:1:", "'question' must be a non-empty string");
+  fails("[\n\"just text\"\n]", "faq.json:2:", "FAQ entry 1: expected an object");
+  fails("[{\"id\": \"a\", \"question\": \"Q\", \"answer\": \"A\"},\n {\"id\": \"a\", \"question\": \"Q\", \"answer\": \"A\"}]",
+        "faq.json:2:", "duplicate FAQ id 'a'");
+  fails("[{\"id\": [1], \"question\": \"Q\", \"answer\": \"A\"}]", "faq.json:1:", "'id' must be a string or an integer");
+  fails("{\"questions\": []}", "faq.json:1:", "expected an array");
+  fails("42", "faq.json:1:", "expected an array");
+  fails("", "faq.json:1:", "invalid JSON");
+  fails("[1e99999]", "faq.json:1:", "invalid JSON");
+}
+
+TEST_CASE("Broken HTML is found with its line; untidy but readable HTML is not broken") {
+  using detail::html_problem;
+  CHECK(html_problem("<html><body><div><p>Unclosed paragraphs<div>and mismatched</span> tags</body>").empty());
+  CHECK(html_problem("<p>a < b and c > d, x<3</p>").empty());
+  CHECK(html_problem("<script>if (a<b) { s = '<a href=\"'; }</script><p>text</p>").empty());
+  CHECK(html_problem("").empty());
+  CHECK(html_problem("<p>one</p>\n<p>two\n<img src=\"x.png\n").rfind("3: tag '<img' is never closed", 0) == 0);
+  CHECK(html_problem("ok\n<!-- note\nmore").rfind("2: comment '<!--' is never closed", 0) == 0);
+  CHECK(html_problem("<style>\np { color: red }\n").rfind("1: <style> element is never closed", 0) == 0);
+  CHECK(html_problem("<p>x</p>\n<!DOCTYPE html").rfind("2: tag '<!' is never closed", 0) == 0);
 }
 
 TEST_CASE("Tickets JSONL makes one chunk per ticket and names a bad line") {

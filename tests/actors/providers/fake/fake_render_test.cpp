@@ -265,3 +265,22 @@ TEST_CASE("a user message naming a request's tool gets a streamed tool call with
     }
   }
 }
+
+TEST_CASE("fake embeddings point texts that share words the same way, and unrelated texts apart") {
+  auto dot = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      s += a[i] * b[i];
+    return s;
+  };
+  auto q = fake_embedding("How do I download my invoices?", 256);
+  auto related = fake_embedding("Where can I download invoices and receipts", 256);
+  auto unrelated = fake_embedding("Configure a custom domain with a CNAME record", 256);
+  CHECK(std::abs(dot(q, q) - 1.0) < 1e-9);
+  CHECK(dot(q, related) > 0.4);
+  CHECK(dot(q, unrelated) < 0.2);
+  CHECK(dot(q, related) > dot(q, unrelated) + 0.3);
+  CHECK(fake_embedding("builds", 64) == fake_embedding("build", 64)); // plural stripped
+  CHECK(fake_embedding("", 8)[0] == 1.0);                               // empty text: still a unit vector
+  CHECK(fake_embedding("the and of", 8)[0] == 1.0);                     // stop words only
+}

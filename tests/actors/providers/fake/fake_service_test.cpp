@@ -189,3 +189,51 @@ TEST_CASE("a non-streamed request under cut_line gets half a JSON body") {
   CHECK(bytes.head.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(nlohmann::json::parse(bytes.body, nullptr, false).is_discarded());
 }
+
+TEST_CASE("Gemini embedContent and batchEmbedContents answer with the same vectors as OpenAI embeddings") {
+  service_options opts;
+  opts.embedding_dim = 64;
+  fake_service svc(opts);
+  auto openai = nlohmann::json::parse(
+    written(svc.handle({"POST", "/v1/embeddings", R"({"model":"m","input":["billing invoice","custom domain"]})", true}))
+      .body);
+  auto one = written(svc.handle({"POST", "/v1beta/models/gemini-embedding-001:embedContent",
+                                 R"({"content":{"parts":[{"text":"billing invoice"}]},"taskType":"RETRIEVAL_QUERY"})",
+                                 true}));
+  CHECK(one.head.rfind("HTTP/1.1 200", 0) == 0);
+  auto j1 = nlohmann::json::parse(one.body);
+  CHECK(j1["embedding"]["values"] == openai["data"][0]["embedding"]);
+  auto batch = nlohmann::json::parse(
+    written(svc.handle({"POST", "/v1beta/models/gemini-embedding-001:batchEmbedContents",
+                        R"({"requests":[{"model":"models/gemini-embedding-001","content":{"parts":[{"text":"billing invoice"}]}},)"
+                        R"({"model":"models/gemini-embedding-001","content":{"parts":[{"text":"custom domain"}]}}]})",
+                        true}))
+      .body);
+  REQUIRE(batch["embeddings"].size() == 2);
+  CHECK(batch["embeddings"][1]["values"] == openai["data"][1]["embedding"]);
+  auto bad = written(svc.handle({"POST", "/v1beta/models/g:batchEmbedContents", R"({"requests":3})", true}));
+  CHECK(bad.head.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(svc.faults().requests("embeddings") == 4);
+}
+
+TEST_CASE("embedding faults apply to rules for provider embeddings only, never to '*' rules") {
+  fake_service svc({});
+  svc.faults().replace(*parse_faults(R"([{"provider":"*","fault":"status","status":500}])"));
+  CHECK(written(svc.handle({"POST", "/v1/embeddings", R"({"input":"x"})", true})).head.rfind("HTTP/1.1 200", 0) == 0);
+  svc.faults().replace(*parse_faults(R"([{"provider":"embeddings","fault":"status","status":503,"count":1}])"));
+  auto failed = written(svc.handle({"POST", "/v1/embeddings", R"({"input":"x"})", true}));
+  CHECK(failed.head.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(nlohmann::json::parse(failed.body).contains("error"));
+  CHECK(written(svc.handle({"POST", "/v1/embeddings", R"({"input":"x"})", true})).head.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(svc.faults().faults(fault_kind::status) == 1);
+  svc.faults().replace(*parse_faults(R"([{"provider":"embeddings","fault":"stall_before_headers","stall_ms":1234}])"));
+  auto stalled = svc.handle({"POST", "/v1beta/models/g:embedContent", R"({"content":{"parts":[{"text":"x"}]}})", true});
+  REQUIRE(stalled.steps.size() == 1);
+  CHECK(stalled.steps[0].what == plan_step::action::close);
+  CHECK(stalled.steps[0].delay_ms == 1234);
+  CHECK_FALSE(stalled.keep_alive);
+  svc.faults().replace(*parse_faults(R"([{"provider":"embeddings","fault":"timing","ttft_ms":250}])"));
+  auto slow = svc.handle({"POST", "/v1/embeddings", R"({"input":"x"})", true});
+  REQUIRE(slow.steps.size() == 1);
+  CHECK(slow.steps[0].delay_ms == 250);
+}

@@ -1,0 +1,70 @@
+// knowledge watcher: a detached actor with a timer over knowledge_reloader (see knowledge_watcher.hpp).
+// It owns nothing but the reloader; the catalog slot it publishes to belongs to the node.
+#include "actors/retriever/knowledge_watcher.hpp"
+
+#include "runtime/exceptions.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+
+namespace sa {
+
+std::vector<std::string> knowledge_reloader::check() {
+  std::vector<std::string> reloaded;
+  auto log = log::get("knowledge");
+  for (const auto& [tenant, file] : settings_.index_files) {
+    knowledge::file_stamp stamp;
+    if (!knowledge::stat_file(file, stamp))
+      continue; // not ingested (yet), or removed: keep what the tenant has
+    auto current = settings_.slot->load();
+    if (auto* from = current->origin_of(tenant); from && from->ingested && from->index_file == file && from->stamp == stamp)
+      continue;
+    if (auto f = failed_.find(tenant); f != failed_.end() && f->second == stamp)
+      continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto index = knowledge::knowledge_index::open(file);
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!index) {
+      failed_[tenant] = stamp;
+      log->error("event=knowledge_reload_failed tenant={} problem=\"{}\" (still serving the previous index)", tenant,
+                 index.error());
+      continue;
+    }
+    failed_.erase(tenant);
+    knowledge_catalog::origin from;
+    from.ingested = true;
+    from.index_file = file;
+    from.stamp = stamp;
+    const auto chunks = (*index)->chunk_count();
+    const auto generation = (*index)->generation();
+    // The watcher is the slot's only writer, so load-modify-store cannot lose another update.
+    settings_.slot->store(current->with_index(tenant, std::move(*index), std::move(from)));
+    log->info("event=knowledge_reloaded tenant={} generation={} chunks={} load_ms={:.1f}", tenant, generation, chunks, ms);
+    reloaded.push_back(tenant);
+  }
+  return reloaded;
+}
+
+namespace {
+
+using reload_tick_atom = caf::atom_constant<caf::atom("kb_reload")>;
+
+caf::behavior knowledge_watcher(caf::event_based_actor* self, std::shared_ptr<knowledge_reloader> reloader) {
+  log_exceptions(self, "knowledge_watcher");
+  const auto interval = reloader->settings().interval;
+  self->delayed_send(self, interval, reload_tick_atom::value);
+  return {
+    [=](reload_tick_atom) {
+      reloader->check();
+      self->delayed_send(self, interval, reload_tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_knowledge_watcher(caf::actor_system& sys, knowledge_watch_settings settings) {
+  return sys.spawn<caf::detached>(knowledge_watcher, std::make_shared<knowledge_reloader>(std::move(settings)));
+}
+
+} // namespace sa
