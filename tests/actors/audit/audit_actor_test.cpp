@@ -254,6 +254,44 @@ TEST_CASE("audit show prints one tenant's records and nothing of another tenant'
   CHECK_THAT(err2.str(), Contains("audit show needs --tenant T"));
 }
 
+TEST_CASE("1,000 attempts to read another tenant's audit records through audit show all fail") {
+  // Tenant strings a caller acting for acme might try in order to widen `show` to globex's records.
+  audit_fixture f;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.record(event("acme", "create_ticket", R"({"ticket":"ACME-OWN"})", "ok", "acme-session")).receipt);
+    REQUIRE(f.record(event("globex", "create_ticket", R"({"ticket":"GLOBEX-CANARY"})", "ok", "globex-session"))
+              .receipt);
+  }
+  auto cfg = config_for(f.path);
+  const std::vector<std::string> tricks{"acme,globex", "acme globex", "acme\nglobex", "acme*", "*", "%", ".*",
+                                        "acme|globex", "acme/../globex", "ACME", " acme",
+                                        "acme ", "acme\"}{\"tenant\":\"globex", "acme' OR '1'='1", "acme;globex",
+                                        "acme%2Fglobex", "acme\tglobex", "acme\rglobex", "acm"};
+  int leaked = 0, ran = 0;
+  for (int i = 0; i < 1000; ++i) {
+    audit_cli_options o;
+    o.subcommand = "show";
+    o.tenant = tricks[static_cast<size_t>(i) % tricks.size()];
+    if (i >= static_cast<int>(tricks.size()))
+      o.tenant += std::string(static_cast<size_t>(i / static_cast<int>(tricks.size())) % 3, ' ');
+    o.limit = std::to_string(1 + i % 50);
+    std::ostringstream out, err;
+    run_audit_command(cfg, o, out, err);
+    ++ran;
+    if (out.str().find("GLOBEX") != std::string::npos || out.str().find("globex-session") != std::string::npos)
+      ++leaked;
+  }
+  CHECK(ran == 1000);
+  CHECK(leaked == 0);
+  // Control: the records are there for their own tenant.
+  audit_cli_options o;
+  o.subcommand = "show";
+  o.tenant = "globex";
+  std::ostringstream out, err;
+  REQUIRE(run_audit_command(cfg, o, out, err) == audit_exit_ok);
+  CHECK_THAT(out.str(), Contains("GLOBEX-CANARY"));
+}
+
 TEST_CASE("record_admin_event appends an admin record beside a running store, redacted") {
   audit_fixture f;
   REQUIRE(f.record(event("acme", "escalate")).receipt);
