@@ -316,6 +316,11 @@ struct file_store::impl {
   }
 
   void report(std::vector<pending>& done_batch, bool ok, const std::string& error, bool shutting_down) {
+    // Count before acknowledging: a caller woken by its acknowledgement must already see it in stats().
+    if (ok)
+      stat_durable += done_batch.size();
+    else
+      stat_failed += done_batch.size();
     for (auto& p : done_batch) {
       stored s;
       s.ok = ok;
@@ -326,10 +331,6 @@ struct file_store::impl {
       if (p.done)
         p.done(s);
     }
-    if (ok)
-      stat_durable += done_batch.size();
-    else
-      stat_failed += done_batch.size();
     {
       std::lock_guard<std::mutex> guard{mtx};
       outstanding -= done_batch.size();
