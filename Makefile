@@ -1,8 +1,8 @@
 # The two set-up commands of the README:
 #   make run    install Debian packages, build, and serve the demo (chat page at http://127.0.0.1:8080/)
 #   make test   install Debian packages, build, and run the whole test suite (CI calls this)
-# Other targets: chat (terminal chat), build, bench, sanitize (ASan+UBSan suite), tsan, fuzz (every
-# libFuzzer target for FUZZ_SECONDS each), fuzz-ci (20 s each), clean.
+# Other targets: chat (terminal chat), build, bench, soak (minutes of chaos under load), sanitize
+# (ASan+UBSan suite), tsan, fuzz (every libFuzzer target for FUZZ_SECONDS each), fuzz-ci (20 s each), clean.
 
 BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -22,7 +22,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_SEED    ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: deps browser-deps build run chat test bench sanitize tsan fuzz fuzz-ci clean
+.PHONY: deps browser-deps build run chat test bench soak sanitize tsan fuzz fuzz-ci clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -52,16 +52,16 @@ chat: build
 test: build browser-deps
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure --timeout 600
 
+# Every bench, one after another (bench/run_all.sh): one summary table at the end, all JSON lines with the
+# machine in $(BUILD)/bench-results.jsonl. BENCH_ARGS=--quick checks the suite in a minute or two;
+# BENCH_ARGS="--only pipeline_poll,pipeline_block" runs some of them.
+BENCH_ARGS ?=
 bench: build
-	./$(BUILD)/bench/bench_pipeline --sessions 8
-	./$(BUILD)/bench/bench_gateway
-	./$(BUILD)/bench/bench_provider
-	./$(BUILD)/bench/bench_cluster
-	./$(BUILD)/bench/bench_memory
-	./$(BUILD)/bench/bench_memory --tls 1
-	./$(BUILD)/bench/bench_wake
-	./$(BUILD)/bench/bench_retrieval
-	./$(BUILD)/bench/bench_retrieval_quality
+	bench/run_all.sh --build $(BUILD) $(BENCH_ARGS)
+
+# Minutes of 1,000 conversations with provider faults and Redis restarts (bench/soak.py; SOAK_ARGS to tune).
+soak: build
+	/usr/bin/python3 bench/soak.py --build $(BUILD) $(SOAK_ARGS)
 
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON

@@ -1,7 +1,7 @@
 // bench_pipeline: drives N concurrent sessions through the full in-process pipeline (classify, retrieve,
 // account context, local generation, escalation, memory) and prints turns/s and p50/p99 turn latency.
 //
-//   bench_pipeline [--sessions N] [--turns T] [--articles A] [--threads K]
+//   bench_pipeline [--sessions N] [--turns T] [--articles A] [--threads K] [--scheduler-idle poll|block]
 //
 // Each session keeps exactly one turn in flight: when its answer completes, it asks the next question.
 // Latency is measured at the client, from sending user_turn to receiving turn_completed.
@@ -42,16 +42,20 @@ int main(int argc, char** argv) {
   auto cfg = sa::config::defaults();
   int sessions = 16, turns = 60000, articles = 50, threads = 0;
   int max_throughput = cfg.node.scheduler_max_throughput;
+  std::string scheduler_idle = cfg.node.scheduler_idle;
   try {
     sa::bench::option_parser p;
     p.add("--sessions", sessions).add("--turns", turns).add("--articles", articles).add("--threads", threads)
-      .add("--max-throughput", max_throughput);
+      .add("--max-throughput", max_throughput).add("--scheduler-idle", scheduler_idle);
     if (!p.parse(argc, argv)) {
       std::cout << "usage: bench_pipeline [--sessions N(16)] [--turns N(60000)] [--articles N(50)]\n"
                    "                      [--threads N(0: CAF's default)] [--max-throughput N]\n"
+                   "                      [--scheduler-idle poll|block (node.scheduler_idle)]\n"
                    "Run from the repository root (reads data/kb).\n";
       return 0;
     }
+    if (scheduler_idle != "poll" && scheduler_idle != "block")
+      throw std::runtime_error("--scheduler-idle must be poll or block, not \"" + scheduler_idle + "\"");
     if (sessions < 1 || turns < 1 || articles < 1 || threads < 0 || max_throughput < 1)
       throw std::runtime_error("option out of range");
   } catch (const std::exception& e) {
@@ -76,6 +80,7 @@ int main(int argc, char** argv) {
   cfg.retriever.knowledge_paths = std::vector<std::string>{kb.string()};
   cfg.node.scheduler_threads = threads;
   cfg.node.scheduler_max_throughput = max_throughput;
+  cfg.node.scheduler_idle = scheduler_idle;
   auto svc = sa::build_node_services(cfg, [](const std::string& line) { std::cerr << line << "\n"; });
   fs::remove_all(kb);
   if (!svc) {

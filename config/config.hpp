@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,23 @@ struct audit_config {
   int shutdown_drain_ms = 2000;       ///< on shutdown, wait this long for queued records to be stored
 };
 
+/// The handoff queue for human agents (actors/handoff, docs/protocol.md "Agent console").
+struct handoff_config {
+  std::string store = "file";         ///< file (append log, fdatasync per change) or memory (lost on restart)
+  std::string path;                   ///< file: the log; empty = <node.state_dir>/handoff/handoffs.jsonl
+};
+
+/// The quality monitor (actors/quality, README "Quality and CSAT"): scores a sampled share of answers and
+/// stores them with the customers' CSAT ratings and surveys under `dir`.
+struct quality_config {
+  double sample_rate = 0.05;          ///< share of turns scored, 0..1 (0 = off)
+  int seed = 0;                       ///< sampling seed: the same seed picks the same turns (tests, replays)
+  std::string judge;                  ///< providers endpoint or strategy asked to score (task judge); "" = local groundedness
+  int judge_timeout_ms = 20000;       ///< a judge call's deadline; past it the sample is scored locally
+  std::string dir;                    ///< samples and CSAT records; empty = <node.state_dir>/quality
+  int max_records = 10000;            ///< records per file before it rotates to <file>.1 (2x this kept on disk)
+};
+
 struct classifier_config {
   std::string backend = "local";                         ///< local (fastText) or llm (providers.root, local on failure)
   std::string model_path = "var/models/intents.bin";     ///< trained model; trained on first start
@@ -126,10 +144,54 @@ struct generator_config {
   int stream_chunk_chars = 32;    ///< the local provider streams in chunks of about this size
 };
 
+/// Escalation rule: the customer rephrases an earlier question or says the answer did not help.
+struct repeated_failure_config {
+  bool enabled = true;
+  double similarity = 0.6;  ///< content-word overlap (Dice) at or above which a message repeats an earlier one
+  int window = 3;           ///< earlier user messages of the conversation compared
+};
+
+/// Escalation rule: strongly negative, angry or frustrated messages (lexicon score, see sentiment.hpp).
+struct negative_sentiment_config {
+  bool enabled = true;
+  double threshold = 3.0;   ///< score at or above which a message escalates
+};
+
+/// One tenant's overrides of the escalation settings; an unset field keeps the global value.
+struct escalation_tenant_config {
+  std::optional<double> confidence_threshold;
+  std::optional<std::vector<std::string>> sensitive_topics;
+  std::optional<bool> repeated_failure_enabled;
+  std::optional<double> repeated_failure_similarity;
+  std::optional<int> repeated_failure_window;
+  std::optional<bool> negative_sentiment_enabled;
+  std::optional<double> negative_sentiment_threshold;
+};
+
 struct escalation_config {
   double confidence_threshold = 0.7;
   std::vector<std::string> sensitive_topics{"legal", "lawsuit", "lawyer", "refund", "cancel subscription",
                                             "competitor", "data breach"};
+  repeated_failure_config repeated_failure;
+  negative_sentiment_config negative_sentiment;
+  std::map<std::string, escalation_tenant_config> tenants;  ///< by tenant id
+};
+
+/// The safety checks (actors/safety, docs/protocol.md "safety"): PII redaction, and harmful, abusive,
+/// off-topic and prompt-injection content in customer messages and retrieved passages.
+struct safety_config {
+  bool enabled = true;           ///< false: every check allows (answers are still PII-redacted)
+  bool pii = true;               ///< redact PII in customer messages and retrieved passages
+  bool harmful = true;           ///< self-harm escalates; violence, weapons, illegal requests are refused
+  bool abusive = true;           ///< insults aimed at the agent are refused politely
+  bool prompt_injection = true;  ///< injection/jailbreak messages refused, injected passages dropped
+  bool off_topic = true;         ///< configured topics (and the classifier's out_of_scope) are refused
+  bool off_topic_classifier = true;  ///< the classifier's out_of_scope counts as off topic
+  std::vector<std::string> off_topic_topics{"weather forecast", "sports scores", "horoscope", "lottery numbers",
+                                            "stock tips", "dating advice", "celebrity gossip", "tell me a joke",
+                                            "write me a poem"};
+  /// Per tenant: its own off-topic topics instead of off_topic_topics (an empty list: none).
+  std::map<std::string, std::vector<std::string>> tenant_off_topic_topics;
 };
 
 struct tenants_config {
@@ -210,6 +272,8 @@ struct gateway_config {
   int shutdown_grace_ms = 5000;               ///< graceful shutdown waits this long for clients
   bool metrics_enabled = true;                ///< serve GET /metrics (Prometheus text format)
   std::string metrics_token_env;              ///< env variable holding the bearer token /metrics requires; empty = none
+  int dashboard_interval_s = 10;              ///< the dashboard's history: one snapshot of the metrics this often
+  int dashboard_history = 1080;               ///< snapshots kept in memory (1080 x 10 s = 3 hours)
 };
 
 /// Clustering over CAF's middleman (README, "Running a cluster"). Off while port is 0.
@@ -278,10 +342,13 @@ struct config {
   session_config session;
   memory_config memory;
   audit_config audit;
+  handoff_config handoff;
+  quality_config quality;
   classifier_config classifier;
   retriever_config retriever;
   generator_config generator;
   escalation_config escalation;
+  safety_config safety;
   tenants_config tenants;
   account_config account;
   actions_config actions;

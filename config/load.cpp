@@ -566,6 +566,27 @@ void validate_actions(const actions_config& a, const Report& report) {
   }
 }
 
+/// The escalation section: topics that can match, per-tenant override names.
+template <class Report>
+void validate_escalation(const escalation_config& e, const Report& report) {
+  auto check_topics = [&](const std::string& key, const std::vector<std::string>& topics) {
+    for (const auto& t : topics)
+      if (std::none_of(t.begin(), t.end(), [](unsigned char c) { return std::isalnum(c) || c >= 0x80; }))
+        report(key + ": topic " + quoted(t) + " has no letter or digit, so it can never match; remove it");
+  };
+  check_topics("escalation.sensitive_topics", e.sensitive_topics);
+  for (const auto& [tenant, o] : e.tenants) {
+    auto at = "escalation.tenants." + tenant;
+    auto word_char = [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; };
+    if (tenant.size() > 64 || !std::isalnum(static_cast<unsigned char>(tenant.front()))
+        || !std::all_of(tenant.begin(), tenant.end(), word_char))
+      report(at + ": expected a tenant id (a letter or digit first, then letters, digits, '_', '-' or '.'; at most "
+             "64 characters)");
+    if (o.sensitive_topics)
+      check_topics(at + ".sensitive_topics", *o.sensitive_topics);
+  }
+}
+
 template <class Report>
 void validate_embedding(const config& cfg, const Report& report) {
   const auto& e = cfg.retriever.embedding;
@@ -601,6 +622,7 @@ std::vector<std::string> validate(const config& cfg) {
   validate_memory(cfg.memory, report);
   validate_account(cfg.account, report);
   validate_actions(cfg.actions, report);
+  validate_escalation(cfg.escalation, report);
   validate_embedding(cfg, report);
   const auto& p = cfg.providers;
   auto is_endpoint = [&](const std::string& n) { return p.endpoints.count(n) != 0; };
@@ -759,6 +781,12 @@ std::vector<std::string> validate(const config& cfg) {
   if (cfg.audit.backend == "redis" && cfg.memory.backend != "redis")
     report("audit.backend = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
            "): the audit stream uses the Redis connection of memory.redis_*");
+  if (const auto& judge = cfg.quality.judge;
+      !judge.empty() && (judge == "local" || (cfg.providers.endpoints.count(judge) == 0 &&
+                                              cfg.providers.strategies.count(judge) == 0)))
+    report("quality.judge = " + quoted(judge) + ": expected the name of a providers endpoint or strategy " +
+           (judge == "local" ? "(the local provider cannot judge)" : "(none is called so)") +
+           "; empty = the local groundedness check");
   if (c.registry == "redis" && cfg.memory.backend != "redis")
     report("cluster.registry = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
            "): the registry uses the Redis connection of memory.redis_*");
@@ -791,7 +819,8 @@ std::vector<std::string> warnings(const config& cfg) {
       out.push_back(at + "thinking_budget " + std::to_string(e.thinking_budget) + " has no effect on kind " + e.kind +
                     " (anthropic and gemini only)");
   }
-  bool llm_used = cfg.generator.backend == "llm" || cfg.classifier.backend == "llm";
+  bool llm_used =
+    cfg.generator.backend == "llm" || cfg.classifier.backend == "llm" || !cfg.quality.judge.empty();
   const auto& embedder = cfg.retriever.embedding.provider; // an endpoint used for embeddings only is used
   bool only_embedder = p.strategies.empty() && p.endpoints.size() == 1 && p.endpoints.count(embedder) == 1;
   if (!llm_used && !only_embedder && (!p.endpoints.empty() || !p.strategies.empty()))
@@ -800,6 +829,8 @@ std::vector<std::string> warnings(const config& cfg) {
   if (!p.root.empty()) {
     // What providers.root reaches through strategy members and routes.
     std::vector<std::string> reached, todo{p.root};
+    if (!cfg.quality.judge.empty())
+      todo.push_back(cfg.quality.judge);  // the quality monitor's judge is called too
     while (!todo.empty()) {
       auto n = todo.back();
       todo.pop_back();

@@ -54,6 +54,21 @@ rule string_list() { return rule{kind::string_list, 0, 0, {}, true}; }
         [](config& c, const map_keys& k, const json& v) { v.get_to(c.actions.workflows[k[0]].field); }, {} \
   }
 
+// A field of every escalation.tenants entry: an override that is unset unless configured (read emits only
+// the fields a tenant sets, so the dump shows exactly the overrides).
+#define SA_ESCALATION_TENANT_KEY(suffix, field, rule_, doc_)                                              \
+  key {                                                                                                   \
+    "escalation.tenants.<tenant>." suffix, rule_, doc_,                                                   \
+        [](const config& c, const emit_fn& emit) {                                                        \
+          for (const auto& [name, entry] : c.escalation.tenants)                                          \
+            if (entry.field)                                                                              \
+              emit({name}, json(*entry.field));                                                           \
+        },                                                                                                \
+        [](config& c, const map_keys& k, const json& v) {                                                 \
+          c.escalation.tenants[k[0]].field = v.get<decltype(escalation_tenant_config::field)::value_type>(); \
+        }, {}                                                                                             \
+  }
+
 std::vector<key> make_keys() {
   std::vector<key> ks{
     // node
@@ -140,6 +155,22 @@ std::vector<key> make_keys() {
                   "records waiting for the store (file write or Redis); more are refused and counted"),
     SA_CONFIG_KEY(audit, shutdown_drain_ms, integer(0, 600000),
                   "on shutdown, wait this long for queued audit records to be stored, in ms"),
+    // handoff
+    SA_CONFIG_KEY(handoff, store, one_of({"file", "memory"}),
+                  "where handoff records (the agents' queue) are kept: file (an append log under node.state_dir, "
+                  "fdatasync'ed per change; a restart loses nothing) or memory (lost on restart)"),
+    SA_CONFIG_KEY(handoff, path, text(), "file: the handoff log; empty = <node.state_dir>/handoff/handoffs.jsonl"),
+    // quality
+    SA_CONFIG_KEY(quality, sample_rate, number(0, 1), "share of answered turns the quality monitor scores, 0..1"),
+    SA_CONFIG_KEY(quality, seed, integer(0, 2147483647), "sampling seed: the same seed samples the same turns"),
+    SA_CONFIG_KEY(quality, judge, text(),
+                  "providers endpoint or strategy that scores samples (called with task judge); empty = the local "
+                  "groundedness check"),
+    SA_CONFIG_KEY(quality, judge_timeout_ms, integer(100, 600000),
+                  "a judge call's deadline in ms; past it the sample is scored locally"),
+    SA_CONFIG_KEY(quality, dir, text(), "where samples and CSAT records go; empty = <node.state_dir>/quality"),
+    SA_CONFIG_KEY(quality, max_records, integer(1, 10000000),
+                  "records per file before it rotates to <file>.1 (twice this many are kept on disk)"),
     // classifier
     SA_CONFIG_KEY(classifier, backend, one_of({"local", "llm"}),
                   "intent classifier: local (fastText) or llm (providers.root, local when it fails)"),
@@ -222,6 +253,53 @@ std::vector<key> make_keys() {
                   "hand over to a human when the intent confidence is below this"),
     SA_CONFIG_KEY(escalation, sensitive_topics, string_list(),
                   "topics that always hand over to a human (word-prefix match)"),
+    SA_CONFIG_KEY(escalation, repeated_failure.enabled, boolean(),
+                  "hand over when the customer rephrases an earlier question or says the answer did not help"),
+    SA_CONFIG_KEY(escalation, repeated_failure.similarity, number(0.1, 1),
+                  "content-word overlap (Dice, 0..1) at or above which a message repeats an earlier one"),
+    SA_CONFIG_KEY(escalation, repeated_failure.window, integer(1, 20),
+                  "earlier user messages of the conversation a message is compared with"),
+    SA_CONFIG_KEY(escalation, negative_sentiment.enabled, boolean(),
+                  "hand over on strongly negative, angry or frustrated messages"),
+    SA_CONFIG_KEY(escalation, negative_sentiment.threshold, number(0.5, 100),
+                  "lexicon score (negation, intensifiers, caps and '!' counted) at or above which a message "
+                  "escalates"),
+    SA_ESCALATION_TENANT_KEY("confidence_threshold", confidence_threshold, number(0, 1),
+                             "this tenant's escalation.confidence_threshold"),
+    SA_ESCALATION_TENANT_KEY("sensitive_topics", sensitive_topics, string_list(),
+                             "this tenant's sensitive topics (replace the global list)"),
+    SA_ESCALATION_TENANT_KEY("repeated_failure.enabled", repeated_failure_enabled, boolean(),
+                             "this tenant's escalation.repeated_failure.enabled"),
+    SA_ESCALATION_TENANT_KEY("repeated_failure.similarity", repeated_failure_similarity, number(0.1, 1),
+                             "this tenant's escalation.repeated_failure.similarity"),
+    SA_ESCALATION_TENANT_KEY("repeated_failure.window", repeated_failure_window, integer(1, 20),
+                             "this tenant's escalation.repeated_failure.window"),
+    SA_ESCALATION_TENANT_KEY("negative_sentiment.enabled", negative_sentiment_enabled, boolean(),
+                             "this tenant's escalation.negative_sentiment.enabled"),
+    SA_ESCALATION_TENANT_KEY("negative_sentiment.threshold", negative_sentiment_threshold, number(0.5, 100),
+                             "this tenant's escalation.negative_sentiment.threshold"),
+    // safety
+    SA_CONFIG_KEY(safety, enabled, boolean(), "run the safety checks; false: every check allows (answers are "
+                                              "still PII-redacted)"),
+    SA_CONFIG_KEY(safety, pii, boolean(), "redact personal data and secrets in customer messages and retrieved "
+                                          "passages before the pipeline sees them"),
+    SA_CONFIG_KEY(safety, harmful, boolean(), "self-harm escalates; violence, weapons and illegal requests are refused"),
+    SA_CONFIG_KEY(safety, abusive, boolean(), "insults aimed at the agent are refused politely"),
+    SA_CONFIG_KEY(safety, prompt_injection, boolean(),
+                  "prompt injection and jailbreak messages are refused; injected retrieved passages are dropped"),
+    SA_CONFIG_KEY(safety, off_topic, boolean(), "off-topic messages (configured topics, classifier out_of_scope) are "
+                                                "refused with a polite redirect"),
+    SA_CONFIG_KEY(safety, off_topic_classifier, boolean(), "the classifier's out_of_scope counts as off topic"),
+    SA_CONFIG_KEY(safety, off_topic_topics, string_list(),
+                  "off-topic phrases (whole words, case and punctuation ignored) for every tenant"),
+    key{"safety.tenant_off_topic_topics.<tenant>", string_list(),
+        "a tenant's own off-topic phrases, instead of safety.off_topic_topics (empty: none)",
+        [](const config& c, const emit_fn& emit) {
+          for (const auto& [tenant, topics] : c.safety.tenant_off_topic_topics)
+            emit({tenant}, json(topics));
+        },
+        [](config& c, const map_keys& k, const json& v) { v.get_to(c.safety.tenant_off_topic_topics[k[0]]); },
+        {}},
     // tenants
     SA_CONFIG_KEY(tenants, accounts_file, nonempty_text(), "embedded account store (demo tenants), JSON"),
     // account
@@ -318,6 +396,10 @@ std::vector<key> make_keys() {
                   "serve GET /metrics (Prometheus text format; labels carry no user text)"),
     SA_CONFIG_KEY(gateway, metrics_token_env, text(),
                   "environment variable holding the bearer token GET /metrics requires; empty = no token needed"),
+    SA_CONFIG_KEY(gateway, dashboard_interval_s, integer(1, 3600),
+                  "seconds between the dashboard's snapshots of the metrics (its charts' resolution)"),
+    SA_CONFIG_KEY(gateway, dashboard_history, integer(1, 100000),
+                  "dashboard snapshots kept in memory (counts only, no user data); with the interval, the charts' span"),
     // cluster
     SA_CONFIG_KEY(cluster, port, integer(0, 65535),
                   "cluster endpoint port (CAF middleman); 0 = no clustering, a single node"),
@@ -414,6 +496,7 @@ std::vector<key> make_keys() {
   return ks;
 }
 
+#undef SA_ESCALATION_TENANT_KEY
 #undef SA_WORKFLOW_KEY
 #undef SA_PRICE_KEY
 #undef SA_STRATEGY_KEY

@@ -74,8 +74,45 @@ const char* to_string(escalation_reason x) noexcept {
     case escalation_reason::sensitive_topic: return "sensitive_topic";
     case escalation_reason::knowledge_unavailable: return "knowledge_unavailable";
     case escalation_reason::component_failure: return "component_failure";
+    case escalation_reason::safety: return "safety";
+    case escalation_reason::repeated_failure: return "repeated_failure";
+    case escalation_reason::negative_sentiment: return "negative_sentiment";
+    case escalation_reason::agent_requested: return "agent_requested";
   }
   return "none";
+}
+
+const char* to_string(safety_action x) noexcept {
+  switch (x) {
+    case safety_action::allow: return "allow";
+    case safety_action::redact: return "redact";
+    case safety_action::refuse: return "refuse";
+    case safety_action::escalate: return "escalate";
+  }
+  return "allow";
+}
+
+const char* to_string(safety_reason x) noexcept {
+  switch (x) {
+    case safety_reason::none: return "none";
+    case safety_reason::pii: return "pii";
+    case safety_reason::harmful: return "harmful";
+    case safety_reason::abusive: return "abusive";
+    case safety_reason::off_topic: return "off_topic";
+    case safety_reason::prompt_injection: return "prompt_injection";
+    case safety_reason::other_person_data: return "other_person_data";
+    case safety_reason::moderation: return "moderation";
+  }
+  return "none";
+}
+
+const char* to_string(safety_source x) noexcept {
+  switch (x) {
+    case safety_source::user_message: return "user_message";
+    case safety_source::retrieved_passage: return "retrieved_passage";
+    case safety_source::answer: return "answer";
+  }
+  return "user_message";
 }
 
 const char* to_string(support_errc x) noexcept {

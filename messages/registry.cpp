@@ -9,8 +9,11 @@
 #include "messages/errors.hpp"
 #include "messages/escalate.hpp"
 #include "messages/generate.hpp"
+#include "messages/handoff.hpp"
 #include "messages/memory.hpp"
+#include "messages/quality.hpp"
 #include "messages/retrieve.hpp"
+#include "messages/safety.hpp"
 #include "messages/session.hpp"
 
 #include "caf/actor_system_config.hpp"
@@ -59,6 +62,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<std::vector<citation>>("std::vector<sa::citation>")
     .add_message_type<token_usage>("sa::token_usage")
     .add_message_type<generation>("sa::generation")
+    .add_message_type<safety_check_request>("sa::safety_check_request")
+    .add_message_type<safety_verdict>("sa::safety_verdict")
     .add_message_type<escalation_request>("sa::escalation_request")
     .add_message_type<escalation_decision>("sa::escalation_decision")
     .add_message_type<turn_delta>("sa::turn_delta")
@@ -100,7 +105,28 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<audit_event>("sa::audit_event")
     .add_message_type<audit_receipt>("sa::audit_receipt")
     .add_message_type<audit_stats_request>("sa::audit_stats_request")
-    .add_message_type<audit_stats>("sa::audit_stats");
+    .add_message_type<audit_stats>("sa::audit_stats")
+    .add_message_type<quality_sample>("sa::quality_sample")
+    .add_message_type<csat_record>("sa::csat_record")
+    .add_message_type<quality_stats_request>("sa::quality_stats_request")
+    .add_message_type<quality_stats>("sa::quality_stats")
+    .add_message_type<handoff_line>("sa::handoff_line")
+    .add_message_type<std::vector<handoff_line>>("std::vector<sa::handoff_line>")
+    .add_message_type<handoff_view>("sa::handoff_view")
+    .add_message_type<std::vector<handoff_view>>("std::vector<sa::handoff_view>")
+    .add_message_type<handoff_open>("sa::handoff_open")
+    .add_message_type<handoff_opened>("sa::handoff_opened")
+    .add_message_type<handoff_route_request>("sa::handoff_route_request")
+    .add_message_type<handoff_route>("sa::handoff_route")
+    .add_message_type<handoff_customer_event>("sa::handoff_customer_event")
+    .add_message_type<customer_attach>("sa::customer_attach")
+    .add_message_type<handoff_changed>("sa::handoff_changed")
+    .add_message_type<handoff_customer_said>("sa::handoff_customer_said")
+    .add_message_type<agent_subscribe>("sa::agent_subscribe")
+    .add_message_type<handoff_list_request>("sa::handoff_list_request")
+    .add_message_type<handoff_list>("sa::handoff_list")
+    .add_message_type<agent_action>("sa::agent_action")
+    .add_message_type<agent_outcome>("sa::agent_outcome");
   cfg.add_error_category(support_error_atom::value, [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string{"support_errc::"} + to_string(static_cast<support_errc>(code));
   });

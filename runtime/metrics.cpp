@@ -102,6 +102,11 @@ private:
   std::vector<sampled_metric> figures_;
 };
 
+/// A CSAT score as a label: "1".."5", else "invalid".
+std::string csat_score_label(int score) {
+  return score >= 1 && score <= 5 ? std::to_string(score) : std::string{"invalid"};
+}
+
 } // namespace
 
 std::string metric_label(std::string_view value) {
@@ -131,11 +136,30 @@ struct metrics::impl {
     "Time from a turn's start at the session to its end (completed or failed).");
   Family<Counter>& escalations = r.counter("sa_escalations_total",
     "Turns handed to a human, by tenant and escalation reason.");
+  Family<Counter>& safety_verdicts = r.counter("sa_safety_verdicts_total",
+    "Safety checks that did not allow the text as is, by action (redact, refuse, escalate) and reason (pii, harmful, "
+    "abusive, off_topic, prompt_injection, other_person_data).");
   Family<Counter>& conversations = r.counter("sa_conversations_closed_total",
     "Conversations closed (session idle after answering), by who resolved them: bot (no turn escalated) or "
     "human. Resolution rate = resolved_by=\"bot\" / all.");
   Family<Counter>& csat = r.counter("sa_csat_ratings_total",
     "Customer ratings of answers (score 1-5), by tenant, intent and escalation reason of the rated turn.");
+  Family<Counter>& csat_surveys = r.counter("sa_csat_surveys_total",
+    "End-of-conversation surveys (score 1-5, resolved true/false), by tenant, and intent and escalation reason "
+    "of the conversation's last answered turn.");
+  Family<Counter>& quality_samples = r.counter("sa_quality_samples_total",
+    "Turns the quality monitor sampled, by tenant, intent, judge (endpoint or strategy, or local_groundedness) "
+    "and outcome (scored, judge_failed, not_applicable).");
+  Family<Histogram>& quality_scores = r.histogram("sa_quality_score",
+    "Scores of sampled answers normalised to 0-1, by tenant, intent, judge and dimension (relevance, accuracy, "
+    "helpfulness, tone; local: groundedness, word_support).");
+  Family<Counter>& component_tokens = r.counter("sa_component_tokens_total",
+    "LLM tokens by tenant, component (classification, retrieval_embeddings, generation, thinking, judging) "
+    "and model; free models included.");
+  Family<Counter>& component_cost = r.counter("sa_component_cost_usd_total",
+    "LLM cost in US dollars at the configured prices, by tenant, component and model.");
+  Family<Histogram>& conversation_cost = r.histogram("sa_conversation_cost_usd",
+    "LLM cost of closed conversations in US dollars, by tenant.");
   Family<Counter>& provider_requests = r.counter("sa_provider_requests_total",
     "Completion calls to an LLM endpoint, by provider and outcome (ok, or the provider error: timeout, "
     "rate_limited, circuit_open, ...).");
@@ -157,6 +181,12 @@ struct metrics::impl {
   Family<Counter>& memory_errors = r.counter("sa_memory_backend_errors_total",
     "Conversation memory backend problems, by backend and kind (load_fallback, append_refused, append_failed, "
     "write_lost).");
+
+  Family<Counter>& handoffs = r.counter("sa_handoffs_total",
+    "Handoff records by tenant and event: queued (an escalation entered the agents' queue), taken, returned "
+    "(handed back to the bot), closed.");
+  Family<Histogram>& time_to_take = r.histogram("sa_handoff_time_to_take_seconds",
+    "Time from an escalation entering the queue to an agent taking it.");
 
   Gauge& sessions_now = sessions.Add({});
   Gauge& connections_now = connections.Add({});
@@ -182,6 +212,19 @@ void metrics::escalated(std::string_view tenant, std::string_view reason) {
   impl_->escalations.Add({{"tenant", metric_label(tenant)}, {"reason", metric_label(reason)}}).Increment();
 }
 
+void metrics::safety_checked(std::string_view action, std::string_view reason) {
+  impl_->safety_verdicts.Add({{"action", metric_label(action)}, {"reason", metric_label(reason)}}).Increment();
+}
+
+void metrics::handoff_event(std::string_view tenant, std::string_view event) {
+  impl_->handoffs.Add({{"tenant", metric_label(tenant)}, {"event", metric_label(event)}}).Increment();
+}
+
+void metrics::handoff_taken(std::string_view tenant, double seconds) {
+  static const std::vector<double> buckets{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400};
+  impl_->time_to_take.Add({{"tenant", metric_label(tenant)}}, buckets).Observe(seconds);
+}
+
 void metrics::conversation_closed(std::string_view tenant, bool by_human) {
   impl_->conversations.Add({{"tenant", metric_label(tenant)}, {"resolved_by", by_human ? "human" : "bot"}})
     .Increment();
@@ -189,13 +232,60 @@ void metrics::conversation_closed(std::string_view tenant, bool by_human) {
 
 void metrics::csat_rated(std::string_view tenant, std::string_view intent, std::string_view escalation_reason,
                          int score) {
-  auto s = score >= 1 && score <= 5 ? std::to_string(score) : std::string{"invalid"};
+  auto s = csat_score_label(score);
   impl_->csat
     .Add({{"tenant", metric_label(tenant)},
           {"intent", metric_label(intent)},
           {"escalation_reason", metric_label(escalation_reason)},
           {"score", s}})
     .Increment();
+}
+
+void metrics::csat_survey(std::string_view tenant, std::string_view intent, std::string_view escalation_reason,
+                          int score, bool resolved) {
+  auto s = csat_score_label(score);
+  impl_->csat_surveys
+    .Add({{"tenant", metric_label(tenant)},
+          {"intent", metric_label(intent)},
+          {"escalation_reason", metric_label(escalation_reason)},
+          {"score", s},
+          {"resolved", resolved ? "true" : "false"}})
+    .Increment();
+}
+
+void metrics::quality_sampled(std::string_view tenant, std::string_view intent, std::string_view judge,
+                              std::string_view outcome) {
+  impl_->quality_samples
+    .Add({{"tenant", metric_label(tenant)},
+          {"intent", metric_label(intent)},
+          {"judge", metric_label(judge)},
+          {"outcome", metric_label(outcome)}})
+    .Increment();
+}
+
+void metrics::quality_score(std::string_view tenant, std::string_view intent, std::string_view judge,
+                            std::string_view dimension, double score) {
+  static const std::vector<double> buckets{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  impl_->quality_scores
+    .Add({{"tenant", metric_label(tenant)},
+          {"intent", metric_label(intent)},
+          {"judge", metric_label(judge)},
+          {"dimension", metric_label(dimension)}},
+         buckets)
+    .Observe(std::clamp(score, 0.0, 1.0));
+}
+
+void metrics::component_cost(std::string_view tenant, std::string_view component, std::string_view model,
+                             uint64_t tokens, double usd) {
+  prometheus::Labels labels{
+    {"tenant", metric_label(tenant)}, {"component", metric_label(component)}, {"model", metric_label(model)}};
+  impl_->component_tokens.Add(labels).Increment(static_cast<double>(tokens));
+  impl_->component_cost.Add(labels).Increment(std::max(0.0, usd));  // a counter never goes down
+}
+
+void metrics::conversation_cost(std::string_view tenant, double usd) {
+  static const std::vector<double> buckets{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+  impl_->conversation_cost.Add({{"tenant", metric_label(tenant)}}, buckets).Observe(std::max(0.0, usd));
 }
 
 void metrics::provider_call(std::string_view provider, std::string_view outcome) {
@@ -261,12 +351,16 @@ bool metrics::add_sampled(std::vector<sampled_metric> figures) {
   return impl_->sampled.add(std::move(figures), impl_->r.names);
 }
 
-std::string metrics::render() const {
+std::vector<prometheus::MetricFamily> metrics::collect() const {
   auto families = impl_->r.registry.Collect();
   auto sampled = impl_->sampled.Collect();
   families.insert(families.end(), std::make_move_iterator(sampled.begin()), std::make_move_iterator(sampled.end()));
+  return families;
+}
+
+std::string metrics::render() const {
   std::ostringstream out;
-  prometheus::TextSerializer{}.Serialize(out, families);
+  prometheus::TextSerializer{}.Serialize(out, collect());
   return out.str();
 }
 

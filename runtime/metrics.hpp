@@ -19,6 +19,10 @@
 #include <string_view>
 #include <vector>
 
+namespace prometheus {
+struct MetricFamily;
+}
+
 namespace sa {
 
 /// `value` when it matches [A-Za-z0-9_.:-]{1,64}, else "invalid" (empty included).
@@ -52,11 +56,40 @@ public:
   /// The first text of a turn's answer went to the client, `seconds` after the turn started.
   void first_delta(std::string_view tenant, double seconds);
   void escalated(std::string_view tenant, std::string_view reason);
+  /// A safety check's verdict that was not allow (action redact, refuse, escalate; reason pii, harmful, ...).
+  void safety_checked(std::string_view action, std::string_view reason);
+  /// A handoff record's event: queued, taken, returned (to the bot), closed.
+  void handoff_event(std::string_view tenant, std::string_view event);
+  /// An agent took a handoff `seconds` after it was queued.
+  void handoff_taken(std::string_view tenant, double seconds);
   /// A conversation ended (its session passivated after answering): by a human when any turn escalated.
   void conversation_closed(std::string_view tenant, bool by_human);
   /// A customer rated an answer 1..5; intent and escalation reason of the rated turn ("unknown" when the
   /// connection no longer remembers it, reason "none" when it did not escalate).
   void csat_rated(std::string_view tenant, std::string_view intent, std::string_view escalation_reason, int score);
+
+  /// An end-of-conversation survey: score 1..5 and whether the customer says it was resolved; intent and
+  /// escalation reason of the conversation's last answered turn ("unknown" when not known).
+  void csat_survey(std::string_view tenant, std::string_view intent, std::string_view escalation_reason, int score,
+                   bool resolved);
+
+  // --- quality monitor (actors/quality) ------------------------------------------------------------------
+  /// A turn offered to the quality monitor was sampled and scored by `judge` (an endpoint or strategy name,
+  /// or "local_groundedness"); outcome "scored", or "judge_failed" (then scored locally as well).
+  void quality_sampled(std::string_view tenant, std::string_view intent, std::string_view judge,
+                       std::string_view outcome);
+  /// One score of a sample, normalised to [0, 1]; dimension relevance, accuracy, helpfulness, tone (a judge)
+  /// or groundedness, word_support (local).
+  void quality_score(std::string_view tenant, std::string_view intent, std::string_view judge,
+                     std::string_view dimension, double score);
+
+  // --- cost by component ---------------------------------------------------------------------------------
+  /// Tokens and cost of one LLM call's part: component classification, retrieval_embeddings, generation,
+  /// thinking or judging. A free model (local) counts its tokens at 0 USD.
+  void component_cost(std::string_view tenant, std::string_view component, std::string_view model,
+                      uint64_t tokens, double usd);
+  /// A closed conversation's total LLM cost (what its turns' answers cost), for cost per conversation.
+  void conversation_cost(std::string_view tenant, double usd);
 
   // --- providers ---------------------------------------------------------------------------------------
   /// A completion call to an endpoint ended: outcome "ok" or the provider error's name.
@@ -83,6 +116,10 @@ public:
 
   /// The Prometheus text exposition (version 0.0.4) of every family that has a sample.
   std::string render() const;
+
+  /// The families render() serializes, for in-process readers that must agree with /metrics (the
+  /// dashboard, actors/gateway/dashboard.hpp). Include <prometheus/metric_family.h> to use them.
+  std::vector<prometheus::MetricFamily> collect() const;
 
   /// Content-Type of render()'s text.
   static constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -132,7 +132,41 @@
     scrollDown();
   }
 
+  // A human agent holds the conversation (docs/protocol.md, "Agent console"): the customer's message went to
+  // them, so there is no bot answer to show; the agent's replies arrive as agent_message frames.
+  function onAgentHeld(f) {
+    const b = state.bubbles.get(f.id);
+    if (b) b.node.remove();
+    state.bubbles.delete(f.id);
+  }
+
+  function onAgentMessage(f) {
+    const seen = state.agentSeen || (state.agentSeen = new Set());
+    const key = f.handoff + "#" + f.seq;
+    if (seen.has(key)) return;
+    seen.add(key);
+    hideEmpty();
+    const div = document.createElement("div");
+    div.className = "msg agent";
+    const avatar = document.createElement("div");
+    avatar.className = "avatar";
+    avatar.textContent = (f.agent_name || "A")[0].toUpperCase();
+    const wrap = document.createElement("div");
+    wrap.className = "bubble-wrap";
+    const who = document.createElement("div");
+    who.className = "agent-name";
+    who.textContent = (f.agent_name || "Agent") + " · support team";
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = f.text;
+    wrap.append(who, bubble);
+    div.append(avatar, wrap);
+    el.messages.append(div);
+    scrollDown();
+  }
+
   function onFinal(f) {
+    if (f.handled_by === "agent") return onAgentHeld(f);
     const b = botBubble(f.id);
     b.node.classList.remove("typing");
     b.node.classList.add("done");
@@ -237,6 +271,15 @@
       case "reset": onReset(f); break;
       case "final": onFinal(f); break;
       case "escalated": onEscalated(f); break;
+      case "agent_joined":
+        notice("escalated", [strong(`${f.agent_name || "An agent"} from our support team joined the conversation.`)]);
+        break;
+      case "agent_message": onAgentMessage(f); break;
+      case "agent_left":
+        notice("", [document.createTextNode(f.state === "closed"
+          ? `${f.agent_name || "The agent"} closed the conversation. Thanks for your patience.`
+          : `${f.agent_name || "The agent"} handed you back to the assistant.`)]);
+        break;
       case "error": onError(f); break;
       case "feedback_received": case "pong": break;
       default: break;

@@ -3,6 +3,7 @@
 #include "actors/actions/action_rules.hpp"
 
 #include "actors/actions/tool_registry.hpp"
+#include "actors/text/phrase_match.hpp"
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
@@ -37,57 +38,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-/// Lower-cased words (letters, digits, non-ASCII), apostrophes dropped ("don't" -> "dont").
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c >= 0x80) {
-      cur.push_back(static_cast<char>(std::tolower(c)));
-    } else if ((c == '\'' || c == '`') && !cur.empty()) {
-      continue;
-    } else if (!cur.empty()) {
-      out.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
-
-/// A phrase word matches a text word that starts with it (four letters or more), else the whole word.
-bool word_matches(const std::string& text_word, const std::string& phrase_word) {
-  if (phrase_word.size() < 4)
-    return text_word == phrase_word;
-  return text_word.compare(0, phrase_word.size(), phrase_word) == 0;
-}
-
-/// The phrase's words in order, at most two other words between two of them.
-bool phrase_in(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
-  if (phrase.empty())
-    return false;
-  for (std::size_t start = 0; start < words.size(); ++start) {
-    if (!word_matches(words[start], phrase[0]))
-      continue;
-    std::size_t pos = start, k = 1;
-    for (; k < phrase.size(); ++k) {
-      bool found = false;
-      for (std::size_t j = pos + 1; j < words.size() && j <= pos + 3; ++j)
-        if (word_matches(words[j], phrase[k])) {
-          pos = j;
-          found = true;
-          break;
-        }
-      if (!found)
-        break;
-    }
-    if (k == phrase.size())
-      return true;
-  }
-  return false;
 }
 
 std::string trim_text(std::string_view s, const char* chars = " \t\r\n") {
@@ -212,7 +162,7 @@ struct action_rules::impl {
         if (lower(w) == n)
           return w;
     }
-    auto words = words_of(text);
+    auto words = lower_words(text);
     for (auto& [workflow, phrases] : workflow_phrases) {
       if (std::find(offered.begin(), offered.end(), workflow) == offered.end())
         continue;
@@ -249,7 +199,7 @@ action_rules::action_rules(std::vector<workflow_phrases> workflows) : impl_(std:
   for (auto& w : workflows) {
     std::vector<std::vector<std::string>> phrases;
     for (auto& p : w.phrases)
-      if (auto words = words_of(p); !words.empty())
+      if (auto words = lower_words(p); !words.empty())
         phrases.push_back(std::move(words));
     x.workflow_phrases.emplace_back(w.workflow, std::move(phrases));
   }
@@ -262,7 +212,7 @@ bool action_rules::asks_for_action(std::string_view text) const {
   if (RE2::PartialMatch(in, *impl_->ticket_request) || RE2::PartialMatch(in, *impl_->escalate_order)
       || RE2::PartialMatch(in, *impl_->workflow_named))
     return true;
-  auto words = words_of(text);
+  auto words = lower_words(text);
   for (auto& [workflow, phrases] : impl_->workflow_phrases)
     for (auto& p : phrases)
       if (phrase_in(words, p))
@@ -358,7 +308,7 @@ reply_kind read_confirmation(std::string_view text) {
                                              "ahead", "thanks", "thank", "you", "right", "now", "so", "then",
                                              "sounds", "good", "fine", "great", "perfect", "mind", "i", "that's",
                                              "thats", "a", "for", "me", "bot", "and", "one"};
-  auto words = words_of(text);
+  auto words = lower_words(text);
   if (words.empty() || words.size() > 8)
     return reply_kind::other;
   bool yes = false, no = false, only_verbs = true;  // "do", "go" alone: "do not" declines

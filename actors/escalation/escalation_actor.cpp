@@ -10,11 +10,12 @@
 namespace sa {
 
 escalation_actor::behavior_type rule_escalation(escalation_actor::pointer self,
-                                                std::shared_ptr<const escalation_policy> policy) {
+                                                std::shared_ptr<const escalation_policies> policies) {
   log_exceptions(self, "escalation");
   return {
-    [policy](const escalation_request& r) -> escalation_decision {
-      return r.answer_confidence < 0 ? policy->before_answer(r) : policy->after_answer(r);
+    [policies](const escalation_request& r) -> escalation_decision {
+      const auto& policy = policies->for_tenant(r.tenant.value);
+      return r.answer_confidence < 0 ? policy.before_answer(r) : policy.after_answer(r);
     },
   };
 }

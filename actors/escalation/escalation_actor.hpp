@@ -1,7 +1,7 @@
-// escalation actor (one per session): applies the node's escalation_policy.
+// escalation actor (one per session): applies the request's tenant's escalation_policy.
 #pragma once
 
-#include "actors/escalation/escalation_policy.hpp"
+#include "actors/escalation/escalation_policies.hpp"
 #include "messages/escalate.hpp"
 
 #include <memory>
@@ -9,6 +9,6 @@
 namespace sa {
 
 escalation_actor::behavior_type rule_escalation(escalation_actor::pointer self,
-                                                std::shared_ptr<const escalation_policy> policy);
+                                                std::shared_ptr<const escalation_policies> policies);
 
 } // namespace sa

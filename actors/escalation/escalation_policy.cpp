@@ -1,99 +1,98 @@
 #include "actors/escalation/escalation_policy.hpp"
 
-#include <cctype>
+#include "actors/escalation/repetition.hpp"
+#include "actors/escalation/sentiment.hpp"
+
+#include <algorithm>
 #include <cstdio>
 
 namespace sa {
 
-std::vector<std::string> lower_words(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c >= 0x80) {
-      cur.push_back(static_cast<char>(std::tolower(c)));
-    } else if (c == '\'' && !cur.empty()) {
-      continue;  // "don't" -> "dont"
-    } else if (!cur.empty()) {
-      out.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
-
-escalation_policy::escalation_policy(double confidence_threshold,
-                                     const std::vector<std::string>& sensitive_topics)
-  : threshold_(confidence_threshold) {
-  for (auto& t : sensitive_topics) {
-    auto words = lower_words(t);
-    if (!words.empty())
-      topics_.emplace_back(t, std::move(words));
-  }
-  for (auto p : {"talk to a human", "speak to a human", "human agent", "real person", "live agent",
-                 "talk to someone", "speak to someone", "talk to a person", "speak to a person",
-                 "speak with a human", "talk with a human", "speak with someone", "customer service rep",
-                 "support agent", "your manager", "speak to a manager", "human please", "an agent"})
-    human_phrases_.push_back(lower_words(p));
-}
-
-// Each phrase word must start a text word (so "refund" matches "refunded", "lawyer" "lawyers"); words
-// shorter than four letters must match whole ("an" is not "analytics"). Phrase words come in order,
-// with at most two other words between them ("cancel my subscription", "cancel our whole subscription").
 namespace {
-bool word_matches(const std::string& text_word, const std::string& phrase_word) {
-  if (phrase_word.size() < 4)
-    return text_word == phrase_word;
-  return text_word.compare(0, phrase_word.size(), phrase_word) == 0;
+
+escalation_settings seed_settings(double confidence_threshold, const std::vector<std::string>& topics) {
+  escalation_settings s;
+  s.confidence_threshold = confidence_threshold;
+  s.sensitive_topics = topics;
+  return s;
 }
+
+std::string format(const char* fmt, double a, double b) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, fmt, a, b);
+  return buf;
+}
+
 } // namespace
 
-bool escalation_policy::matches(const std::vector<std::string>& words, const phrase& p) {
-  for (size_t start = 0; start < words.size(); ++start) {
-    if (!word_matches(words[start], p[0]))
-      continue;
-    size_t pos = start;
-    size_t k = 1;
-    for (; k < p.size(); ++k) {
-      bool found = false;
-      for (size_t j = pos + 1; j < words.size() && j <= pos + 3; ++j) {
-        if (word_matches(words[j], p[k])) {
-          pos = j;
-          found = true;
-          break;
-        }
-      }
-      if (!found)
-        break;
-    }
-    if (k == p.size())
-      return true;
-  }
-  return false;
-}
+escalation_policy::escalation_policy(escalation_settings settings)
+  : settings_(std::move(settings)),
+    topics_(settings_.sensitive_topics),
+    human_phrases_({"talk to a human", "speak to a human", "human agent", "real person", "live agent",
+                    "talk to someone", "speak to someone", "talk to a person", "speak to a person",
+                    "speak with a human", "talk with a human", "speak with someone", "customer service rep",
+                    "support agent", "your manager", "speak to a manager", "human please", "an agent"}) {}
+
+escalation_policy::escalation_policy(double confidence_threshold, const std::vector<std::string>& sensitive_topics)
+  : escalation_policy(seed_settings(confidence_threshold, sensitive_topics)) {}
 
 std::string escalation_policy::find_sensitive_topic(std::string_view text) const {
-  auto words = lower_words(text);
-  for (auto& [name, p] : topics_)
-    if (matches(words, p))
-      return name;
-  return {};
+  auto i = topics_.find(lower_words(text));
+  return i < 0 ? std::string{} : topics_.original(static_cast<size_t>(i));
 }
 
 bool escalation_policy::asks_for_human(std::string_view text) const {
-  auto words = lower_words(text);
-  for (auto& p : human_phrases_)
-    if (matches(words, p))
-      return true;
-  return false;
+  return human_phrases_.any_in(lower_words(text));
+}
+
+escalation_decision escalation_policy::repeated_failure(const escalation_request& r) const {
+  if (!settings_.repeated_failure || r.recent_user_texts.empty())
+    return {};
+  auto n = r.recent_user_texts.size();
+  auto escalated = [&](size_t i) { return i < r.recent_escalated.size() && r.recent_escalated[i]; };
+  // "That didn't help" is about the answer just given: the turn before must have been the bot's.
+  if (!escalated(n - 1) && says_answer_failed(r.text))
+    return {true, escalation_reason::repeated_failure, "the customer said the answer did not help"};
+  auto mine = content_words(r.text);
+  if (mine.size() < 2)
+    return {};
+  auto my_refs = references(r.text);
+  auto window = static_cast<size_t>(std::max(1, settings_.rephrase_window));
+  for (size_t k = 0; k < std::min(window, n); ++k) {
+    auto i = n - 1 - k;
+    if (escalated(i))
+      continue;
+    // "Status of INV-2026-0142?" after "Status of INV-2026-0097?" is the next question, not the same one.
+    auto their_refs = references(r.recent_user_texts[i]);
+    if (!my_refs.empty() && !their_refs.empty() && my_refs != their_refs)
+      continue;
+    auto o = content_overlap(mine, content_words(r.recent_user_texts[i]));
+    if (o.shared >= 2 && o.similarity >= settings_.rephrase_similarity)
+      return {true, escalation_reason::repeated_failure,
+              format("rephrased an earlier question (similarity %.2f >= %.2f)", o.similarity,
+                     settings_.rephrase_similarity)};
+  }
+  return {};
 }
 
 escalation_decision escalation_policy::before_answer(const escalation_request& r) const {
+  if (r.safety.action == safety_action::escalate) {
+    std::string detail = to_string(r.safety.reason);
+    if (!r.safety.detail.empty())
+      detail += ": " + r.safety.detail;
+    return {true, escalation_reason::safety, std::move(detail)};
+  }
   if (r.intent.intent == intent::escalation_request || asks_for_human(r.text))
     return {true, escalation_reason::user_requested, "the customer asked for a person"};
   if (auto topic = find_sensitive_topic(r.text); !topic.empty())
     return {true, escalation_reason::sensitive_topic, "topic: " + topic};
+  if (auto d = repeated_failure(r); d.escalate)
+    return d;
+  if (settings_.negative_sentiment) {
+    if (auto score = negative_sentiment_score(r.text); score >= settings_.sentiment_threshold)
+      return {true, escalation_reason::negative_sentiment,
+              format("sentiment score %.1f >= %.1f", score, settings_.sentiment_threshold)};
+  }
   if (!r.knowledge_available)
     return {true, escalation_reason::knowledge_unavailable, "no knowledge base for this tenant"};
   return {};
@@ -102,11 +101,9 @@ escalation_decision escalation_policy::before_answer(const escalation_request& r
 escalation_decision escalation_policy::after_answer(const escalation_request& r) const {
   if (auto d = before_answer(r); d.escalate)
     return d;
-  if (r.answer_confidence < threshold_) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "confidence %.2f < %.2f", r.answer_confidence, threshold_);
-    return {true, escalation_reason::low_confidence, buf};
-  }
+  if (r.answer_confidence < settings_.confidence_threshold)
+    return {true, escalation_reason::low_confidence,
+            format("confidence %.2f < %.2f", r.answer_confidence, settings_.confidence_threshold)};
   return {};
 }
 

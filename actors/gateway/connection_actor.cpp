@@ -5,6 +5,7 @@
 #include "actors/gateway/connection_actor.hpp"
 
 #include "actors/gateway/protocol.hpp"
+#include "actors/handoff/handoff_record.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -68,6 +69,10 @@ void claim(self_ptr self, std::string session, bool resume) {
         st.tag = log::tag(st.deps.tenant + "/" + session);  // as the session actor tags it
         st.log->info("event=session_bound tenant={} session={} resumed={}", st.deps.tenant, st.tag, g.resumed);
         st.link.send(session_frame(session, g.resumed));
+        // Agent frames of this session reach this connection from now on (and, at once, those it missed).
+        if (st.deps.handoff)
+          self->send(st.deps.handoff, customer_attach{tenant_id{st.deps.tenant}, session_id{session},
+                                                      caf::actor_cast<handoff_customer_actor>(self)});
         flush_waiting(self);
       },
       [self, resume](caf::error& e) {
@@ -116,23 +121,28 @@ void remember_answer(self_ptr self, const turn_completed& c) {
     answered.pop_front();
 }
 
-/// sa_csat_ratings_total: labelled by the rated turn when this connection still remembers it.
-void count_rating(self_ptr self, const client_feedback& f) {
+/// Counts a rating (sa_csat_ratings_total, labelled by the rated turn when this connection still remembers
+/// it) or a survey (sa_csat_surveys_total, labelled by the conversation's last answer and its latest
+/// escalation), and sends it to the quality service to be stored with the conversation.
+void record_feedback(self_ptr self, client_feedback& f) {
   auto& st = self->state;
-  if (!st.deps.metrics)
-    return;
-  std::string intent_label = "unknown";
-  std::string reason_label = "unknown";
+  csat_record r{tenant_id{st.deps.tenant}, session_id{st.session}, f.survey, f.turn, f.csat, f.resolved,
+                std::move(f.comment), intent::general, escalation_reason::none, false};
   for (const auto& a : st.answered)
-    if (a.turn == f.turn) {
-      intent_label = to_string(a.what);
-      reason_label = to_string(a.reason);
+    if (f.survey || a.turn == f.turn) {
+      r.known = true;
+      r.intent = a.what;
+      if (!f.survey || a.reason != escalation_reason::none)
+        r.escalation = a.reason;
     }
-  st.deps.metrics->csat_rated(st.deps.tenant, intent_label, reason_label, f.csat);
-}
-
-std::string handoff_id(const turn_completed& c) {
-  return "HO-" + log::tag(c.session.value + ":" + std::to_string(c.turn));
+  std::string intent_label = r.known ? to_string(r.intent) : "unknown";
+  std::string reason_label = r.known ? to_string(r.escalation) : "unknown";
+  if (st.deps.metrics && f.survey)
+    st.deps.metrics->csat_survey(st.deps.tenant, intent_label, reason_label, f.csat, f.resolved);
+  else if (st.deps.metrics)
+    st.deps.metrics->csat_rated(st.deps.tenant, intent_label, reason_label, f.csat);
+  if (st.deps.quality)
+    self->send(st.deps.quality, std::move(r));
 }
 
 } // namespace
@@ -144,6 +154,13 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
     st.deps = std::move(deps);
     st.link = std::move(link);
     st.log = log::get("gateway");
+    // An actor that fails (an exception, killed) closes its WebSocket with 1011 rather than leaving a client
+    // whose frames go nowhere; the client reconnects and resumes. Ending for any other reason (the client
+    // left, the node stopping) closes nothing here: that path has closed the socket already.
+    self->attach_functor([link = st.link](const caf::error& reason) {
+      if (reason && reason != caf::exit_reason::user_shutdown && reason != caf::exit_reason::normal)
+        link.close(1011, "internal error");
+    });
     // The gateway actor going away (node shutdown) ends every connection actor.
     self->monitor(st.deps.gateway);
     self->set_down_handler([self](caf::down_msg&) {
@@ -170,11 +187,14 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
           st.link.send(error_frame(codes::bad_request, "Feedback needs a conversation; send a message first."));
           return;
         }
-        // The comment is the user's text: counted, never logged.
-        st.log->info("event=feedback tenant={} session={} turn={} csat={} comment_bytes={}", st.deps.tenant,
-                     st.tag, f.turn, f.csat, f.comment.size());
-        count_rating(self, f);
-        st.link.send(feedback_frame(f.turn));
+        // The comment is the user's text: counted, never logged (stored redacted by the quality service).
+        st.log->info("event={} tenant={} session={} turn={} csat={} resolved={} comment_bytes={}",
+                     f.survey ? "survey" : "feedback", st.deps.tenant, st.tag, f.turn, f.csat, f.resolved,
+                     f.comment.size());
+        bool survey = f.survey;
+        auto turn = f.turn;
+        record_feedback(self, f);
+        st.link.send(survey ? survey_frame() : feedback_frame(turn));
       },
       [self](client_escalate&) {
         auto& st = self->state;
@@ -188,12 +208,13 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
         remember_answer(self, c);
         st.link.send(final_frame(c));
         if (c.escalation.escalate) {
-          auto id = handoff_id(c);
+          auto id = handoff::handoff_id(c.session.value, c.turn);
           st.log->info("event=escalated tenant={} session={} turn={} reason={} handoff={}", st.deps.tenant,
                        st.tag, c.turn, to_string(c.escalation.reason), id);
           st.link.send(escalated_frame(c, id));
         }
       },
+      [self](handoff_customer_event& e) { self->state.link.send(handoff_event_frame(e)); },
       [self](turn_failed& f) {
         self->state.link.send(
           error_frame(to_string(static_cast<support_errc>(f.code)), f.message, f.client_message_id));

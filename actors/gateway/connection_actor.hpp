@@ -29,6 +29,8 @@ struct connection_deps {
   std::string tenant;
   std::string user;
   std::shared_ptr<sa::metrics> metrics;  ///< CSAT ratings by intent and escalation reason; optional
+  handoff_actor handoff;                 ///< agent frames of the bound session; null: none
+  quality_actor quality;                 ///< stores ratings and surveys per conversation; null: counted only
 };
 
 connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, connection_link link);

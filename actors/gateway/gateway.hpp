@@ -7,6 +7,8 @@
 #include "actors/account/account_store.hpp"
 #include "actors/gateway/token_auth.hpp"
 #include "config/config.hpp"
+#include "messages/handoff.hpp"
+#include "messages/quality.hpp"
 #include "messages/session.hpp"
 #include "runtime/result.hpp"
 
@@ -31,6 +33,11 @@ struct gateway_settings {
   std::shared_ptr<sa::metrics> metrics;
   /// The bearer token GET /metrics requires; empty: none (see load_metrics_token).
   std::string metrics_token;
+  /// The node's handoff service: the agent console (/agent/ws) and the agent frames of customers' sessions.
+  /// Null: /agent/ws answers 404.
+  handoff_actor handoff;
+  /// The node's quality service: customers' ratings and surveys are stored there. Null: counted only.
+  quality_actor quality;
 };
 
 /// Reads the /metrics token from the environment variable named by gateway.metrics_token_env (nothing to

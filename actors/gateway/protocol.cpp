@@ -73,12 +73,24 @@ parse_result parse_client_frame(const std::string& text) {
     f.csat = static_cast<int>(c);
     if (!string_field(j, "comment", f.comment, false))
       return fail(codes::bad_request, "\"comment\" must be a string.");
+  } else if (type == "survey") {
+    f.kind = client_kind::survey;
+    auto csat = j.find("csat");
+    auto resolved = j.find("resolved");
+    if (csat == j.end() || !csat->is_number_integer() || csat->get<int64_t>() < 1 || csat->get<int64_t>() > 5)
+      return fail(codes::bad_request, "A survey needs an integer \"csat\" from 1 to 5.");
+    if (resolved == j.end() || !resolved->is_boolean())
+      return fail(codes::bad_request, "A survey needs a boolean \"resolved\".");
+    f.csat = static_cast<int>(csat->get<int64_t>());
+    f.resolved = resolved->get<bool>();
+    if (!string_field(j, "comment", f.comment, false))
+      return fail(codes::bad_request, "\"comment\" must be a string.");
   } else if (type == "escalate") {
     f.kind = client_kind::escalate;
   } else if (type == "ping") {
     f.kind = client_kind::ping;
   } else {
-    return fail(codes::unknown_type, "Unknown frame type; expected message, feedback, escalate, resume or ping.");
+    return fail(codes::unknown_type, "Unknown frame type; expected message, feedback, survey, escalate, resume or ping.");
   }
   r.ok = true;
   return r;
@@ -118,6 +130,7 @@ std::string final_frame(const turn_completed& c) {
                {"sources", sources},
                {"actions", c.actions},
                {"escalated", c.escalation.escalate},
+               {"safety", {{"action", to_string(c.safety.action)}, {"reason", to_string(c.safety.reason)}}},
                {"account_unavailable", c.account_unavailable},
                {"account_problem", to_string(c.account_problem)},
                {"account_missing", c.account_missing}};
@@ -125,7 +138,21 @@ std::string final_frame(const turn_completed& c) {
   if (!c.proposal.tool.empty())
     frame["proposal"] = {{"tool", c.proposal.tool}, {"summary", c.proposal.summary},
                          {"expires_unix_ms", c.proposal.expires_unix_ms}};
+  // A message a human agent holding the conversation received (docs/protocol.md, "Agent console").
+  if (c.provider == "agent")
+    frame["handled_by"] = "agent";
   return dump(frame);
+}
+
+std::string handoff_event_frame(const handoff_customer_event& e) {
+  json j{{"type", e.kind}, {"handoff", e.handoff}, {"agent_name", e.agent_name}};
+  if (e.kind == "agent_message") {
+    j["text"] = e.text;
+    j["seq"] = e.seq;
+  } else if (e.kind == "agent_left") {
+    j["state"] = e.state;
+  }
+  return dump(j);
 }
 
 std::string escalated_frame(const turn_completed& c, const std::string& handoff_id) {
@@ -147,6 +174,10 @@ std::string error_frame(const std::string& code, const std::string& message,
 
 std::string feedback_frame(uint32_t turn) {
   return dump({{"type", "feedback_received"}, {"turn", turn}});
+}
+
+std::string survey_frame() {
+  return dump({{"type", "survey_received"}});
 }
 
 std::string pong_frame() {

@@ -4,6 +4,7 @@
 // To add a client frame: add a kind, parse it in protocol.cpp, handle it in connection_actor.cpp.
 #pragma once
 
+#include "messages/handoff.hpp"
 #include "messages/session.hpp"
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace sa::gateway {
 
-enum class client_kind { auth, message, feedback, escalate, resume, ping };
+enum class client_kind { auth, message, feedback, escalate, resume, ping, survey };
 
 /// One client frame, parsed. Only the fields of its kind are set.
 struct client_frame {
@@ -21,8 +22,9 @@ struct client_frame {
   std::string text;       ///< message: the user's text
   std::string session;    ///< resume
   uint32_t turn = 0;      ///< feedback
-  int csat = 0;           ///< feedback: 1..5
-  std::string comment;    ///< feedback (optional)
+  int csat = 0;           ///< feedback, survey: 1..5
+  std::string comment;    ///< feedback, survey (optional)
+  bool resolved = false;  ///< survey
 };
 
 /// A parse outcome: a frame, or an error code (bad_request, unknown_type) and a message for the client.
@@ -55,9 +57,13 @@ std::string delta_frame(const turn_delta& d);
 std::string reset_frame(const turn_reset& r);
 std::string final_frame(const turn_completed& c);
 std::string escalated_frame(const turn_completed& c, const std::string& handoff_id);
+/// agent_joined, agent_message or agent_left (a human agent and the customer's conversation).
+std::string handoff_event_frame(const handoff_customer_event& e);
 std::string error_frame(const std::string& code, const std::string& message,
                         const std::string& client_message_id = {});
 std::string feedback_frame(uint32_t turn);
+/// {"type":"survey_received"}: the end-of-conversation survey was recorded.
+std::string survey_frame();
 std::string pong_frame();
 
 /// A random, URL-safe identifier with a prefix (session ids, handoff ids).

@@ -4,7 +4,7 @@
 // reached only by spawn and anon_send; they reach a socket only by posting to its strand
 // (connection_link). Differences from the example: the outbound queue is bounded (a slow reader is
 // disconnected), and session state lives in the gateway actor, not behind a mutex.
-// To add an HTTP route: http_session::respond.
+// To add an HTTP route: http_session::respond. The dashboard's snapshot timer: gateway::impl.
 #include "actors/gateway/server_internal.hpp"
 
 #include "actors/gateway/connection_actor.hpp"
@@ -17,6 +17,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -95,6 +96,15 @@ bool load_metrics_token(const config::gateway_config& cfg, std::string& out, std
   return true;
 }
 
+namespace {
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
 bool take_tenant_token(server_state& state, const std::string& tenant) {
   auto& cfg = state.settings.cfg;
   std::lock_guard<std::mutex> guard{state.tenant_mutex};
@@ -165,7 +175,9 @@ private:
     auto req = parser_->release();
     std::string_view target{req.target().data(), req.target().size()};
     if (websocket::is_upgrade(req)) {
-      if (target_path(target) != "/ws")
+      auto path = target_path(target);
+      bool agent = path == "/agent/ws" && state_->settings.handoff;  // the agent console needs the handoff service
+      if (path != "/ws" && !agent)
         return reply(simple(req, http::status::not_found, "no WebSocket endpoint here; use /ws\n"));
       if (state_->stopping)
         return reply(simple(req, http::status::service_unavailable, "server stopping\n"));
@@ -175,7 +187,7 @@ private:
         return reply(simple(req, http::status::service_unavailable, "too many connections\n"));
       }
       stream_.expires_never();
-      start_websocket(stream_.release_socket(), state_, std::move(req));
+      start_websocket(stream_.release_socket(), state_, std::move(req), agent);
       return;
     }
     reply(respond(req));
@@ -208,6 +220,10 @@ private:
                               : simple(req, http::status::ok, R"({"status":"ready"})", "application/json");
     if (path == "/metrics")
       return metrics_page(req);
+    if (path == "/api/dashboard")
+      return dashboard_api(req);
+    if (path == "/dashboard" || path == "/agent")
+      return static_file(req, path + ".html");
     const auto& cfg = state_->settings.cfg;
     if (path.rfind("/dev/", 0) == 0) {
       if (!cfg.dev_tokens)
@@ -223,10 +239,17 @@ private:
       if (path == "/dev/token") {
         auto tenant = query_param(target, "tenant");
         auto user = query_param(target, "user");
-        if (tenant.empty() || user.empty() || (accounts && !accounts->has_user(tenant, user)))
+        auto role = query_param(target, "role");
+        if (!role.empty() && role != roles::agent)
+          return simple(req, http::status::bad_request, R"({"error":"role must be agent or absent"})", "application/json");
+        // Agents are not demo-account users; their tenant must exist all the same.
+        bool known = role.empty() ? !accounts || accounts->has_user(tenant, user)
+                                  : !accounts || accounts->has_tenant(tenant);
+        if (tenant.empty() || user.empty() || !known)
           return simple(req, http::status::bad_request, R"({"error":"unknown tenant or user"})", "application/json");
         std::string error;
-        auto token = mint_token(state_->settings.keys, tenant, user, std::chrono::seconds(cfg.dev_token_ttl_s), &error);
+        auto token = mint_token(state_->settings.keys, tenant, user, std::chrono::seconds(cfg.dev_token_ttl_s),
+                                token_extras{role, query_param(target, "name")}, &error);
         if (token.empty())
           return simple(req, http::status::internal_server_error, json{{"error", error}}.dump(), "application/json");
         state_->log->info("event=dev_token_minted tenant={} user={}", tenant, log::tag(user));
@@ -238,8 +261,9 @@ private:
     return static_file(req, path);
   }
 
-  /// GET /metrics: the node's figures in Prometheus text format, behind the bearer token when one is set.
-  response metrics_page(const http::request<http::string_body>& req) {
+  /// The refusal of a request for the node's figures (/metrics, /api/dashboard): 404 when metrics are
+  /// off, 401 without the bearer token when one is set; nothing when the request may proceed.
+  std::optional<response> metrics_refusal(const http::request<http::string_body>& req) {
     const auto& settings = state_->settings;
     if (!settings.cfg.metrics_enabled || !settings.metrics)
       return simple(req, http::status::not_found, "not found\n");
@@ -255,7 +279,25 @@ private:
         return res;
       }
     }
-    return simple(req, http::status::ok, settings.metrics->render(), metrics::content_type);
+    return std::nullopt;
+  }
+
+  /// GET /metrics: the node's figures in Prometheus text format, behind the bearer token when one is set.
+  response metrics_page(const http::request<http::string_body>& req) {
+    if (auto refused = metrics_refusal(req))
+      return std::move(*refused);
+    return simple(req, http::status::ok, state_->settings.metrics->render(), metrics::content_type);
+  }
+
+  /// GET /api/dashboard: the dashboard's table, current figures and history (dashboard.hpp), guarded
+  /// like /metrics.
+  response dashboard_api(const http::request<http::string_body>& req) {
+    if (auto refused = metrics_refusal(req))
+      return std::move(*refused);
+    if (!state_->dashboard)
+      return simple(req, http::status::not_found, "not found\n");
+    auto current = read_totals(*state_->settings.metrics, unix_now_ms());
+    return simple(req, http::status::ok, state_->dashboard->to_json(current).dump(), "application/json");
   }
 
   response static_file(const http::request<http::string_body>& req, std::string path) {
@@ -350,6 +392,8 @@ private:
 struct gateway::impl {
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  asio::strand<asio::io_context::executor_type> timer_strand{asio::make_strand(ioc)};
+  asio::steady_timer dashboard_timer{timer_strand};  // touched on timer_strand only
   std::shared_ptr<server_state> state;
   std::shared_ptr<listener> lst;
   std::vector<std::thread> threads;
@@ -360,6 +404,17 @@ struct gateway::impl {
   bool stopped = false;
 
   explicit impl(int threads) : ioc(threads) {}
+
+  /// Records a dashboard snapshot every gateway.dashboard_interval_s until the timer is cancelled.
+  void schedule_snapshot() {
+    dashboard_timer.expires_after(std::chrono::seconds(state->settings.cfg.dashboard_interval_s));
+    dashboard_timer.async_wait([this](beast::error_code ec) {
+      if (ec || state->stopping)
+        return;
+      state->dashboard->record(read_totals(*state->settings.metrics, unix_now_ms()));
+      schedule_snapshot();
+    });
+  }
 };
 
 result<std::unique_ptr<gateway>> gateway::start(caf::actor_system& sys, session_actor router,
@@ -382,6 +437,12 @@ result<std::unique_ptr<gateway>> gateway::start(caf::actor_system& sys, session_
     return failure{error};
   p->port = p->lst->port();
   st.gateway = spawn_gateway_actor(sys);
+  if (cfg.metrics_enabled && st.settings.metrics) {
+    st.dashboard = std::make_shared<dashboard_history>(static_cast<std::size_t>(cfg.dashboard_history),
+                                                       cfg.dashboard_interval_s);
+    st.dashboard->record(read_totals(*st.settings.metrics, unix_now_ms()));
+    p->schedule_snapshot();
+  }
   p->lst->run();
   p->work.emplace(p->ioc.get_executor());
   p->running = cfg.io_threads;
@@ -427,6 +488,7 @@ void gateway::stop() {
   st.stopping = true;
   st.log->info("event=gateway_stopping connections={}", st.connections.load());
   p.lst->close();
+  asio::post(p.timer_strand, [raw = &p] { raw->dashboard_timer.cancel(); });
   close_websockets(st);
   p.work.reset();
   {

@@ -2,6 +2,7 @@
 // ws_session.cpp: one WebSocket). Everything declared here runs on the io thread(s) only.
 #pragma once
 
+#include "actors/gateway/dashboard.hpp"
 #include "actors/gateway/gateway.hpp"
 #include "actors/gateway/gateway_messages.hpp"
 #include "actors/gateway/rate_limit.hpp"
@@ -76,6 +77,7 @@ struct server_state {
   std::vector<std::weak_ptr<strand_poster>> posters;     // guarded by live_mutex; closed on shutdown
   std::mutex tenant_mutex;                                // held only to take one token
   std::unordered_map<std::string, token_bucket> tenant_buckets;
+  std::shared_ptr<dashboard_history> dashboard;           // null when metrics are off
 };
 
 /// Takes one token from the tenant's shared bucket (messages per tenant, across its connections).
@@ -91,8 +93,9 @@ std::string query_param(std::string_view target, std::string_view name);
 std::string bearer_token(const http::request<http::string_body>& req);
 
 /// Takes over an upgraded socket: WebSocket handshake, authentication, then the connection's life.
+/// `agent`: the agent console (/agent/ws) instead of the customer protocol (/ws).
 void start_websocket(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                     http::request<http::string_body> req);
+                     http::request<http::string_body> req, bool agent);
 
 /// Shutdown: asks every open WebSocket to close with 1001 (from any thread).
 void close_websockets(server_state& state);

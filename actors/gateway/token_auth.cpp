@@ -148,9 +148,11 @@ verification verify_token(const token_keys& keys, const std::string& token) {
     };
     if (!claims.contains("exp"))
       return v.reason = "token has no exp claim", v;
-    identity who{text_claim("tenant"), text_claim("sub")};
+    identity who{text_claim("tenant"), text_claim("sub"), text_claim("role"), text_claim("name")};
     if (who.tenant.empty() || who.user.empty())
       return v.reason = "token lacks tenant or sub claim", v;
+    if (!who.role.empty() && who.role != roles::agent)
+      return v.reason = "unknown role claim", v;
     v.who = std::move(who);
   } catch (const std::exception&) {
     v.reason = "malformed token";
@@ -160,6 +162,11 @@ verification verify_token(const token_keys& keys, const std::string& token) {
 
 std::string mint_token(const token_keys& keys, const std::string& tenant, const std::string& user,
                        std::chrono::seconds ttl, std::string* error) {
+  return mint_token(keys, tenant, user, ttl, token_extras{}, error);
+}
+
+std::string mint_token(const token_keys& keys, const std::string& tenant, const std::string& user,
+                       std::chrono::seconds ttl, const token_extras& extras, std::string* error) {
   const auto& key = signing_key(keys);
   if (key.empty()) {
     if (error)
@@ -173,6 +180,10 @@ std::string mint_token(const token_keys& keys, const std::string& tenant, const 
     jwt::jwt_object obj{algorithm(keys.algorithm), secret(key),
                         payload({{"sub", user}, {"tenant", tenant}, {"iss", keys.issuer}, {"aud", keys.audience}})};
     obj.add_claim("iat", now).add_claim("nbf", now - std::chrono::seconds(1)).add_claim("exp", now + ttl);
+    if (!extras.role.empty())
+      obj.add_claim("role", extras.role);
+    if (!extras.name.empty())
+      obj.add_claim("name", extras.name);
     std::error_code ec;
     auto out = obj.signature(ec);
     if (ec) {

@@ -23,10 +23,24 @@ struct token_keys {
   unsigned leeway_s = 30;
 };
 
+/// Roles a token may carry (claim `role`; absent: a customer). Any other value is refused.
+namespace roles {
+constexpr const char* agent = "agent";  ///< a human support agent: /agent/ws only (docs/protocol.md)
+} // namespace roles
+
 /// Who a verified token speaks for.
 struct identity {
   std::string tenant;
   std::string user;
+  std::string role;  ///< empty (a customer) or roles::agent
+  std::string name;  ///< optional display name (claim `name`; agents: what the customer sees)
+  bool is_agent() const { return role == roles::agent; }
+};
+
+/// Optional claims of a minted token.
+struct token_extras {
+  std::string role;  ///< "" or roles::agent
+  std::string name;
 };
 
 /// The outcome of verifying a token: an identity, or why not (safe to show the client and log).
@@ -48,6 +62,9 @@ verification verify_token(const token_keys& keys, const std::string& token);
 /// Returns an empty string (and fills error) when the keys cannot sign.
 std::string mint_token(const token_keys& keys, const std::string& tenant, const std::string& user,
                        std::chrono::seconds ttl, std::string* error = nullptr);
+/// The same, with a role and a display name.
+std::string mint_token(const token_keys& keys, const std::string& tenant, const std::string& user,
+                       std::chrono::seconds ttl, const token_extras& extras, std::string* error = nullptr);
 
 /// The development secret used when dev_tokens is on and no secret is configured.
 extern const char* const dev_secret;

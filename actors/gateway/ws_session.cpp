@@ -5,6 +5,9 @@
 // Limits: frame size (1009), token bucket (rate_limited error), handshake/idle timeouts with pings.
 #include "actors/gateway/server_internal.hpp"
 
+#include "actors/classifier/intent_model.hpp"
+#include "actors/gateway/agent_connection_actor.hpp"
+#include "actors/gateway/agent_protocol.hpp"
 #include "actors/gateway/connection_actor.hpp"
 #include "actors/gateway/protocol.hpp"
 #include "actors/gateway/rate_limit.hpp"
@@ -28,8 +31,8 @@ namespace websocket = beast::websocket;
 
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
-  ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : ws_(std::move(socket)), state_(std::move(state)), auth_timer_(ws_.get_executor()),
+  ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state, bool agent)
+    : ws_(std::move(socket)), state_(std::move(state)), agent_endpoint_(agent), auth_timer_(ws_.get_executor()),
       bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst) {
     if (state_->settings.metrics)
       state_->settings.metrics->connection_opened();
@@ -115,7 +118,7 @@ private:
       // No token in the header or URL: the first frame must be {"type":"auth"} within the handshake timeout.
       auth_timer_.expires_after(std::chrono::seconds(state_->settings.cfg.handshake_timeout_s));
       auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (!ec && !self->actor_)
+        if (!ec && !self->authenticated())
           self->fail(codes::unauthorized, "No auth frame within the handshake timeout.",
                      websocket::close_code::policy_error);
       });
@@ -129,6 +132,15 @@ private:
     if (!v.who) {
       state_->log->warn("event=auth_refused reason=\"{}\"", v.reason);
       fail(codes::unauthorized, "Authentication failed: " + v.reason + ".", websocket::close_code::policy_error);
+      return;
+    }
+    // Agent tokens open the agent console only; customer tokens never open it.
+    if (agent_endpoint_ != v.who->is_agent()) {
+      state_->log->warn("event=auth_refused reason=\"wrong role\" endpoint={}", agent_endpoint_ ? "agent" : "customer");
+      fail(codes::unauthorized,
+           agent_endpoint_ ? "Authentication failed: this endpoint needs an agent token."
+                           : "Authentication failed: agent tokens open /agent/ws, not /ws.",
+           websocket::close_code::policy_error);
       return;
     }
     auth_timer_.cancel();
@@ -148,9 +160,19 @@ private:
             s->close(code, reason);
         });
       }};
+    if (agent_endpoint_) {
+      auto name = v.who->name.empty() ? v.who->user : v.who->name;
+      agent_actor_ = spawn_agent_connection(
+        *state_->sys, agent_connection_deps{state_->settings.handoff, state_->gateway, v.who->tenant, v.who->user, name},
+        std::move(link));
+      state_->log->info("event=agent_authenticated tenant={} agent={}", v.who->tenant, log::tag(v.who->user));
+      send(agent_ready_frame(v.who->tenant, v.who->user, name));
+      return;
+    }
     actor_ = spawn_connection(*state_->sys,
                               connection_deps{state_->router, state_->gateway, v.who->tenant, v.who->user,
-                                              state_->settings.metrics},
+                                              state_->settings.metrics, state_->settings.handoff,
+                                              state_->settings.quality},
                               std::move(link));
     state_->log->info("event=connection_authenticated tenant={} user={}", v.who->tenant, log::tag(v.who->user));
     send(ready_frame(v.who->tenant, v.who->user));
@@ -197,7 +219,39 @@ private:
     do_read();
   }
 
+  bool authenticated() const { return actor_ || agent_actor_; }
+
+  void handle_agent(const std::string& text) {
+    auto r = parse_agent_frame(text, classifier::intent_model::labels());
+    if (!r.ok) {
+      if (!agent_actor_)
+        fail(codes::unauthorized, "Authenticate first: send {\"type\":\"auth\",\"token\":\"...\"}.",
+             websocket::close_code::policy_error);
+      else
+        send(agent_error_frame(r.code, r.message, r.request));
+      return;
+    }
+    if (!agent_actor_) {
+      if (r.auth)
+        authenticate(r.token);
+      else
+        fail(codes::unauthorized, "Authenticate first: send {\"type\":\"auth\",\"token\":\"...\"}.",
+             websocket::close_code::policy_error);
+      return;
+    }
+    if (r.auth)
+      send(error_frame(codes::bad_request, "Already authenticated."));
+    else if (r.ping)
+      send(pong_frame());
+    else
+      caf::anon_send(agent_actor_, std::move(r.request));
+  }
+
   void handle(const std::string& text) {
+    if (agent_endpoint_) {
+      handle_agent(text);
+      return;
+    }
     auto r = parse_client_frame(text);
     if (!r.ok) {
       send(error_frame(r.code, r.message));
@@ -220,7 +274,10 @@ private:
         caf::anon_send(actor_, client_message{std::move(f.id), std::move(f.text)});
         break;
       case client_kind::feedback:
-        caf::anon_send(actor_, client_feedback{f.turn, f.csat, std::move(f.comment)});
+        caf::anon_send(actor_, client_feedback{f.turn, f.csat, std::move(f.comment), false, false});
+        break;
+      case client_kind::survey:
+        caf::anon_send(actor_, client_feedback{0, f.csat, std::move(f.comment), true, f.resolved});
         break;
       case client_kind::escalate:
         caf::anon_send(actor_, client_escalate{});
@@ -265,13 +322,17 @@ private:
     auth_timer_.cancel();
     if (actor_)
       caf::anon_send(actor_, connection_closed{});
+    if (agent_actor_)
+      caf::anon_send(agent_actor_, connection_closed{});
     actor_ = nullptr;
+    agent_actor_ = nullptr;
     std::lock_guard<std::mutex> g{state_->live_mutex};
     state_->live.erase(shared_from_this());
   }
 
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<server_state> state_;
+  bool agent_endpoint_ = false;  // /agent/ws: the agent console protocol
   beast::flat_buffer buffer_;
   asio::steady_timer auth_timer_;
   token_bucket bucket_;
@@ -283,11 +344,12 @@ private:
   std::string resume_;
   std::string tenant_;
   connection_actor actor_;
+  agent_connection_actor agent_actor_;
 };
 
 void start_websocket(tcp::socket&& socket, std::shared_ptr<server_state> state,
-                     http::request<http::string_body> req) {
-  std::make_shared<ws_session>(std::move(socket), std::move(state))->run(std::move(req));
+                     http::request<http::string_body> req, bool agent) {
+  std::make_shared<ws_session>(std::move(socket), std::move(state), agent)->run(std::move(req));
 }
 
 void close_websockets(server_state& st) {

@@ -1,6 +1,6 @@
 #include "actors/generator/local_composer.hpp"
 
-#include "actors/escalation/escalation_policy.hpp"  // lower_words
+#include "actors/text/phrase_match.hpp"  // lower_words
 #include "actors/retriever/synonyms.hpp"
 
 #include <algorithm>

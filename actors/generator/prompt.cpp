@@ -132,7 +132,8 @@ providers::completion_request answer_prompt(const generate_request& r, const pro
   auto first = r.history.size() > opts.max_history_turns ? r.history.size() - opts.max_history_turns : 0;
   for (auto i = first; i < r.history.size(); ++i) {
     const auto& t = r.history[i];
-    req.messages.push_back({providers::chat_role::user, t.user_text});
+    if (!t.user_text.empty())  // a human agent's reply (handoff) is an answer without a question
+      req.messages.push_back({providers::chat_role::user, t.user_text});
     if (!t.answer_text.empty())
       req.messages.push_back({providers::chat_role::assistant, t.answer_text});
   }

@@ -4,19 +4,27 @@
 //   support-agent train-intents CSV [--out PATH]           (re)train the local intent classifier
 //   support-agent config [--describe | --print]            list every key, or print the effective config
 //   support-agent serve                                    HTTP + WebSocket gateway and chat page
-//   support-agent token --tenant T --user U [--ttl S]      mint a development token from the configured key
+//   support-agent token --tenant T --user U [--ttl S] [--role agent] [--name N]   mint a development token
+//   support-agent export-training --tenant T [--out FILE]  agents' handoff tags as a labeled CSV for train-intents
 //   support-agent ingest --tenant T [PATH...] [--skip-bad] build or update a tenant's on-disk knowledge index
 //   support-agent audit verify|show ...                    check the audit chain, show a tenant's records
+//   support-agent eval SET [--json FILE] [--k N] [--limit N] offline evaluation of a labeled set (no network)
+//   support-agent cost --conversations N [...]              monthly cost projection at the configured prices
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
 #include "actors/cluster/cluster.hpp"
 #include "actors/cluster/redis_registry.hpp"
 #include "actors/gateway/gateway.hpp"
+#include "actors/handoff/export_training.hpp"
+#include "actors/handoff/handoff_store.hpp"
+#include "actors/eval/eval_command.hpp"
 #include "actors/node/audit_command.hpp"
 #include "actors/node/chat.hpp"
+#include "actors/node/cost_command.hpp"
 #include "actors/node/ingest_command.hpp"
 #include "actors/node/node.hpp"
 #include "config/load.hpp"
 #include "runtime/log.hpp"
+#include "runtime/service_watch.hpp"
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
@@ -28,6 +36,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -44,13 +53,24 @@ commands:
   train-intents CSV [--out PATH]            train the intent classifier from a labeled CSV (text,intent)
   config [--describe | --print]             list every config key, or print the effective config
   serve                                     run the HTTP + WebSocket gateway (chat page at /) until SIGINT/SIGTERM
-  token --tenant T --user U [--ttl SECONDS] mint a development token with the configured gateway key
+  token --tenant T --user U [--ttl SECONDS] [--role agent] [--name NAME]
+                                            mint a development token with the configured gateway key
+                                            (--role agent: for the agent console, /agent/ws)
+  export-training --tenant T [--out FILE]   the agents' tags of tenant T's handoffs as a labeled CSV
+                                            (text,intent,...) that train-intents accepts; default: stdout
   ingest --tenant T [PATH...] [--skip-bad]  build or update tenant T's knowledge index under node.state_dir
                                             (default PATHs: the tenant's configured knowledge paths)
   audit verify [--file PATH | --redis] [--tenant T] [--node N]
                                             check the audit chain; exit 3 and name the first broken link
   audit show --tenant T [--limit N] [--file PATH | --redis] [--node N]
                                             print the last N audit records of one tenant (JSON lines)
+  eval SET [--json FILE] [--k N] [--limit N] [--tenant T] [--user U]
+                                            run a labeled set (data/eval/README.md) through the local
+                                            pipeline: intent accuracy/F1, out-of-scope recall, recall@k,
+                                            escalation precision/recall, groundedness, latency
+  cost --conversations N [--turns-per-conversation T] [--model-mix MODEL=SHARE,...]
+       [--tokens COMPONENT=IN:OUT,...] [--json FILE|-]
+                                            monthly cost projection by component at providers.prices
 
 options:
   --config FILE          config file (JSON with comments); default: built-in defaults
@@ -68,7 +88,10 @@ struct cli {
 
 bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
   static const std::vector<std::string> with_value{"--tenant", "--user", "--session", "--out", "--config",
-                                                     "--ttl", "--file", "--limit", "--node"};
+                                                     "--ttl", "--file", "--limit", "--node",
+                                                     "--json", "--k", "--conversations",
+                                                     "--turns-per-conversation", "--model-mix", "--tokens",
+                                                     "--role", "--name"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--set") {
@@ -103,20 +126,56 @@ void progress(const std::string& line) {
   std::cerr << "support-agent: " << line << std::endl;
 }
 
-// Why this node cannot go on as a cluster member (set from an actor, read by serve after the stop signal).
-std::mutex cluster_fatal_mutex;
-std::string cluster_fatal_message;
-int cluster_fatal_code = 0;
+// Why this node cannot go on (a cluster member refused, a service beyond its restart budget): set from an
+// actor, read by serve after the stop signal.
+std::mutex node_fatal_mutex;
+std::string node_fatal_message;
+int node_fatal_code = 0;
 
-void cluster_fatal(int exit_code, const std::string& message) {
+void node_fatal(int exit_code, const std::string& message) {
   {
-    std::lock_guard<std::mutex> guard{cluster_fatal_mutex};
-    if (!cluster_fatal_message.empty())
+    std::lock_guard<std::mutex> guard{node_fatal_mutex};
+    if (!node_fatal_message.empty())
       return;
-    cluster_fatal_message = message;
-    cluster_fatal_code = exit_code;
+    node_fatal_message = message;
+    node_fatal_code = exit_code;
   }
   ::kill(::getpid(), SIGTERM);  // wakes serve's sigwait: shut down the way a signal does
+}
+
+/// support-agent export-training: the tagged handoffs of `tenant` from the node's handoff log, as a labeled
+/// CSV (actors/handoff/export_training.hpp) on `out` or standard output.
+int export_training_command(const sa::config::config& cfg, const std::string& tenant, const std::string& out) {
+  if (tenant.empty()) {
+    std::cerr << "support-agent: export-training needs --tenant\n" << usage;
+    return 2;
+  }
+  auto path = sa::handoff_path(cfg);
+  std::vector<sa::handoff_view> records;
+  if (std::filesystem::exists(path)) {
+    auto read = sa::handoff::read_file_records(path);
+    if (!read) {
+      std::cerr << "support-agent: " << read.error() << "\n";
+      return 1;
+    }
+    records = std::move(*read);
+  }
+  std::ofstream file;
+  if (!out.empty()) {
+    file.open(out, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      std::cerr << "support-agent: cannot write " << out << "\n";
+      return 1;
+    }
+  }
+  auto rows = sa::handoff::export_training(records, tenant, out.empty() ? std::cout : file);
+  if (!out.empty() && !file.flush()) {
+    std::cerr << "support-agent: cannot write " << out << "\n";
+    return 1;
+  }
+  progress("exported " + std::to_string(rows) + " tagged handoffs of tenant " + tenant
+           + (out.empty() ? std::string{} : " to " + out));
+  return 0;
 }
 
 /// Runs the node with its gateway until SIGINT or SIGTERM, then shuts down gracefully.
@@ -155,6 +214,13 @@ int serve(const sa::config::config& cfg) {
   sa::configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto node = sa::start_node(sys, *svc);
+  // A service whose supervisor gave up (restart budget exhausted) stops the process with exit code 70
+  // (EX_SOFTWARE), so systemd or Kubernetes starts it afresh rather than leaving it serving half-alive.
+  auto watch = sa::watch_services(sys, sa::node_services_to_watch(node),
+                                  [](const std::string& service, const caf::error& reason) {
+                                    node_fatal(70, "the " + service + " service failed beyond its restart budget ("
+                                                        + caf::to_string(reason) + ")");
+                                  });
   // With clustering on, the gateway talks to the cluster router, which sends each turn to its owner node.
   sa::session_actor front = node.router;
   sa::cluster::cluster_handles cluster;
@@ -167,7 +233,7 @@ int serve(const sa::config::config& cfg) {
       ro.seeds = cluster_settings->seeds;
       registry = sa::cluster::spawn_redis_registry(sys, (*svc)->redis, std::move(ro));
     }
-    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, cluster_fatal, registry);
+    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, node_fatal, registry);
     if (!started) {
       std::cerr << "support-agent: " << started.error() << "\n";
       sa::stop_node(node);
@@ -181,6 +247,7 @@ int serve(const sa::config::config& cfg) {
               << ")" << std::endl;
   }
   auto stop_node = [&] {
+    caf::anon_send_exit(watch, caf::exit_reason::user_shutdown);  // stopping is not a failure
     sa::cluster::stop_cluster(cluster);
     // The Redis registry deletes this node's heartbeat key as it stops. Wait for it to stop (this is the
     // main thread, not an actor), so the key's DEL is queued before stop_node drains the Redis client.
@@ -190,6 +257,8 @@ int serve(const sa::config::config& cfg) {
     }
     sa::stop_node(node);
   };
+  settings.handoff = node.handoff;
+  settings.quality = node.quality;
   auto gw = sa::gateway::gateway::start(sys, front, settings);
   if (!gw) {
     std::cerr << "support-agent: " << gw.error() << "\n";
@@ -205,9 +274,9 @@ int serve(const sa::config::config& cfg) {
   std::string fatal;
   int fatal_code = 0;
   {
-    std::lock_guard<std::mutex> guard{cluster_fatal_mutex};
-    fatal = cluster_fatal_message;
-    fatal_code = cluster_fatal_code;
+    std::lock_guard<std::mutex> guard{node_fatal_mutex};
+    fatal = node_fatal_message;
+    fatal_code = node_fatal_code;
   }
   if (!fatal.empty())
     std::cerr << "support-agent: " << fatal << "; stopping" << std::endl;
@@ -248,9 +317,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& cfg = *loaded;
-  // The terminal chat owns the terminal: unless a log file is configured, its logs go to a file.
+  // The terminal chat owns the terminal, and eval prints a report: unless a log file is configured, their
+  // logs go to a file.
   auto log_file = cfg.node.log_file;
-  if (args.command == "chat" && log_file.empty()) {
+  if ((args.command == "chat" || args.command == "eval") && log_file.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(cfg.node.state_dir + "/log", ec);
     log_file = cfg.node.state_dir + "/log/support-agent.log";
@@ -304,7 +374,13 @@ int main(int argc, char** argv) {
       std::cerr << "support-agent: " << error << "\n";
       return 2;
     }
-    auto token = sa::gateway::mint_token(keys, tenant, user, std::chrono::seconds(ttl), &error);
+    auto role = option(args, "--role");
+    if (!role.empty() && role != sa::gateway::roles::agent) {
+      std::cerr << "support-agent: --role must be agent (or absent, for a customer)\n";
+      return 2;
+    }
+    auto token = sa::gateway::mint_token(keys, tenant, user, std::chrono::seconds(ttl),
+                                         sa::gateway::token_extras{role, option(args, "--name")}, &error);
     if (token.empty()) {
       std::cerr << "support-agent: " << error << "\n";
       return 1;
@@ -314,6 +390,8 @@ int main(int argc, char** argv) {
   }
   if (args.command == "serve")
     return serve(cfg);
+  if (args.command == "export-training")
+    return export_training_command(cfg, option(args, "--tenant"), option(args, "--out"));
   if (args.command == "ingest") {
     sa::ingest_cli_options io;
     io.tenant = option(args, "--tenant");
@@ -346,6 +424,33 @@ int main(int argc, char** argv) {
       return 2;
     }
     return sa::run_audit_command(cfg, ao, std::cout, std::cerr);
+  }
+  if (args.command == "eval") {
+    if (args.positional.size() != 1) {
+      std::cerr << "support-agent: eval needs exactly one set file\n" << usage;
+      return 2;
+    }
+    sa::eval::eval_cli_options eo;
+    eo.set = args.positional[0];
+    eo.json_file = option(args, "--json");
+    eo.k = option(args, "--k", "5");
+    eo.limit = option(args, "--limit");
+    eo.tenant = option(args, "--tenant", "acme");
+    eo.user = option(args, "--user", "alice");
+    return sa::eval::run_eval_command(cfg, eo, std::cout, std::cerr);
+  }
+  if (args.command == "cost") {
+    if (!args.positional.empty()) {
+      std::cerr << "support-agent: cost takes no positional argument (got " << args.positional[0] << ")\n" << usage;
+      return 2;
+    }
+    sa::cost_cli_options co;
+    co.conversations = option(args, "--conversations");
+    co.turns_per_conversation = option(args, "--turns-per-conversation");
+    co.model_mix = option(args, "--model-mix");
+    co.tokens = option(args, "--tokens");
+    co.json_file = option(args, "--json");
+    return sa::run_cost_command(cfg, co, std::cout, std::cerr);
   }
   if (args.command == "chat") {
     sa::chat_options chat;

@@ -9,10 +9,13 @@
 #include "actors/classifier/llm_classifier.hpp"
 #include "actors/generator/llm_generator.hpp"
 #include "actors/escalation/escalation_actor.hpp"
+#include "actors/handoff/handoff_actor.hpp"
 #include "actors/memory/memory_actor.hpp"
 #include "actors/memory/redis_memory.hpp"
+#include "actors/quality/quality_actor.hpp"
 #include "actors/retriever/knowledge_store.hpp"
 #include "actors/retriever/knowledge_watcher.hpp"
+#include "actors/safety/safety_actor.hpp"
 #include "config/load.hpp"
 #include "messages/registry.hpp"
 #include "runtime/http_client.hpp"
@@ -248,8 +251,8 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
   gen->stream_chunk_chars = static_cast<size_t>(cfg.generator.stream_chunk_chars);
   svc->generator = gen;
 
-  svc->escalation = std::make_shared<const escalation_policy>(cfg.escalation.confidence_threshold,
-                                                              cfg.escalation.sensitive_topics);
+  svc->escalation = std::make_shared<const escalation_policies>(cfg.escalation);
+  svc->safety = make_safety_checks(cfg.safety);
   auto endpoints = providers::all_endpoint_settings(cfg);
   if (!endpoints)
     return failure{endpoints.error()};
@@ -317,6 +320,9 @@ session_children default_children(std::shared_ptr<const node_services> svc) {
   c.escalation = [svc](caf::local_actor* self) {
     return self->spawn<caf::linked>(rule_escalation, svc->escalation);
   };
+  c.safety = [svc](caf::local_actor* self) {
+    return self->spawn<caf::linked>(safety_checker, svc->safety);
+  };
   return c;
 }
 
@@ -372,6 +378,10 @@ void stop_node(const node_handles& h) {
                            h.audit_drain.count());
   if (h.audit)
     caf::anon_send_exit(h.audit, caf::exit_reason::user_shutdown);
+  if (h.quality)
+    caf::anon_send_exit(h.quality, caf::exit_reason::user_shutdown);
+  if (h.handoff)
+    caf::anon_send_exit(h.handoff, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.memory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.account, caf::exit_reason::user_shutdown);
   if (h.account_http)  // account lookups in flight end now (the actor answers their waiters on exit)
@@ -380,6 +390,75 @@ void stop_node(const node_handles& h) {
     for (const auto& [name, member] : h.providers->members)
       caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
 }
+
+std::vector<std::pair<std::string, caf::actor>> node_services_to_watch(const node_handles& h) {
+  std::vector<std::pair<std::string, caf::actor>> out;
+  auto add = [&out](const char* name, const auto& handle) {
+    if (handle)
+      out.emplace_back(name, caf::actor_cast<caf::actor>(handle));
+  };
+  add("router", h.router);
+  add("memory", h.memory);
+  add("account", h.account);
+  add("audit", h.audit);
+  add("quality", h.quality);
+  add("actions", h.actions);
+  add("handoff", h.handoff);
+  return out;
+}
+
+std::string handoff_path(const config::config& cfg) {
+  if (!cfg.handoff.path.empty())
+    return cfg.handoff.path;
+  return (fs::path(cfg.node.state_dir) / "handoff" / "handoffs.jsonl").string();
+}
+
+namespace {
+
+/// The handoff service (supervised, detached): its book replays the store; throws when the file cannot be opened.
+handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, const node_handles& h,
+                            std::shared_ptr<const safety::pii_scanner> pii, const supervision_policy& policy) {
+  std::unique_ptr<handoff::store> store;
+  if (svc.cfg.handoff.store == "file") {
+    auto opened = handoff::open_file_store(handoff_path(svc.cfg));
+    if (!opened)
+      throw std::runtime_error("handoff store: " + opened.error());
+    store = std::move(*opened);
+  } else {
+    store = handoff::make_memory_store();
+  }
+  auto deps = std::make_shared<handoff::handoff_deps>();
+  deps->state = std::make_shared<handoff::hub>(
+    handoff::handoff_book{std::move(store), std::move(pii), classifier::intent_model::labels()});
+  deps->memory = h.memory;
+  deps->audit = h.audit;
+  deps->metrics = svc.metrics;
+  deps->memory_timeout = std::chrono::milliseconds{svc.cfg.session.child_timeout_ms};
+  return spawn_supervised<handoff_actor>(
+    sys, "handoff",
+    [deps = std::shared_ptr<const handoff::handoff_deps>{deps}](caf::local_actor* self) {
+      return handoff::spawn_handoff(self, deps);
+    },
+    policy);
+}
+
+/// The quality monitor, judging through the providers member quality.judge names (the local groundedness
+/// check when none is configured, or when the graph has no such member).
+quality_actor start_quality(caf::actor_system& sys, const node_services& svc, const node_handles& h,
+                            std::shared_ptr<const safety::pii_scanner> pii, const supervision_policy& policy) {
+  completion_actor judge;
+  if (const auto& name = svc.cfg.quality.judge; !name.empty()) {
+    if (h.providers && h.providers->members.count(name) != 0)
+      judge = h.providers->members.at(name);
+    else
+      log::get("node")->error("event=quality_judge_missing judge={} fallback=local_groundedness", name);
+  }
+  auto deps = quality_deps_from(svc.cfg, svc.metrics, std::move(pii), judge);
+  return spawn_supervised<quality_actor>(
+    sys, "quality", [deps](caf::local_actor* self) { return spawn_quality(self, deps); }, policy);
+}
+
+} // namespace
 
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                         session_children children) {
@@ -421,7 +500,11 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   } else {
     h.memory = spawn_supervised<memory_actor>(
       sys, "memory",
-      [limits](caf::local_actor* self) { return self->spawn(inprocess_memory, limits); }, policy);
+      // One store for every incarnation: a restarted memory actor loses no conversation.
+      [store = std::make_shared<memory_store>(limits)](caf::local_actor* self) {
+        return self->spawn(inprocess_memory, store);
+      },
+      policy);
   }
   if (svc->account_http) {
     // The account API's lookups run on an http client of their own (its loop thread does the I/O and
@@ -491,16 +574,23 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
       },
       policy);
   }
+  // One compiled scanner for messages, passages, answers, handoff transcripts and quality samples.
+  auto pii = svc->safety ? svc->safety->pii_ptr() : std::make_shared<const safety::pii_scanner>();
+  h.handoff = start_handoff(sys, *svc, h, pii, policy);
+  h.quality = start_quality(sys, *svc, h, pii, policy);
   auto sdeps = std::make_shared<session_deps>();
   sdeps->cfg = svc->cfg;
-  sdeps->pii = std::make_shared<const safety::pii_scanner>();
+  sdeps->pii = pii;
+  sdeps->safety = svc->safety;
   sdeps->memory = h.memory;
   sdeps->account = h.account;
   sdeps->children = std::move(children);
   sdeps->metrics = svc->metrics;
   sdeps->audit = h.audit;
+  sdeps->quality = h.quality;
   sdeps->actions = h.actions;
   sdeps->action_settings = svc->actions;
+  sdeps->handoff = h.handoff;
   auto rdeps = std::make_shared<router_deps>();
   rdeps->session = sdeps;
   rdeps->tenants = svc->accounts;

@@ -7,13 +7,16 @@
 #include "actors/actions/actions_settings.hpp"
 #include "actors/audit/audit_store.hpp"
 #include "actors/classifier/classifier_actor.hpp"
-#include "actors/escalation/escalation_policy.hpp"
+#include "actors/escalation/escalation_policies.hpp"
 #include "actors/generator/generator_actor.hpp"
 #include "actors/providers/provider_graph.hpp"
 #include "actors/retriever/hybrid_setup.hpp"
 #include "actors/retriever/retriever_actor.hpp"
+#include "actors/safety/safety_checks.hpp"
 #include "actors/session/session_router.hpp"
 #include "config/config.hpp"
+#include "messages/handoff.hpp"
+#include "messages/quality.hpp"
 #include "runtime/result.hpp"
 
 #include "caf/actor_addr.hpp"
@@ -24,6 +27,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sa {
 
@@ -46,7 +51,8 @@ struct node_services {
   /// node's embedding http client, and the vector catalog the embedding indexer publishes.
   std::shared_ptr<const hybrid_setup> hybrid;
   std::shared_ptr<const generator_deps> generator;
-  std::shared_ptr<const escalation_policy> escalation;
+  std::shared_ptr<const escalation_policies> escalation;  ///< one policy per tenant (escalation.tenants)
+  std::shared_ptr<const safety::safety_checks> safety;   ///< compiled PII and content checks (safety.*)
   /// Configured LLM endpoints with their API keys (read from the environment at build time).
   std::map<std::string, providers::endpoint_settings> endpoints;
   /// The node's Redis client when memory.backend is "redis" (else null): one connection, thread-safe,
@@ -70,6 +76,9 @@ using progress_fn = std::function<void(const std::string&)>;
 /// cannot be loaded is logged and served without it.
 result<std::shared_ptr<const node_services>> build_node_services(const config::config& cfg,
                                                                  const progress_fn& progress);
+
+/// The handoff log: handoff.path, or <node.state_dir>/handoff/handoffs.jsonl.
+std::string handoff_path(const config::config& cfg);
 
 /// Where `support-agent ingest` keeps per-tenant indexes: <node.state_dir>/knowledge.
 std::string knowledge_root(const config::config& cfg);
@@ -99,6 +108,8 @@ struct node_handles {
   std::shared_ptr<http_client> actions_http;
   memory_actor memory;
   account_actor account;
+  /// The handoff service (supervised): escalated conversations queued for human agents.
+  handoff_actor handoff;
   /// The HTTP account backend's client (null with the embedded store); stops when the last owner goes.
   std::shared_ptr<http_client> account_http;
   /// Endpoints, strategies and the local provider; its http client stops when the last owner goes.
@@ -109,6 +120,8 @@ struct node_handles {
   /// The node's audit service (supervised); stop_node waits up to audit.shutdown_drain_ms for its records.
   audit_actor audit;
   std::shared_ptr<audit::store> audit_store;
+  /// The quality monitor and CSAT store (supervised, detached: it writes files).
+  quality_actor quality;
   std::chrono::milliseconds audit_drain{0};
   /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0). A weak handle: a detached
   /// actor's thread ends only once nothing holds it, and the actor system waits for that thread.
@@ -120,6 +133,10 @@ struct node_handles {
 /// Stops the node's actors (router, memory, account, providers), then waits up to memory.redis_shutdown_drain_ms
 /// for writes still queued for Redis to get there (a write that does not is logged as lost).
 void stop_node(const node_handles& h);
+
+/// The node's long-lived services by name (router, memory, account, audit, actions: those present), for
+/// runtime/service_watch.hpp: each is supervised, and one that still fails has exhausted its restart budget.
+std::vector<std::pair<std::string, caf::actor>> node_services_to_watch(const node_handles& h);
 
 /// Spawns the node's actors. `children` defaults to default_children(svc), with the LLM classifier
 /// and generator over providers.root where classifier.backend / generator.backend say "llm".

@@ -9,4 +9,9 @@ double cost_usd(const usage& u, const model_price& price) noexcept {
          / 1'000'000.0;
 }
 
+double thinking_cost_usd(const usage& u, const model_price& price) noexcept {
+  auto thinking = u.thinking_tokens < u.completion_tokens ? u.thinking_tokens : u.completion_tokens;
+  return static_cast<double>(thinking) * price.output_per_mtok / 1'000'000.0;
+}
+
 } // namespace sa::providers

@@ -14,4 +14,7 @@ struct model_price {
 /// prompt * input + completion (thinking included) * output, per million tokens. 0 for a free model.
 double cost_usd(const usage& u, const model_price& price) noexcept;
 
+/// The part of cost_usd(u, price) spent on thinking tokens (min(thinking, completion) x output price).
+double thinking_cost_usd(const usage& u, const model_price& price) noexcept;
+
 } // namespace sa::providers

@@ -388,6 +388,15 @@ void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
     auto thinking = std::min(t.thinking_tokens, t.completion_tokens);
     st.metrics->tokens(tenant, out.model, t.prompt_tokens, t.completion_tokens - thinking, thinking);
     st.metrics->cost(tenant, out.model, out.cost_usd);
+    // By component: the call's task, its thinking apart (sa_component_*; README "Cost").
+    auto thinking_usd = thinking_cost_usd(t, st.settings.price);
+    const char* component = c.call.task == llm_task::classify ? "classification"
+                            : c.call.task == llm_task::judge  ? "judging"
+                                                              : "generation";
+    st.metrics->component_cost(tenant, component, out.model, t.prompt_tokens + t.completion_tokens - thinking,
+                               out.cost_usd - thinking_usd);
+    if (thinking > 0)
+      st.metrics->component_cost(tenant, "thinking", out.model, thinking, thinking_usd);
   }
   count_call(self, "ok");
   publish_breaker(self, clock::now());

@@ -4,23 +4,33 @@
 // enough hold-back that a number split across chunks is still caught.
 //
 // Found and redacted: payment card numbers (13-19 digits, spaces or dashes allowed, Luhn-valid), US
-// social security numbers, IBANs (mod-97 valid), and API keys / secrets (sk-..., AKIA..., "password: x").
-// To add a kind: add its pattern and validator in output_filter.cpp and a test.
+// social security numbers (valid area/group/serial), national ids with a strict format or checksum (UK
+// NINO, Canadian SIN with Luhn, Spanish DNI with its check letter), IBANs (mod-97 valid), email addresses,
+// phone numbers (international "+<country> ..." or NANP "(415) 555-0134"; never a date, a bare run of
+// digits, or a number right after "order"/"invoice"/"ticket"), IPv4 and IPv6 addresses (not a version
+// number: "v1.2.3.4", "version 1.2.3.4", "1.2.3.4.5" pass), and API keys / secrets (sk-..., AKIA..., JWTs,
+// private key headers, "password: x").
+// All patterns run in one RE2::Set pass first; only the kinds that can match are searched again.
+// To add a kind: add its pattern (bounded to max_match_chars when it may hold spaces) and validator in
+// output_filter.cpp, and positive, negative and stream-split tests in tests/actors/safety.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sa::safety {
 
 struct pii_match {
-  std::string kind;       ///< card_number, ssn, iban, secret
+  std::string kind;       ///< card_number, ssn, national_id, iban, email, phone, ip_address, secret
   std::size_t offset = 0;
   std::size_t length = 0;
 };
+
+struct own_data;
 
 class pii_scanner {
 public:
@@ -29,20 +39,36 @@ public:
   pii_scanner(const pii_scanner&) = delete;
   pii_scanner& operator=(const pii_scanner&) = delete;
 
-  /// Validated matches in `text`, in order, not overlapping.
-  std::vector<pii_match> scan(std::string_view text) const;
+  /// Validated matches in `text`, in order, not overlapping. `candidates` (when set) gets every raw
+  /// pattern hit, valid or not (a stream is never cut inside one, so it is judged on the same text).
+  std::vector<pii_match> scan(std::string_view text,
+                              std::vector<std::pair<std::size_t, std::size_t>>* candidates = nullptr) const;
 
-  /// `text` with every match replaced by "[redacted <kind>]"; `count` gets the number replaced.
-  std::string redact(std::string_view text, std::size_t* count = nullptr) const;
+  /// `text` with every match replaced by "[redacted <kind>]"; `count` gets the number replaced. With
+  /// `own`, emails and phone numbers it holds are the customer's own and stay; the others are counted
+  /// in `other_person` too (an answer must not disclose another person's contact data).
+  std::string redact(std::string_view text, std::size_t* count = nullptr, const own_data* own = nullptr,
+                     std::size_t* other_person = nullptr) const;
 
-  /// The hold-back a stream needs: a card number, SSN or IBAN fits in this many characters, and a secret
+  /// The hold-back a stream needs: every pattern that may hold a space (card number, IBAN, phone, SSN,
+  /// national id, "password: x", a version or order prefix) fits in this many characters, and a secret
   /// matches on its first characters already, so a match still growing at the end of the held-back text
-  /// is found there and never cut.
+  /// is found there and never cut. Patterns without spaces (emails) are never cut: the stream cuts at spaces.
   static constexpr std::size_t max_match_chars = 64;
 
   struct impl;
 private:
   std::unique_ptr<impl> impl_;
+};
+
+/// The customer's own contact data (emails, phone numbers) an answer may repeat: found in their message,
+/// their account facts, or the tenant's published knowledge. Compared normalised (email lower case,
+/// phone digits only).
+struct own_data {
+  std::vector<std::string> values;
+  /// Adds every email and phone number `scanner` finds in `text`.
+  void add_from(const pii_scanner& scanner, std::string_view text);
+  bool holds(const pii_match& m, std::string_view text) const;
 };
 
 /// Luhn checksum over the digits of `s` (other characters ignored); false for fewer than 13 digits.
@@ -55,7 +81,8 @@ bool iban_valid(std::string_view s);
 /// concatenation of everything returned equals scanner.redact(concatenation of the input).
 class stream_redactor {
 public:
-  explicit stream_redactor(const pii_scanner& scanner) : scanner_(&scanner) {}
+  explicit stream_redactor(const pii_scanner& scanner, std::shared_ptr<const own_data> own = nullptr)
+    : scanner_(&scanner), own_(std::move(own)) {}
 
   std::string push(std::string_view chunk);
   std::string finish();
@@ -64,13 +91,20 @@ public:
   void reset() noexcept {
     pending_.clear();
     redactions_ = 0;
+    other_person_ = 0;
   }
   std::size_t redactions() const noexcept { return redactions_; }
+  /// Of those, emails and phone numbers that were not the customer's own.
+  std::size_t other_person_redactions() const noexcept { return other_person_; }
 
 private:
+  std::string redact_counted(std::string_view text, const std::vector<pii_match>* matches = nullptr);
+
   const pii_scanner* scanner_;
+  std::shared_ptr<const own_data> own_;
   std::string pending_;
   std::size_t redactions_ = 0;
+  std::size_t other_person_ = 0;
 };
 
 } // namespace sa::safety

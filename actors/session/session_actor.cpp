@@ -22,6 +22,7 @@
 #include "actors/actions/webhook.hpp"
 #include "actors/generator/local_composer.hpp"
 #include "messages/completion.hpp"
+#include "actors/escalation/repetition.hpp"
 #include "actors/safety/output_filter.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
@@ -34,6 +35,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -83,6 +86,8 @@ struct turn_context {
   bool classified = false;  // t.cls holds the classifier's answer (metrics label a failure before it "unknown")
   bool first_text_sent = false;  // time to first token observed
   std::unique_ptr<safety::stream_redactor> redactor;
+  safety_verdict safety;                       // the turn's verdict: the most severe of its checks (no text)
+  std::shared_ptr<safety::own_data> own = std::make_shared<safety::own_data>();  // contact data the answer may repeat
   generation gen;
   // Actions.
   std::string prefix;                        // what the session said before the generator's answer (kept on a reset)
@@ -115,6 +120,7 @@ struct session_state {
   retriever_actor retriever;
   generator_actor generator;
   escalation_actor escalation;
+  safety_actor safety;  // null when session_children has no safety factory: checks run in-line
   std::unique_ptr<restart_budget> budget;
   bool memory_loaded = false;
   bool memory_loading = false;
@@ -129,7 +135,14 @@ struct session_state {
   // conversation (remembered ones included) went to a human.
   uint32_t answered = 0;
   bool escalated = false;
+  double cost_usd = 0;  // LLM cost of the turns answered since activation (sa_conversation_cost_usd)
   std::optional<pending_action> pending;  // at most one proposed action, for the next message only
+  // Human handoff: while the conversation has an open handoff, each message first asks the handoff service
+  // whether an agent holds it (then the message goes to the agent, not the bot).
+  bool handoff_check = false;     // the conversation escalated and its handoff may still be open
+  bool handoff_checking = false;  // the queue's first message is being routed
+  bool handoff_checked = false;   // ... and the handoff service said the bot answers it
+  bool memory_ever_loaded = false;
 };
 
 using self_ptr = session_impl::stateful_pointer<session_state>;
@@ -255,13 +268,24 @@ void send_delta(self_ptr self, std::string text) {
              turn_delta{t.input.session, t.input.client_message_id, t.number, t.seq++, std::move(text)});
 }
 
+/// The answer's PII redactor: the customer's own contact data (from their message, account facts and the
+/// tenant's documents) may be repeated, another person's may not.
+std::unique_ptr<safety::stream_redactor> new_redactor(self_ptr self) {
+  auto& t = *self->state.turn;
+  const auto& pii = *self->state.deps->pii;
+  if (t.account.available)
+    for (const auto* field : {&t.account.user_name, &t.account.company})
+      t.own->add_from(pii, *field);
+  return std::make_unique<safety::stream_redactor>(pii, t.own);
+}
+
 /// Everything the customer reads passes the safety check first (PII and secrets are redacted, with
 /// hold-back so a number split across chunks is still caught).
 void stream_to_listener(self_ptr self, const std::string& text) {
   auto& t = *self->state.turn;
   t.produced += text;
   if (!t.redactor)
-    t.redactor = std::make_unique<safety::stream_redactor>(*self->state.deps->pii);
+    t.redactor = new_redactor(self);
   send_delta(self, t.redactor->push(text));
 }
 
@@ -316,8 +340,69 @@ void audit_escalation(self_ptr self, const escalation_decision& d) {
           });
 }
 
+/// Names of the account facts the turn's answer could use (never their values).
+std::vector<std::string> fact_names(const account_facts& f) {
+  std::vector<std::string> out;
+  if (!f.available)
+    return out;
+  if (!f.plan.empty())
+    out.emplace_back("subscription");
+  if (!f.invoices.empty())
+    out.emplace_back("invoices");
+  if (!f.usage.empty())
+    out.emplace_back("usage");
+  if (!f.open_tickets.empty())
+    out.emplace_back("open_tickets");
+  return out;
+}
+
+/// An escalated turn opens a handoff record (its id is derived from session and turn, as the customer's
+/// `escalated` frame names it); the conversation's messages are routed through the handoff service from now on.
+void open_handoff(self_ptr self, const escalation_decision& d, const turn_record& rec, bool stored) {
+  auto& st = self->state;
+  if (!st.deps->handoff)
+    return;
+  const auto& t = *st.turn;
+  handoff_open o{st.tenant, st.user, st.id, rec.number, to_string(d.reason), d.detail, to_string(t.cls.intent),
+                 st.memory.summary, st.memory.turns, fact_names(t.account)};
+  if (!stored)
+    o.turns.push_back(rec);
+  st.handoff_check = true;
+  self->request(st.deps->handoff, child_timeout(self), std::move(o))
+    .then([](const handoff_opened&) {},
+          [self](caf::error& err) {
+            self->state.log->error("event=handoff_open_failed tenant={} session={} error={}", self->state.tenant.value,
+                                   self->state.tag, to_string(err));
+          });
+}
+
+/// Offers the finished turn to the quality monitor: fire and forget, it samples and scores on its own.
+void offer_quality_sample(self_ptr self, const escalation_decision& d) {
+  auto& st = self->state;
+  if (!st.deps->quality)
+    return;
+  const auto& t = *st.turn;
+  quality_sample s;
+  s.tenant = st.tenant;
+  s.session = st.id;
+  s.turn = t.number;
+  s.intent = t.cls.intent;
+  s.question = t.input.text;
+  s.answer = t.streamed;
+  s.passages = t.ret.passages;
+  for (const auto& c : t.gen.sources)
+    s.cited.push_back(c.source_id);
+  s.escalation = d.escalate ? d.reason : escalation_reason::none;
+  s.provider = t.gen.provider;
+  self->send(st.deps->quality, std::move(s));
+}
+
+void record_safety(self_ptr self, const safety_verdict& v, safety_source source);
+
 void complete_turn(self_ptr self, escalation_decision decision) {
   finish_stream(self);
+  if (auto& r = self->state.turn->redactor)
+    record_safety(self, safety::answer_verdict(r->redactions(), r->other_person_redactions()), safety_source::answer);
   audit_escalation(self, decision);
   auto& t = *self->state.turn;
   auto& st = self->state;
@@ -365,6 +450,7 @@ void complete_turn(self_ptr self, escalation_decision decision) {
       for (const auto& gap : t.account.missing)
         done.account_missing.push_back(gap.lookup);
     done.redactions = t.redactor ? static_cast<uint32_t>(t.redactor->redactions()) : 0;
+    done.safety = t.safety;
     done.provider = t.gen.provider;
     done.usage = t.gen.usage;
     done.latency_us = static_cast<uint32_t>(
@@ -376,12 +462,16 @@ void complete_turn(self_ptr self, escalation_decision decision) {
                  stored);
     ++st.answered;
     st.escalated = st.escalated || decision.escalate;
+    if (decision.escalate)
+      open_handoff(self, decision, rec, stored);
     if (auto* m = metrics_of(self)) {
       m->turn_finished(st.tenant.value, to_string(t.cls.intent), decision.escalate ? "escalated" : "answered",
                        static_cast<double>(done.latency_us) / 1e6);
       if (decision.escalate)
         m->escalated(st.tenant.value, to_string(decision.reason));
     }
+    st.cost_usd += done.usage.cost_usd;
+    offer_quality_sample(self, decision);
     self->send(t.input.listener, std::move(done));
     settle_owed(self, t.input.client_message_id);
     end_turn(self);
@@ -419,10 +509,27 @@ classification escalation_view(const turn_context& t) {
   return c;
 }
 
+/// The escalation rules' input for this turn, with the conversation's earlier user messages (oldest first,
+/// from the memory loaded for the turn) and whether each went to a human (repeated_failure needs both).
+escalation_request escalation_input(self_ptr self, double answer_confidence, bool knowledge_available) {
+  auto& t = *self->state.turn;
+  escalation_request req;
+  req.tenant = t.input.tenant;
+  req.text = t.input.text;
+  req.intent = escalation_view(t);
+  req.answer_confidence = answer_confidence;
+  req.knowledge_available = knowledge_available;
+  req.safety = t.safety;
+  for (const auto& rec : self->state.memory.turns) {
+    req.recent_user_texts.push_back(rec.user_text);
+    req.recent_escalated.push_back(rec.escalated);
+  }
+  return req;
+}
+
 void after_generation(self_ptr self) {
   auto& t = *self->state.turn;
-  escalation_request req{t.input.tenant, t.input.text, escalation_view(t), t.gen.confidence,
-                         t.ret.knowledge_available};
+  auto req = escalation_input(self, t.gen.confidence, t.ret.knowledge_available);
   ask<escalation_decision>(
     self, &session_state::escalation, &session_children::escalation, "escalation", req,
     [self](escalation_decision& d) {
@@ -686,9 +793,187 @@ void generate(self_ptr self) {
     });
 }
 
+bool refused_off_topic(self_ptr self, bool with_classifier_signal);
+
+/// True when one retrieved passage covers most of the question: at least two of its content words and 60%
+/// of them (stemmed words found in the passage's title or text). Then the knowledge base is on the subject,
+/// whatever the intent model thought of it.
+bool knowledge_covers(const std::string& question, const std::vector<passage>& passages) {
+  auto words = content_words(question);
+  if (words.size() < 2)
+    return false;
+  for (const auto& p : passages) {
+    auto text = p.title + " " + p.text;
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    size_t found = 0;
+    for (const auto& w : words)
+      found += text.find(w) != std::string::npos ? 1 : 0;
+    if (found >= 2 && static_cast<double>(found) >= 0.6 * static_cast<double>(words.size()))
+      return true;
+  }
+  return false;
+}
+
 void gathered_one(self_ptr self) {
-  if (--self->state.turn->pending == 0)
-    generate(self);
+  auto& t = *self->state.turn;
+  if (--t.pending != 0)
+    return;
+  // A message naming an invoice or ticket, or asking for one of the tenant's tools, is about the customer's
+  // account whatever the intent model says; so is one the knowledge base covers.
+  bool names_reference = std::any_of(t.cls.entities.begin(), t.cls.entities.end(), [](const entity_mention& e) {
+    return e.kind == "invoice_id" || e.kind == "ticket_id";
+  });
+  if (t.cls.out_of_scope && !t.action_requested && !names_reference && !knowledge_covers(t.input.text, t.ret.passages)
+      && refused_off_topic(self, true))
+    return;
+  generate(self);
+}
+
+// --- safety ------------------------------------------------------------------------------------------
+
+/// Folds one check's verdict into the turn's; a verdict that is not allow is counted
+/// (sa_safety_verdicts_total) and recorded in the audit trail: action, reason, detail, never the text.
+void record_safety(self_ptr self, const safety_verdict& v, safety_source source) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  safety::merge_verdict(t.safety, v);
+  if (v.action == safety_action::allow)
+    return;
+  if (auto* m = metrics_of(self))
+    m->safety_checked(to_string(v.action), to_string(v.reason));
+  st.log->info("event=safety_verdict tenant={} session={} turn={} source={} action={} reason={} detail=\"{}\"",
+               t.input.tenant.value, st.tag, t.number, to_string(source), to_string(v.action), to_string(v.reason),
+               v.detail);
+  if (!st.deps->audit)
+    return;
+  nlohmann::json args{{"turn", t.number}, {"source", to_string(source)}, {"detail", v.detail},
+                      {"redactions", v.redactions}};
+  audit_event e{st.tenant, audit_actors::bot, "safety", dump_json(args),
+                std::string(to_string(v.action)) + ":" + to_string(v.reason), st.id};
+  self->request(st.deps->audit, child_timeout(self), std::move(e))
+    .then([](const audit_receipt&) {},
+          [self](caf::error& err) {
+            self->state.log->error("event=audit_failed action=safety tenant={} session={} error={}",
+                                   self->state.tenant.value, self->state.tag, to_string(err));
+          });
+}
+
+/// A check the session runs in-line (no hop: each retrieved passage, the off-topic check after
+/// classification, or every check when the node gave no safety child). Without compiled checks, PII
+/// redaction only.
+safety_verdict check_inline(self_ptr self, const safety_check_request& req) {
+  const auto& deps = *self->state.deps;
+  if (deps.safety)
+    return deps.safety->check(req);
+  safety_verdict v;
+  size_t n = 0;
+  v.redacted = deps.pii->redact(req.text, &n);
+  if (n > 0 && req.source == safety_source::user_message) {
+    v.action = safety_action::redact;
+    v.reason = safety_reason::pii;
+    v.redactions = static_cast<uint32_t>(n);
+  } else {
+    v.redacted = req.text;
+  }
+  return v;
+}
+
+/// The customer's message was refused (harmful, abusive, off topic, injection): a polite answer, no
+/// generator, no escalation; the turn completes as usual.
+void refuse_turn(self_ptr self, safety_reason reason) {
+  auto& t = *self->state.turn;
+  t.gen.confidence = 1.0;
+  t.gen.provider = "safety";
+  say(self, safety::refusal_message(reason));
+  complete_turn(self, {});
+}
+
+/// After the message check: the redacted text replaces the message for everything downstream (pipeline,
+/// memory, logs, audit, handoff); refuse and escalate end the turn here.
+void apply_message_verdict(self_ptr self, safety_verdict& v) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  t.input.text = std::move(v.redacted);
+  v.redacted.clear();
+  record_safety(self, v, safety_source::user_message);
+  if (v.action == safety_action::refuse) {
+    st.pending.reset();  // a refused message neither confirms nor keeps a proposal
+    refuse_turn(self, v.reason);
+  } else if (v.action == safety_action::escalate) {
+    st.pending.reset();
+    escalate_now(self, {true, escalation_reason::safety, v.detail});
+  } else if (st.pending) {  // the message right after a proposal: a confirmation, a refusal or a new message
+    answer_pending(self);
+  } else {
+    classify(self);
+  }
+}
+
+/// The first stage of every turn: the customer's message through the safety actor (PII redacted; harmful,
+/// abusive, injection, configured off-topic phrases). A safety child that fails twice degrades to the
+/// in-line check, logged: the message is never passed on unchecked.
+void check_message(self_ptr self) {
+  auto& st = self->state;
+  auto& t = *st.turn;
+  t.own->add_from(*st.deps->pii, t.input.text);  // the customer's own contact data, before redaction
+  safety_check_request req{t.input.tenant, safety_source::user_message, t.input.text, {}, false};
+  if (!st.deps->children.safety) {
+    auto v = check_inline(self, req);
+    apply_message_verdict(self, v);
+    return;
+  }
+  ask<safety_verdict>(
+    self, &session_state::safety, &session_children::safety, "safety", req,
+    [self](safety_verdict& v) { apply_message_verdict(self, v); },
+    [self, req](caf::error& err) {
+      self->state.log->error("event=safety_check_failed session={} error={} fallback=inline", self->state.tag,
+                             to_string(err));
+      auto v = check_inline(self, req);
+      apply_message_verdict(self, v);
+    });
+}
+
+/// The tenant's off-topic topics (after classification) and the classifier's out_of_scope (after retrieval)
+/// may make the message off topic; then it is refused with a polite redirect. True when the turn was refused.
+/// The classifier's signal alone counts only when the knowledge base has nothing on the question either: the
+/// intent model does not know the words of newly ingested pages ("quokka deliveries"), the index does.
+bool refused_off_topic(self_ptr self, bool with_classifier_signal) {
+  auto& t = *self->state.turn;
+  if (!self->state.deps->safety)
+    return false;
+  safety_check_request req{t.input.tenant, safety_source::user_message, t.input.text, t.cls, true};
+  req.intent.out_of_scope = with_classifier_signal && t.cls.out_of_scope;
+  auto v = check_inline(self, req);
+  if (v.action != safety_action::refuse)
+    return false;
+  v.redacted.clear();
+  record_safety(self, v, safety_source::user_message);
+  refuse_turn(self, v.reason);
+  return true;
+}
+
+/// Retrieved passages before the generator sees them: one with injected instructions is dropped
+/// (recorded as a redaction, reason prompt_injection: the turn still answers); card numbers, ids and
+/// secrets in the rest are redacted. Contact data in the tenant's documents may be repeated in the answer.
+void screen_passages(self_ptr self) {
+  auto& t = *self->state.turn;
+  auto& passages = t.ret.passages;
+  for (auto i = passages.begin(); i != passages.end();) {
+    auto v = check_inline(self, {t.input.tenant, safety_source::retrieved_passage, i->text, {}, false});
+    if (v.action == safety_action::refuse) {
+      v.action = safety_action::redact;
+      v.detail = "passage_dropped:" + v.detail;
+      v.redacted.clear();
+      record_safety(self, v, safety_source::retrieved_passage);
+      i = passages.erase(i);
+      continue;
+    }
+    i->text = std::move(v.redacted);
+    v.redacted.clear();
+    record_safety(self, v, safety_source::retrieved_passage);
+    t.own->add_from(*self->state.deps->pii, i->text);
+    ++i;
+  }
 }
 
 void gather(self_ptr self) {
@@ -732,6 +1017,7 @@ void gather(self_ptr self) {
       self, &session_state::retriever, &session_children::retriever, "retriever", req,
       [self](retrieval& r) {
         self->state.turn->ret = std::move(r);
+        screen_passages(self);
         gathered_one(self);
       },
       [self](caf::error& err) {
@@ -782,8 +1068,10 @@ void classify(self_ptr self) {
       t.cls = std::move(c);
       t.classified = true;
       t.action_requested = tools_offered(self) && self->state.deps->action_settings->rules->asks_for_action(t.input.text);
+      if (refused_off_topic(self, false))
+        return;
       // Rules that need no answer first: an explicit request or a sensitive topic skips generation.
-      escalation_request req{t.input.tenant, t.input.text, escalation_view(t), -1.0, true};
+      auto req = escalation_input(self, -1.0, true);
       ask<escalation_decision>(
         self, &session_state::escalation, &session_children::escalation, "escalation", req,
         [self](escalation_decision& d) {
@@ -834,16 +1122,65 @@ void start_turn(self_ptr self, user_turn input) {
   t.input = std::move(input);
   self->delayed_send(self, std::chrono::milliseconds{st.deps->cfg.session.turn_timeout_ms},
                      turn_deadline{t.serial});
-  if (st.pending) {  // the message right after a proposal: a confirmation, a refusal or a new message
-    answer_pending(self);
-    return;
-  }
-  classify(self);
+  check_message(self);  // then answer_pending or classify
+}
+
+/// While an agent holds the conversation the bot does not answer: the handoff service stores the message
+/// as a turn and forwards it to the agent, and the customer gets one final of the agent's (empty text,
+/// provider "agent": the gateway renders "handled_by":"agent"). Otherwise the bot answers as usual.
+void route_via_handoff(self_ptr self) {
+  auto& st = self->state;
+  st.handoff_checking = true;
+  const auto& front = st.queue.front();
+  // What an agent reads (and the handoff record keeps) passes the PII check like everything else: card
+  // numbers, secrets and other sensitive numbers never reach the console.
+  auto text = st.deps->pii ? st.deps->pii->redact(front.text) : front.text;
+  handoff_route_request q{front.tenant, front.user, front.session, front.client_message_id, std::move(text)};
+  self->request(st.deps->handoff, child_timeout(self), std::move(q))
+    .then(
+      [self](const handoff_route& r) {
+        auto& st = self->state;
+        st.handoff_checking = false;
+        if (r.held) {
+          auto input = std::move(st.queue.front());
+          st.queue.pop_front();
+          st.memory_loaded = false;  // the turn was written by the handoff service: reload before the bot answers
+          if (r.turn == 0) {
+            send_failed(self, input, support_errc::component_failed,
+                        "Sorry, your message could not be passed on. Please send it again.");
+          } else {
+            turn_completed done;
+            done.session = input.session;
+            done.client_message_id = input.client_message_id;
+            done.turn = r.turn;
+            done.provider = "agent";
+            st.log->info("event=turn_to_agent tenant={} session={} turn={}", st.tenant.value, st.tag, r.turn);
+            self->send(input.listener, std::move(done));
+            settle_owed(self, input.client_message_id);
+          }
+          pump(self);
+          return;
+        }
+        if (!r.open) {
+          st.handoff_check = false;
+          if (r.had_agent)
+            st.memory_loaded = false;  // the agent's exchange is in the stored memory: the bot must see it
+        }
+        st.handoff_checked = true;
+        pump(self);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.handoff_checking = false;
+        st.log->error("event=handoff_route_failed session={} error={}", st.tag, to_string(err));
+        st.handoff_checked = true;  // the bot answers rather than leave the customer without one
+        pump(self);
+      });
 }
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  if (st.turn || st.queue.empty())
+  if (st.turn || st.queue.empty() || st.handoff_checking)
     return;
   if (!st.memory_loaded) {
     if (st.memory_loading)
@@ -855,6 +1192,10 @@ void pump(self_ptr self) {
           self->state.memory = std::move(m);
           for (const auto& rec : self->state.memory.turns)
             self->state.escalated = self->state.escalated || rec.escalated;
+          if (!self->state.memory_ever_loaded) {  // a conversation that escalated may be held by an agent
+            self->state.memory_ever_loaded = true;
+            self->state.handoff_check = self->state.escalated;
+          }
           self->state.memory_loaded = true;
           self->state.memory_loading = false;
           pump(self);
@@ -871,8 +1212,13 @@ void pump(self_ptr self) {
         });
     return;
   }
+  if (st.handoff_check && st.deps->handoff && !st.handoff_checked) {
+    route_via_handoff(self);
+    return;
+  }
   auto next = std::move(st.queue.front());
   st.queue.pop_front();
+  st.handoff_checked = false;  // the next message asks again
   start_turn(self, std::move(next));
 }
 
@@ -887,6 +1233,7 @@ void stop_children(self_ptr self) {
   stop(st.retriever);
   stop(st.generator);
   stop(st.escalation);
+  stop(st.safety);
 }
 
 void spawn_children(self_ptr self) {
@@ -896,6 +1243,10 @@ void spawn_children(self_ptr self) {
   st.retriever = kids.retriever(self);
   st.generator = kids.generator(self);
   st.escalation = kids.escalation(self);
+  if (kids.safety) {
+    st.safety = kids.safety(self);
+    st.children.insert(st.safety.address());
+  }
   for (auto addr : {st.classifier.address(), st.retriever.address(), st.generator.address(),
                     st.escalation.address()})
     st.children.insert(addr);
@@ -934,6 +1285,7 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
     drop(st.retriever);
     drop(st.generator);
     drop(st.escalation);
+    drop(st.safety);
     if (child) {
       st.log->warn("event=child_exited session={} reason={}", st.tag, to_string(m.reason));
       return;  // replaced on next use, within the restart budget
@@ -980,8 +1332,10 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
           return;
         st.log->debug("event=session_passivated session={}", st.tag);
         // An idle conversation that was answered is closed: by the bot unless a turn went to a human.
-        if (auto* m = metrics_of(self); m && st.answered > 0)
+        if (auto* m = metrics_of(self); m && st.answered > 0) {
           m->conversation_closed(st.tenant.value, st.escalated);
+          m->conversation_cost(st.tenant.value, st.cost_usd);
+        }
         stop_children(self);
         self->quit();
       },
@@ -1012,6 +1366,16 @@ std::string handoff_message(escalation_reason reason) {
     case escalation_reason::component_failure:
       return "I can't answer this reliably right now, so I've passed your conversation to a member of "
              "our support team.";
+    case escalation_reason::safety:
+      return "A member of our support team will take it from here; I've passed your conversation to them.";
+    case escalation_reason::repeated_failure:
+      return "I'm sorry my answers haven't helped. I've passed your conversation to a member of our "
+             "support team, who will see everything you've told me so far.";
+    case escalation_reason::negative_sentiment:
+      return "I'm sorry about the trouble. I've asked a member of our support team to take over; they "
+             "will see this conversation, so you won't need to repeat yourself.";
+    case escalation_reason::agent_requested:
+      return "A member of our support team has joined the conversation.";
     case escalation_reason::none:
       break;
   }

@@ -102,8 +102,8 @@ TEST_CASE("Comments are allowed anywhere in the config file") {
 TEST_CASE("An unknown section is rejected with the list of known sections") {
   auto e = error_of(load_text(R"({"memmory": {"max_turns": 3}})"));
   CHECK_THAT(e, Contains("config error: memmory: unknown section (known: node, limits, session, memory, audit, "
-                         "classifier, retriever, generator, escalation, tenants, account, actions, gateway, cluster, "
-                         "providers)"));
+                         "handoff, quality, classifier, retriever, generator, escalation, safety, tenants, account, "
+                         "actions, gateway, cluster, providers)"));
 }
 
 TEST_CASE("An unknown key inside a section is rejected naming its path") {
@@ -938,6 +938,18 @@ TEST_CASE("gateway.metrics_enabled is on by default with no token, and both keys
   CHECK_THAT(cfg::describe(), Contains("\ngateway.metrics_token_env\n    type: string"));
 }
 
+TEST_CASE("The dashboard's history keys: 10 s x 1080 by default, ranges checked naming the key") {
+  auto d = cfg::defaults();
+  CHECK(d.gateway.dashboard_interval_s == 10);
+  CHECK(d.gateway.dashboard_history == 1080);
+  auto set = cfg::load({"", {"gateway.dashboard_interval_s=2", "gateway.dashboard_history=5"}, {}});
+  REQUIRE(set.ok());
+  CHECK(set->gateway.dashboard_interval_s == 2);
+  CHECK(set->gateway.dashboard_history == 5);
+  CHECK_THAT(error_of(cfg::load({"", {"gateway.dashboard_interval_s=0"}, {}})), Contains("gateway.dashboard_interval_s"));
+  CHECK_THAT(error_of(cfg::load({"", {"gateway.dashboard_history=100001"}, {}})), Contains("gateway.dashboard_history"));
+}
+
 TEST_CASE("The audit section: defaults, values checked, redis only together with memory.backend redis") {
   auto d = cfg::defaults();
   CHECK(d.audit.backend == "auto");
@@ -1065,7 +1077,7 @@ TEST_CASE("Actions webhook URLs, their secrets' variables, workflow names and ba
 
 // --- hybrid retrieval ----------------------------------------------------------------------------------
 
-TEST_CASE("Hybrid retrieval is off by default; retriever.embedding and retriever.hybrid have documented defaults") {
+TEST_CASE("Hybrid retrieval is off by default, retriever.embedding and retriever.hybrid have documented defaults") {
   auto d = cfg::defaults();
   CHECK(d.retriever.embedding.provider.empty());
   CHECK(d.retriever.embedding.model.empty());
@@ -1080,7 +1092,7 @@ TEST_CASE("Hybrid retrieval is off by default; retriever.embedding and retriever
   CHECK_THAT(cfg::describe(), Contains("\nretriever.hybrid.rrf_k\n    type: integer"));
 }
 
-TEST_CASE("An embedding provider names an endpoint that can embed, with a model; it is set like any key") {
+TEST_CASE("An embedding provider names an endpoint that can embed, with a model, it is set like any key") {
   const std::string endpoints = R"("providers": {"endpoints": {
       "oai": {"kind": "openai", "base_url": "https://api.openai.com", "model": "gpt-4o-mini"},
       "gem": {"kind": "gemini", "base_url": "https://generativelanguage.googleapis.com", "model": "gemini-2.5-flash"},
@@ -1133,4 +1145,34 @@ TEST_CASE("An endpoint used only for embeddings draws no unused-provider warning
     "retriever": {"embedding": {"provider": "emb", "model": "nomic-embed-text"}}})");
   REQUIRE(r.ok());
   CHECK(cfg::warnings(*r).empty());
+}
+
+TEST_CASE("quality.judge must name a providers endpoint or strategy, and counts as using them") {
+  CHECK_THAT(error_of(load_text(R"({"quality": {"judge": "nope"}})")),
+             Contains("config error: quality.judge = \"nope\": expected the name of a providers endpoint or strategy "
+                      "(none is called so); empty = the local groundedness check"));
+  CHECK_THAT(error_of(load_text(R"({"quality": {"judge": "local"}})")),
+             Contains("quality.judge = \"local\": expected the name of a providers endpoint or strategy (the local "
+                      "provider cannot judge)"));
+  CHECK_THAT(error_of(load_text(R"({"quality": {"sample_rate": 1.5}})")),
+             Contains("quality.sample_rate = 1.5: expected a number in [0, 1]"));
+  auto r = load_text(R"({"providers": {"endpoints": {"judge": {"kind": "openai_compatible",
+      "base_url": "http://127.0.0.1:11434", "model": "j"}}, "prices": {"j": {"input_per_mtok": 0}}},
+    "quality": {"judge": "judge", "sample_rate": 0.1, "seed": 7}})");
+  REQUIRE(r.ok());
+  CHECK(r->quality.judge == "judge");
+  CHECK(r->quality.sample_rate == 0.1);
+  CHECK(r->quality.seed == 7);
+  CHECK(cfg::warnings(*r).empty());  // the judge uses the endpoint: no "not used" warning
+}
+
+TEST_CASE("handoff.store is file by default, anything but file or memory is refused, naming the key") {
+  CHECK(cfg::defaults().handoff.store == "file");
+  CHECK(cfg::defaults().handoff.path.empty());
+  auto ok = cfg::load({"", {"handoff.store=memory", "handoff.path=/tmp/h.jsonl"}, {}});
+  REQUIRE(ok.ok());
+  CHECK(ok->handoff.store == "memory");
+  CHECK(ok->handoff.path == "/tmp/h.jsonl");
+  auto bad = error_of(cfg::load({"", {"handoff.store=redis"}, {}}));
+  CHECK_THAT(bad, Contains("handoff.store = \"redis\": expected one of file, memory"));
 }

@@ -4,44 +4,19 @@
 //
 // usage: node browser_test.cjs SUPPORT_AGENT_BINARY NPM_PREFIX ARTIFACT_DIR
 "use strict";
-const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const { startServer, launchBrowser } = require("./browser_support.cjs");
 
 const [binary, npmPrefix, artifacts] = process.argv.slice(2);
-const { chromium } = require(path.resolve(npmPrefix, "node_modules", "playwright-core"));
 const DEADLINE_MS = 60000;
-
-function startServer(tmp) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ["serve", "--set", "gateway.port=0", "--set", "gateway.dev_tokens=true",
-                                "--set", `classifier.model_path=${tmp}/intents.bin`,
-                                "--set", `node.log_file=${tmp}/serve.log`],
-                       { stdio: ["ignore", "ignore", "pipe"] });
-    const timer = setTimeout(() => reject(new Error("server did not start in time")), 120000);
-    let buffered = "";
-    proc.stderr.on("data", (chunk) => {
-      buffered += chunk.toString();
-      const m = buffered.match(/serving on http:\/\/[\d.]+:(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}: ${buffered}`)));
-  });
-}
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sa-browser-"));
   fs.mkdirSync(artifacts, { recursive: true });
-  const { proc, port } = await startServer(tmp);
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const { proc, port } = await startServer(binary, tmp);
+  const browser = await launchBrowser(npmPrefix);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(DEADLINE_MS);

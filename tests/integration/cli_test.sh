@@ -559,13 +559,47 @@ case_actions() {
     "the unset variable named"
 }
 
+# Agents' tags of handoffs (docs/protocol.md, "Agent console") exported for train-intents, and agent tokens.
+case_export_training() {
+  local state="$T/state"
+  mkdir -p "$state/handoff"
+  cat >"$state/handoff/handoffs.jsonl" <<'JSONL'
+{"id":"HO-aaa","tenant":"acme","user":"alice","session":"s-1","state":"closed","question":"why was I charged twice, \"again\"?","tags":{"intent":"billing","bot_could_answer":false}}
+{"id":"HO-bbb","tenant":"acme","user":"bob","session":"s-2","state":"queued","question":"untagged question"}
+{"id":"HO-ccc","tenant":"globex","user":"carol","session":"s-3","state":"closed","question":"another tenant's","tags":{"intent":"technical","bot_could_answer":true}}
+{"id":"HO-ddd","tenant":"acme","user":"dana","session":"s-4","state":"returned_to_bot","question":"how do I add a seat","tags":{"intent":"account","bot_could_answer":true}}
+JSONL
+  run_agent /dev/null export-training --tenant acme --out "$T/tags.csv" --set "node.state_dir=$state"
+  expect_rc 0 "export-training"
+  expect_in "$T/err" "exported 2 tagged handoffs of tenant acme" "row count"
+  expect_in "$T/tags.csv" "text,intent,bot_could_answer,handoff" "header"
+  expect_in "$T/tags.csv" '"why was I charged twice, ""again""?",billing,false,HO-aaa' "quoted row"
+  expect_not_in "$T/tags.csv" "HO-ccc" "another tenant's handoff"
+  expect_not_in "$T/tags.csv" "untagged" "untagged handoff"
+  { cat data/intents/intents.csv; tail -n +2 "$T/tags.csv"; } >"$T/train.csv"
+  run_agent /dev/null train-intents "$T/train.csv" --out "$T/model.bin"
+  expect_rc 0 "train-intents on the shipped examples plus the exported tags"
+
+  run_agent /dev/null export-training --tenant acme --set "node.state_dir=$T/empty"
+  expect_rc 0 "export-training without a handoff log"
+  expect_in "$T/out" "text,intent" "header only"
+  run_agent /dev/null export-training
+  expect_rc 2 "export-training without --tenant"
+
+  run_agent /dev/null token --tenant acme --user bob --role agent --set gateway.dev_tokens=true
+  expect_rc 0 "agent token"
+  run_agent /dev/null token --tenant acme --user bob --role admin --set gateway.dev_tokens=true
+  expect_rc 2 "unknown role"
+  expect_in "$T/err" "--role must be agent" "role refusal"
+}
+
 ALL_CASES=(
   scripted_chat billing_tenant_isolation unknown_tenant unknown_user
   malformed_config unknown_config_key out_of_range_set bad_env_type
   corrupt_model truncated_model missing_knowledge bad_messages
   config_describe config_print_json bogus_command train_missing_column
   ingest_round_trip ingest_bad_input ingest_interrupted
-  audit_verify actions
+  audit_verify actions export_training
 )
 
 if [[ $# -eq 0 ]]; then

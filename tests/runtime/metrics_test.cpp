@@ -45,6 +45,8 @@ void touch_everything(metrics& m) {
   m.connection_opened();
   m.actor_restarted("memory");
   m.memory_backend_error("redis", "load_fallback");
+  m.handoff_event("acme", "queued");
+  m.handoff_taken("acme", 42);
 }
 
 } // namespace
@@ -81,6 +83,8 @@ TEST_CASE("the exposition parses as Prometheus text and names every family with 
     {"sa_gateway_connections", "gauge"},
     {"sa_actor_restarts_total", "counter"},
     {"sa_memory_backend_errors_total", "counter"},
+    {"sa_handoffs_total", "counter"},
+    {"sa_handoff_time_to_take_seconds", "histogram"},
   };
   for (const auto& [name, type] : expected) {
     INFO(name);
@@ -91,6 +95,7 @@ TEST_CASE("the exposition parses as Prometheus text and names every family with 
   CHECK(e.families.size() == expected.size());
   CHECK(e.sum("sa_turns_total", {{"tenant", "acme"}, {"intent", "billing"}, {"outcome", "answered"}}) == 1);
   CHECK(e.sum("sa_escalations_total", {{"reason", "low_confidence"}}) == 1);
+  CHECK(e.sum("sa_handoffs_total", {{"tenant", "acme"}, {"event", "queued"}}) == 1);
   CHECK(e.sum("sa_conversations_closed_total", {{"resolved_by", "bot"}}) == 1);
   CHECK(e.sum("sa_csat_ratings_total", {{"intent", "billing"}, {"escalation_reason", "none"}, {"score", "5"}}) == 1);
   CHECK(e.sum("sa_provider_requests_total", {{"provider", "openai-main"}, {"outcome", "ok"}}) == 1);
@@ -217,4 +222,29 @@ TEST_CASE("updates from many threads at once are all counted", "[runtime][metric
   CHECK(e.sum("sa_turns_total") == 4000);
   CHECK(e.sum("sa_gateway_connections") == 4000);
   CHECK(e.sum("sa_turn_duration_seconds_count") == 4000);
+}
+
+TEST_CASE("quality, survey and cost-by-component figures parse and add up", "[runtime][metrics][quality]") {
+  metrics m;
+  m.csat_survey("acme", "billing", "none", 4, true);
+  m.csat_survey("acme", "billing", "none", 9, false);
+  m.quality_sampled("acme", "billing", "local_groundedness", "scored");
+  m.quality_score("acme", "billing", "local_groundedness", "groundedness", 0.75);
+  m.quality_score("acme", "billing", "local_groundedness", "groundedness", 1.5);  // clamped to 1
+  m.component_cost("acme", "judging", "gpt-4o-mini", 1540, 0.000249);
+  m.component_cost("acme", "generation", "local", 300, 0);
+  m.conversation_cost("acme", 0.004);
+  auto e = parsed(m);
+  CHECK(e.families.at("sa_csat_surveys_total").type == "counter");
+  CHECK(e.sum("sa_csat_surveys_total", {{"score", "4"}, {"resolved", "true"}}) == 1);
+  CHECK(e.sum("sa_csat_surveys_total", {{"score", "invalid"}, {"resolved", "false"}}) == 1);
+  CHECK(e.sum("sa_quality_samples_total", {{"judge", "local_groundedness"}, {"outcome", "scored"}}) == 1);
+  CHECK(e.families.at("sa_quality_score").type == "histogram");
+  CHECK(e.sum("sa_quality_score_sum", {{"dimension", "groundedness"}}) == Approx(1.75));
+  CHECK(e.sum("sa_quality_score_bucket", {{"dimension", "groundedness"}, {"le", "0.8"}}) == 1);
+  CHECK(e.sum("sa_component_tokens_total", {{"component", "judging"}, {"model", "gpt-4o-mini"}}) == 1540);
+  CHECK(e.sum("sa_component_cost_usd_total", {{"component", "judging"}}) == Approx(0.000249));
+  CHECK(e.sum("sa_component_tokens_total", {{"model", "local"}}) == 300);
+  CHECK(e.sum("sa_conversation_cost_usd_count") == 1);
+  CHECK(e.sum("sa_conversation_cost_usd_bucket", {{"le", "0.005"}}) == 1);
 }

@@ -2,6 +2,8 @@
 
 #include "runtime/log.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -59,6 +61,23 @@ std::shared_ptr<const node_services> shared_services() {
     svc = *built;
   }
   return svc;
+}
+
+std::shared_ptr<const node_services> services_with_knowledge(const std::string& knowledge_dir) {
+  auto cfg = shared_services()->cfg;
+  cfg.retriever.knowledge_paths = std::vector<std::string>{knowledge_dir};
+  auto svc = build_node_services(cfg, [](const std::string&) {});
+  if (!svc)
+    throw std::runtime_error("test node services: " + svc.error());
+  return *svc;
+}
+
+conversation_memory stored_memory(caf::scoped_actor& self, const test_node& node, const std::string& tenant,
+                                  const std::string& session) {
+  conversation_memory out;
+  self->request(node.handles.memory, std::chrono::seconds(10), memory_load{tenant_id{tenant}, session_id{session}})
+    .receive([&](conversation_memory& m) { out = std::move(m); }, [&](caf::error& e) { FAIL(to_string(e)); });
+  return out;
 }
 
 test_node::test_node(session_children children, std::shared_ptr<const node_services> svc)

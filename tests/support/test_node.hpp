@@ -24,6 +24,9 @@ config::config test_config();
 /// Node services built once per process (training and indexing take a second or two).
 std::shared_ptr<const node_services> shared_services();
 
+/// Node services like shared_services(), but with `knowledge_dir` as the only knowledge (fresh, not cached).
+std::shared_ptr<const node_services> services_with_knowledge(const std::string& knowledge_dir);
+
 /// An actor system with the product's message types and a started node.
 struct test_node {
   explicit test_node(session_children children = {}, std::shared_ptr<const node_services> svc = {});
@@ -50,6 +53,10 @@ struct turn_result {
   std::vector<turn_delta> final_deltas() const;
   support_errc error() const { return failed ? static_cast<support_errc>(failed->code) : support_errc::ok; }
 };
+
+/// The session's stored turns, straight from the node's memory service (FAILs the test on an error).
+conversation_memory stored_memory(caf::scoped_actor& self, const test_node& node, const std::string& tenant,
+                                  const std::string& session);
 
 /// Sends one turn through the router and waits (up to `deadline`) for its completion or failure.
 turn_result run_turn(caf::scoped_actor& self, const session_actor& router, const std::string& tenant,

@@ -281,6 +281,13 @@ std::string fake_signature(std::string_view model, std::string_view last_user_te
 }
 
 std::string json_answer(std::string_view last_user_text) {
+  // The quality monitor's judge request (actors/quality/judge_rubric.cpp): fixed rubric scores, accuracy 2
+  // when no context was retrieved, so a test can tell the two apart.
+  if (last_user_text.rfind("QUESTION:\n", 0) == 0 && last_user_text.find("\nANSWER:\n") != std::string_view::npos) {
+    bool no_context = last_user_text.find("(no context was retrieved)") != std::string_view::npos;
+    return std::string{"{\"relevance\": 4, \"accuracy\": "} + (no_context ? "2" : "4") +
+           ", \"helpfulness\": 3, \"tone\": 5}";
+  }
   std::string text;
   for (char c : last_user_text)
     text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -69,7 +69,8 @@ std::string fake_signature(std::string_view model, std::string_view last_user_te
 
 /// The JSON answer to a JSON-mode request: a support-intent classification of the last user message by
 /// keywords, {"intent": ..., "confidence": 0.9, "out_of_scope": false}, so an LLM classifier can be
-/// tested end to end.
+/// tested end to end. A quality judge request ("QUESTION:\n...\nANSWER:\n...") gets rubric scores instead:
+/// {"relevance": 4, "accuracy": 4 (2 without retrieved context), "helpfulness": 3, "tone": 5}.
 std::string json_answer(std::string_view last_user_text);
 
 /// A tool call answer: scripted, or made when the last user message names one of the request's tools.

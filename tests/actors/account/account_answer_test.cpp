@@ -91,7 +91,7 @@ TEST_CASE("open tickets that could not be fetched are said to be unknown", "[acc
              Contains("I could not retrieve your open tickets just now."));
 }
 
-TEST_CASE("account facts that could not be looked up at all are admitted; unknown users are not mentioned",
+TEST_CASE("account facts that could not be looked up at all are admitted, unknown users are not mentioned",
           "[account][answer]") {
   account_facts failed;
   failed.failure = account_failure::unreachable;

@@ -250,7 +250,7 @@ TEST_CASE("an API that cannot be reached gives no account facts, reason unreacha
   CHECK(f.failure == account_failure::unreachable);
 }
 
-TEST_CASE("a user the API does not know is not_found; ids a URL cannot carry are refused without a request",
+TEST_CASE("a user the API does not know is not_found, ids a URL cannot carry are refused without a request",
           "[account][http]") {
   fake_account_api api;
   backend b{settings_for(api.base_url())};

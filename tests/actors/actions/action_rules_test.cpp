@@ -154,7 +154,7 @@ TEST_CASE_METHOD(fixture, "explicit tool requests are recognised as such", "[act
   CHECK_FALSE(rules.asks_for_action("what is the status of invoice INV-2026-0142"));
 }
 
-TEST_CASE("a confirmation is a short yes; a refusal a short no; anything else neither", "[actions][rules]") {
+TEST_CASE("a confirmation is a short yes, a refusal a short no, anything else neither", "[actions][rules]") {
   for (auto* yes : {"yes", "Yes!", "yes please", "Confirm", "go ahead", "ok, do it", "Sure, go ahead thanks", "yep",
                     "OK"})
     CHECK(read_confirmation(yes) == reply_kind::confirm);

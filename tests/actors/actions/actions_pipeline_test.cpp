@@ -304,6 +304,9 @@ TEST_CASE("through sessions, one tenant never reads another tenant's invoices or
       ++turns;
       REQUIRE(r.completed);
       leaks += contains(r.completed->text, content) || contains(r.completed->text, "Acme") ? 1 : 0;
+      INFO(ref << " -> escalated " << r.completed->escalation.escalate << " ("
+               << to_string(r.completed->escalation.reason) << "), safety " << to_string(r.completed->safety.action)
+               << "/" << to_string(r.completed->safety.reason) << ": " << r.completed->text);
       CHECK(r.completed->actions == std::vector<std::string>{"lookup_order_or_invoice:not_found"});
     }
   CHECK(turns == 100);

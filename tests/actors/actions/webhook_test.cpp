@@ -41,7 +41,7 @@ TEST_CASE("signed headers carry the timestamp, the signature and the idempotency
     CHECK(value.find("s3cret") == std::string::npos);
 }
 
-TEST_CASE("timeouts, connection errors, 5xx and 429 are retried; other statuses are final", "[actions][webhook]") {
+TEST_CASE("timeouts, connection errors, 5xx and 429 are retried, other statuses are final", "[actions][webhook]") {
   CHECK(verdict_for_status(200) == attempt_verdict::success);
   CHECK(verdict_for_status(202) == attempt_verdict::success);
   for (int s : {408, 409, 425, 429, 500, 502, 503, 504})
@@ -64,7 +64,7 @@ TEST_CASE("backoff doubles per retry up to the cap, with jitter in [50%, 100%]",
   CHECK(backoff_delay(40, milliseconds{200}, milliseconds{2000}, 0.5) == milliseconds{1500});
 }
 
-TEST_CASE("Retry-After is read in seconds; other forms are ignored", "[actions][webhook]") {
+TEST_CASE("Retry-After is read in seconds, other forms are ignored", "[actions][webhook]") {
   CHECK(retry_after({{"Retry-After", "3"}}) == milliseconds{3000});
   CHECK(retry_after({{"retry-after", " 1 "}}) == milliseconds{1000});
   CHECK_FALSE(retry_after({{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}));
@@ -136,7 +136,7 @@ TEST_CASE("references match whole ids or their number", "[actions][tickets]") {
   CHECK_FALSE(reference_matches("INV-2026-0142", ""));
 }
 
-TEST_CASE("a webhook secret comes from the environment; an unset variable stops start-up naming it",
+TEST_CASE("a webhook secret comes from the environment, an unset variable stops start-up naming it",
           "[actions][settings]") {
   auto cfg = config::defaults();
   config::workflow_config w;

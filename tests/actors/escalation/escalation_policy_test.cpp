@@ -1,6 +1,7 @@
 // The escalation policy: explicit requests for a person, sensitive topics (with inflections and small
 // gaps), missing knowledge, low confidence, the order the rules are checked in, and custom settings.
 #include "actors/escalation/escalation_policy.hpp"
+#include "tests/actors/escalation/default_policy.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,14 +12,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// The shipped defaults (config/config.hpp, escalation_config).
-const std::vector<std::string> default_topics{"legal",      "lawsuit",    "lawyer",     "refund",
-                                              "cancel subscription", "competitor", "data breach"};
-
-const sa::escalation_policy& default_policy() {
-  static const sa::escalation_policy p{0.7, default_topics};
-  return p;
-}
+using sa::test::default_policy;
+using sa::test::default_topics;
 
 sa::escalation_request request(std::string text, sa::intent in = sa::intent::general,
                                double answer_confidence = 0.9, bool knowledge_available = true) {
@@ -33,16 +28,6 @@ sa::escalation_request request(std::string text, sa::intent in = sa::intent::gen
 }
 
 } // namespace
-
-TEST_CASE("lower_words splits on punctuation, lower-cases and joins apostrophes",
-          "[escalation][words]") {
-  CHECK(sa::lower_words("Don't CANCEL my plan, OK?!")
-        == std::vector<std::string>{"dont", "cancel", "my", "plan", "ok"});
-  CHECK(sa::lower_words("INV-2026-0142 costs $250") == std::vector<std::string>{"inv", "2026", "0142", "costs", "250"});
-  CHECK(sa::lower_words("").empty());
-  CHECK(sa::lower_words("  ... ,,, ").empty());
-  CHECK(sa::lower_words("'quoted'") == std::vector<std::string>{"quoted"});
-}
 
 TEST_CASE("an explicit request for a person escalates with reason user_requested, in many phrasings",
           "[escalation][user_requested]") {

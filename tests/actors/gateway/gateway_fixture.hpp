@@ -45,6 +45,8 @@ struct gateway_fixture {
     s.keys = std::move(keys);
     s.accounts = node.services->accounts;
     s.metrics = node.services->metrics;
+    s.handoff = node.handles.handoff;
+    s.quality = node.handles.quality;
     keys_ = s.keys;
     std::string error;
     if (!gateway::load_metrics_token(s.cfg, s.metrics_token, error))
@@ -57,6 +59,12 @@ struct gateway_fixture {
 
   std::string token(const std::string& tenant, const std::string& user, std::chrono::seconds ttl = 600s) const {
     return gateway::mint_token(keys_, tenant, user, ttl);
+  }
+
+  /// A token for the agent console (claim role: agent).
+  std::string agent_token(const std::string& tenant, const std::string& agent, const std::string& name = {},
+                          std::chrono::seconds ttl = 600s) const {
+    return gateway::mint_token(keys_, tenant, agent, ttl, gateway::token_extras{gateway::roles::agent, name});
   }
 
   uint16_t port() const { return gw->port(); }

@@ -106,7 +106,7 @@ TEST_CASE("a client with a minted token holds a two-turn conversation with strea
   CHECK((*second.final)["intent"] == "billing");
 }
 
-TEST_CASE("a reset frame tells the client to discard the partial answer; the deltas after it make the final text",
+TEST_CASE("a reset frame tells the client to discard the partial answer, the deltas after it make the final text",
           "[gateway][reset]") {
   auto script = std::make_shared<generation_script>();
   script->delta("Thanks for waiting. I am looking at the charges on your account for this month right now, ")
@@ -414,7 +414,51 @@ TEST_CASE("feedback on a turn is acknowledged", "[gateway]") {
   CHECK((*e)["code"] == "bad_request");
 }
 
-TEST_CASE("HTTP serves health, readiness and the chat page; dev tokens only when enabled", "[gateway][http]") {
+TEST_CASE("an end-of-conversation survey is acknowledged, counted and stored redacted", "[gateway][csat]") {
+  gateway_fixture fx;
+  ws_client c;
+  REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(c.send_json({{"type", "survey"}, {"csat", 4}, {"resolved", true}}));
+  auto early = c.read_until("error");  // no conversation yet
+  REQUIRE(early);
+  CHECK((*early)["code"] == "bad_request");
+  auto x = ask(c, "m1", "How do I add a custom domain?");
+  REQUIRE(x.final);
+  auto intent = (*x.final)["intent"].get<std::string>();
+  const std::string marker = "survey-ref-" + std::to_string(::getpid());  // no PII: survives redaction
+  const std::string email = "survey.canary@example.com";
+  REQUIRE(c.send_json({{"type", "survey"}, {"csat", 4}, {"resolved", true}, {"comment", marker + " " + email}}));
+  REQUIRE(c.read_until("survey_received"));
+  REQUIRE(c.send_json({{"type", "survey"}, {"csat", 0}, {"resolved", true}}));
+  auto bad = c.read_until("error");
+  REQUIRE(bad);
+  CHECK((*bad)["message"] == "A survey needs an integer \"csat\" from 1 to 5.");
+  REQUIRE(c.send_json({{"type", "survey"}, {"csat", 3}}));
+  REQUIRE(c.read_until("error"));
+  const auto& q = fx.node.services->cfg.quality;
+  auto file = (q.dir.empty() ? fx.node.services->cfg.node.state_dir + "/quality" : q.dir) + "/" +
+              fx.node.services->cfg.node.name + ".csat.jsonl";
+  // The quality service writes on its own thread: poll the file with a deadline.
+  std::optional<json> stored;
+  for (auto until = std::chrono::steady_clock::now() + 10s; !stored && std::chrono::steady_clock::now() < until;) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find(marker) != std::string::npos)
+        stored = json::parse(line);
+  }
+  REQUIRE(stored);
+  CHECK((*stored)["kind"] == "survey");
+  CHECK((*stored)["csat"] == 4);
+  CHECK((*stored)["resolved"] == true);
+  CHECK((*stored)["intent"] == intent);
+  CHECK((*stored)["comment"].get<std::string>().find(email) == std::string::npos);  // redacted
+  CHECK((*stored)["tenant"] == "acme");
+  std::string metrics = fx.node.services->metrics->render();
+  CHECK(metrics.find("sa_csat_surveys_total{") != std::string::npos);
+}
+
+TEST_CASE("HTTP serves health, readiness and the chat page, dev tokens only when enabled", "[gateway][http]") {
   gateway_fixture fx;
   CHECK(http_get(fx.port(), "/healthz").status == 200);
   CHECK(http_get(fx.port(), "/readyz").status == 200);

@@ -59,6 +59,20 @@ TEST_CASE("a final frame lists the turn's actions and carries a proposal only wh
   CHECK_FALSE(done.contains("proposal"));  // clients that know nothing of proposals see no new field
 }
 
+TEST_CASE("a final frame carries the turn's safety verdict as action and reason, never its text",
+          "[gateway][protocol][safety]") {
+  using nlohmann::json;
+  sa::turn_completed c;
+  c.client_message_id = "m7";
+  auto allowed = json::parse(final_frame(c));
+  CHECK(allowed["safety"] == json{{"action", "allow"}, {"reason", "none"}});
+  c.safety.action = sa::safety_action::refuse;
+  c.safety.reason = sa::safety_reason::prompt_injection;
+  c.safety.detail = "ignore_instructions";
+  auto refused = json::parse(final_frame(c));
+  CHECK(refused["safety"] == json{{"action", "refuse"}, {"reason", "prompt_injection"}});
+}
+
 TEST_CASE("tokens are checked for algorithm, key, expiry, issuer, audience and claims", "[gateway][auth]") {
   token_keys k;
   k.secret = "unit-test-secret-0123456789abcdef0123456789";

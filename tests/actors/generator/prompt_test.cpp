@@ -71,7 +71,7 @@ TEST_CASE("answer prompt: account facts, history window and summary", "[prompt]"
   CHECK(req.messages[1].text == "answer 5");
 }
 
-TEST_CASE("answer prompt: no passages says so; long passages are clipped on a character boundary", "[prompt]") {
+TEST_CASE("answer prompt: no passages says so, long passages are clipped on a character boundary", "[prompt]") {
   auto r = request();
   r.passages.clear();
   CHECK_THAT(sa::answer_prompt(r, {}).system, Contains("none matched"));
@@ -101,7 +101,7 @@ TEST_CASE("citations come from [n] markers in order, deduplicated, within range"
   CHECK(sa::cited_passages("no markers", r.passages, 3).empty());
 }
 
-TEST_CASE("classification prompt asks for JSON; the parser accepts only a well-formed answer", "[prompt]") {
+TEST_CASE("classification prompt asks for JSON, the parser accepts only a well-formed answer", "[prompt]") {
   auto req = sa::classify_prompt("Where is my invoice?");
   CHECK(req.json_mode);
   CHECK_THAT(req.system, Contains("JSON object"));

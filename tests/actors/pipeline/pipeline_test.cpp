@@ -404,7 +404,8 @@ TEST_CASE("a card number in a retrieved document never reaches the customer", "[
   auto r = run_turn(self, node.handles.router, "acme", "alice", "s-pii", "How do I update the payment card on file?");
   fs::remove_all(kb);
   REQUIRE(r.completed);
-  CHECK(r.completed->redactions >= 1);
+  // Redacted in the passage before the generator saw it (the safety check), or in the streamed answer.
+  CHECK(r.completed->redactions + r.completed->safety.redactions >= 1);
   CHECK(r.completed->text.find("4242 4242") == std::string::npos);
   CHECK(r.streamed().find("4242 4242") == std::string::npos);
   CHECK(r.streamed() == r.completed->text);

@@ -171,7 +171,7 @@ TEST_CASE("each wire kind: a tool call streams in over loopback and its follow-u
   }
 }
 
-TEST_CASE("anthropic with thinking: the signed thinking block goes back with the calls; another endpoint's does not") {
+TEST_CASE("anthropic with thinking: the signed thinking block goes back with the calls, another endpoint's does not") {
   env e;
   e.fake.set_faults({lookup_script()});
   auto p = spawn_provider(*e.sys, settings_for(wire_kind::anthropic, e.fake, 1024), e.http);

@@ -164,7 +164,7 @@ TEST_CASE("openai: a compatible server's call without id or arguments gets an id
   CHECK(o.end->finish == finish_kind::tool_use);  // a call was made, whatever the server's word
 }
 
-TEST_CASE("openai: tools go with tool_choice auto; the follow-up sends the calls and one tool message per result") {
+TEST_CASE("openai: tools go with tool_choice auto, the follow-up sends the calls and one tool message per result") {
   auto r = follow_up_request("gpt-4o-mini");
   auto first = r;
   first.messages.resize(1);
@@ -294,7 +294,7 @@ TEST_CASE("anthropic: the follow-up sends thinking unchanged, text and tool_use,
   CHECK(json::parse(req->body) == expected);  // no temperature: thinking allows only the default
 }
 
-TEST_CASE("anthropic: a final tool turn without its thinking block goes without thinking; auto choice is implicit") {
+TEST_CASE("anthropic: a final tool turn without its thinking block goes without thinking, auto choice is implicit") {
   auto r = follow_up_request("claude-sonnet-4-5");
   r.max_tokens = 4096;
   r.thinking_budget = 2048;
@@ -351,7 +351,7 @@ TEST_CASE("gemini: MALFORMED_FUNCTION_CALL and non-object args are malformed err
   CHECK(o.end->tool_calls[0].arguments_json == "{}");
 }
 
-TEST_CASE("gemini: tools as Schema (known keywords, upper-case types); the follow-up answers with functionResponse parts") {
+TEST_CASE("gemini: tools as Schema (known keywords, upper-case types), the follow-up answers with functionResponse parts") {
   auto r = follow_up_request("gemini-2.5-flash");
   r.messages[1].tool_calls[0].signature = "CiQBsig";
   r.tools.push_back({"odd", "A schema with everything",
@@ -388,7 +388,7 @@ TEST_CASE("gemini: tools as Schema (known keywords, upper-case types); the follo
 
 // --- provider-neutral ------------------------------------------------------------------------------
 
-TEST_CASE("reasoning from another endpoint is dropped before a request; its own is kept") {
+TEST_CASE("reasoning from another endpoint is dropped before a request, its own is kept") {
   auto r = follow_up_request("m");
   r.messages[1].thinking.push_back({"t", "sig", false});
   r.messages[1].tool_calls[0].signature = "CiQ";

@@ -303,7 +303,7 @@ TEST_CASE("FAQ JSON errors name the file, the line and the entry") {
   fails("[1e99999]", "faq.json:1:", "invalid JSON");
 }
 
-TEST_CASE("Broken HTML is found with its line; untidy but readable HTML is not broken") {
+TEST_CASE("Broken HTML is found with its line, untidy but readable HTML is not broken") {
   using detail::html_problem;
   CHECK(html_problem("<html><body><div><p>Unclosed paragraphs<div>and mismatched</span> tags</body>").empty());
   CHECK(html_problem("<p>a < b and c > d, x<3</p>").empty());

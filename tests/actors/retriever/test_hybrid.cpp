@@ -247,7 +247,7 @@ TEST_CASE("an over-long input is clipped at a character boundary") {
   CHECK(clip_embedding_input("short") == "short");
 }
 
-TEST_CASE("OpenAI embedding answers: vectors by index, normalised; a wrong count or a bad vector fails") {
+TEST_CASE("OpenAI embedding answers: vectors by index, normalised, a wrong count or a bad vector fails") {
   auto parsed = parse_embedding_response(
     embedding_wire::openai,
     R"({"object":"list","data":[{"object":"embedding","index":1,"embedding":[0,2]},)"
@@ -416,7 +416,7 @@ TEST_CASE("embedding job: identical texts are embedded once, batches respect the
   CHECK(index->size() == 6);
 }
 
-TEST_CASE("embedding job: a failed batch is requeued; wrong answers are refused") {
+TEST_CASE("embedding job: a failed batch is requeued, wrong answers are refused") {
   auto job = take(embedding_job::start(sample_chunks(4), "m", {}, 2));
   auto b1 = job->next_batch();
   auto b2 = job->next_batch();

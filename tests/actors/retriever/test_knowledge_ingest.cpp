@@ -427,7 +427,7 @@ TEST_CASE("Tenants are isolated: names cannot escape the root and one tenant's i
   CHECK(hits(*globex, "reset password") == 0);
 }
 
-TEST_CASE("Only one ingest per tenant runs at a time; other tenants are not blocked") {
+TEST_CASE("Only one ingest per tenant runs at a time, other tenants are not blocked") {
   temp_dir dir;
   write_kb(dir);
   const auto root = dir.str() + "/knowledge";

@@ -93,7 +93,7 @@ TEST_CASE("The catalog serves an ingested tenant from its index file and the oth
   CHECK(broken->problems().at("initech").find("ingested index:") == 0);
 }
 
-TEST_CASE("The reloader publishes a re-ingested tenant; other tenants and retrievals in flight keep their index") {
+TEST_CASE("The reloader publishes a re-ingested tenant, other tenants and retrievals in flight keep their index") {
   two_tenants t;
   knowledge_reloader reloader(t.settings());
   CHECK(reloader.check().empty()); // nothing changed since the catalog was built

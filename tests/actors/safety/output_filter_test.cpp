@@ -1,4 +1,5 @@
 #include "actors/safety/output_filter.hpp"
+#include "tests/actors/safety/stream_util.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -59,7 +60,7 @@ TEST_CASE("ordinary support text is left alone", "[safety]") {
   pii_scanner scanner;
   for (auto text : {"Invoice INV-2026-0142 of 2026-11-01 for $250.00 was paid by Visa ending 4242.",
                     "Builds get 15 minutes and 7 GB of memory; ticket TCK-5012 is open.",
-                    "Order 1234567890123 shipped", "Call 415-555-0100 or see version 1.2.3.4"}) {
+                    "Order 1234567890123 shipped", "See version 1.2.3.4 or v2.0.1.7, build 1.2.3.4.5"}) {
     INFO(text);
     size_t n = 0;
     CHECK(scanner.redact(text, &n) == text);
@@ -74,12 +75,8 @@ TEST_CASE("a card number split across stream chunks at any byte is still redacte
   auto whole = scanner.redact(text);
   for (size_t chunk = 1; chunk <= text.size(); ++chunk) {
     stream_redactor r{scanner};
-    std::string out;
-    for (size_t pos = 0; pos < text.size(); pos += chunk)
-      out += r.push(text.substr(pos, chunk));
-    out += r.finish();
     INFO("chunk size " << chunk);
-    REQUIRE(out == whole);
+    REQUIRE(sa::test::stream_through(r, text, chunk) == whole);
     CHECK(r.redactions() == 2);
   }
 }

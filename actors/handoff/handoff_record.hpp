@@ -1,0 +1,32 @@
+// handoff_record: how a handoff record (messages/handoff.hpp, handoff_view) is named and written as JSON,
+// for the store (every field) and for agents (a summary, or the full record with its transcript).
+// Plain functions. To add a field: the struct in messages/handoff.hpp, to_json and from_json here.
+#pragma once
+
+#include "messages/handoff.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace sa::handoff {
+
+/// The id of the handoff a session's escalated turn opens: "HO-" + a hash of session and turn, so the
+/// customer's `escalated` frame names it without asking the handoff service.
+std::string handoff_id(const std::string& session, turn_number turn);
+
+enum class detail {
+  summary,  ///< queue entries: no summary, transcript or facts
+  full,     ///< history: everything an agent may read
+  stored,   ///< the store: everything, internal counters included
+};
+
+nlohmann::json to_json(const handoff_view& v, detail d);
+
+/// Reads a stored record; false (and `error`) when a required field is missing or mistyped.
+bool from_json(const nlohmann::json& j, handoff_view& out, std::string& error);
+
+/// Milliseconds since the epoch, now.
+int64_t now_unix_ms();
+
+} // namespace sa::handoff

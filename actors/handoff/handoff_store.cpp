@@ -1,0 +1,168 @@
+#include "actors/handoff/handoff_store.hpp"
+
+#include "actors/handoff/handoff_record.hpp"
+#include "runtime/log.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sa::handoff {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class memory_store : public store {
+public:
+  std::vector<handoff_view> load() override { return {}; }
+  bool save(const handoff_view&, std::string&) override { return true; }
+  std::string describe() const override { return "memory"; }
+};
+
+struct replayed {
+  std::vector<handoff_view> records;
+  std::size_t lines = 0;
+};
+
+result<replayed> replay(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return failure{path + ": cannot read (" + std::strerror(errno) + ")"};
+  replayed out;
+  std::map<std::string, std::size_t> index;  // id -> position in out.records
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty())
+      continue;
+    ++out.lines;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    handoff_view v;
+    std::string error;
+    if (j.is_discarded() || !from_json(j, v, error)) {
+      // Only the last line can be torn by a crash; anything else is worth a louder word, but still skipped.
+      log::get("handoff")->warn("event=handoff_store_line_skipped file={} line={} error=\"{}\"", path, number,
+                                j.is_discarded() ? "not JSON" : error);
+      continue;
+    }
+    auto [it, added] = index.emplace(v.id, out.records.size());
+    if (added)
+      out.records.push_back(std::move(v));
+    else
+      out.records[it->second] = std::move(v);
+  }
+  return out;
+}
+
+bool write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+class file_store : public store {
+public:
+  explicit file_store(std::string path) : path_(std::move(path)) {}
+  ~file_store() override {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+
+  bool open(std::string& error) {
+    std::error_code ec;
+    if (auto dir = fs::path(path_).parent_path(); !dir.empty())
+      fs::create_directories(dir, ec);
+    if (fs::exists(path_, ec)) {
+      auto r = replay(path_);
+      if (!r) {
+        error = r.error();
+        return false;
+      }
+      records_ = std::move(r->records);
+      if (r->lines > 2 * records_.size() + 16 && !compact(error))
+        return false;
+    }
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      error = path_ + ": cannot open for appending (" + std::strerror(errno) + ")";
+      return false;
+    }
+    return true;
+  }
+
+  std::vector<handoff_view> load() override { return std::move(records_); }
+
+  bool save(const handoff_view& v, std::string& error) override {
+    auto line = to_json(v, detail::stored).dump() + "\n";
+    if (!write_all(fd_, line) || ::fdatasync(fd_) != 0) {
+      error = path_ + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+
+  std::string describe() const override { return "file:" + path_; }
+
+private:
+  /// Rewrites the log with one line per record (to a temporary file, fsynced, renamed over the log).
+  bool compact(std::string& error) {
+    auto tmp = path_ + ".compact";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      error = tmp + ": " + std::strerror(errno);
+      return false;
+    }
+    std::string data;
+    for (const auto& v : records_)
+      data += to_json(v, detail::stored).dump() + "\n";
+    bool ok = write_all(fd, data) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+      error = path_ + ": compaction failed (" + std::strerror(errno) + ")";
+      return false;
+    }
+    return true;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::vector<handoff_view> records_;
+};
+
+} // namespace
+
+std::unique_ptr<store> make_memory_store() {
+  return std::make_unique<memory_store>();
+}
+
+result<std::unique_ptr<store>> open_file_store(const std::string& path) {
+  auto s = std::make_unique<file_store>(path);
+  std::string error;
+  if (!s->open(error))
+    return failure{error};
+  return std::unique_ptr<store>{std::move(s)};
+}
+
+result<std::vector<handoff_view>> read_file_records(const std::string& path) {
+  auto r = replay(path);
+  if (!r)
+    return failure{r.error()};
+  return std::move(r->records);
+}
+
+} // namespace sa::handoff

@@ -1,0 +1,167 @@
+// The handoff service on a real node: an escalated turn opens a record; two agents taking it at once get
+// exactly one success; while an agent holds the conversation the customer's messages reach the agent (one
+// final each, provider "agent") and both sides' turns land in the conversation memory; after the hand-back
+// the bot answers again, with turn numbers continuing after the agent's turns (the session reloaded them).
+#include "actors/handoff/handoff_record.hpp"
+#include "tests/support/test_node.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+#include <unistd.h>
+
+using namespace sa;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string unique_session(const char* prefix) {
+  static std::atomic<int> n{0};
+  return std::string{prefix} + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+agent_outcome act(caf::scoped_actor& self, const handoff_actor& h, agent_action a) {
+  agent_outcome out;
+  out.code = "no_answer";
+  self->request(h, 5s, std::move(a)).receive([&](agent_outcome& o) { out = std::move(o); }, [&](caf::error&) {});
+  return out;
+}
+
+agent_action action(const char* op, const std::string& id, const std::string& agent = "bob",
+                    const std::string& tenant = "acme") {
+  agent_action a;
+  a.tenant = tenant_id{tenant};
+  a.agent = agent;
+  a.name = agent;
+  a.op = op;
+  a.handoff = id;
+  return a;
+}
+
+/// Escalates a fresh conversation of acme/alice; returns (session, handoff id).
+std::pair<std::string, std::string> escalate(caf::scoped_actor& self, test::test_node& node) {
+  auto session = unique_session("s-handoff-");
+  auto t = test::run_turn(self, node.handles.router, "acme", "alice", session, "let me talk to a human please");
+  REQUIRE(t.completed);
+  REQUIRE(t.completed->escalation.escalate);
+  return {session, handoff::handoff_id(session, t.completed->turn)};
+}
+
+/// The open records of acme, after every message sent to the service so far.
+handoff_list open_records(caf::scoped_actor& self, const handoff_actor& h) {
+  handoff_list out;
+  self->request(h, 5s, handoff_list_request{tenant_id{"acme"}, false})
+    .receive([&](handoff_list& l) { out = std::move(l); }, [&](caf::error&) {});
+  return out;
+}
+
+bool listed(const handoff_list& l, const std::string& id) {
+  for (auto& v : l.handoffs)
+    if (v.id == id)
+      return true;
+  return false;
+}
+
+/// Waits for the record the session opens (the session sends it before the customer's final; the deadline
+/// only guards against it never coming).
+void wait_listed(caf::scoped_actor& self, const handoff_actor& h, const std::string& id) {
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (!listed(open_records(self, h), id) && std::chrono::steady_clock::now() < end) {
+  }
+  REQUIRE(listed(open_records(self, h), id));
+}
+
+} // namespace
+
+TEST_CASE("an escalated turn opens a queued handoff record", "[handoff][node]") {
+  test::test_node node;
+  caf::scoped_actor self{*node.sys};
+  auto [session, id] = escalate(self, node);
+  wait_listed(self, node.handles.handoff, id);
+  auto h = act(self, node.handles.handoff, action(handoff_ops::history, id));
+  REQUIRE(h.code.empty());
+  CHECK(h.view.state == handoff_states::queued);
+  CHECK(h.view.session.value == session);
+  CHECK(h.view.reason == "user_requested");
+  CHECK_FALSE(h.view.transcript.empty());
+  // Another tenant's agent cannot see it.
+  CHECK(act(self, node.handles.handoff, action(handoff_ops::history, id, "gina", "globex")).code
+        == handoff_codes::not_found);
+}
+
+TEST_CASE("two agents taking the same conversation at once: exactly one wins", "[handoff][node]") {
+  test::test_node node;
+  caf::scoped_actor self{*node.sys};
+  for (int round = 0; round < 5; ++round) {
+    auto [session, id] = escalate(self, node);
+    wait_listed(self, node.handles.handoff, id);
+    caf::scoped_actor bob{*node.sys};
+    caf::scoped_actor carol{*node.sys};
+    bob->send(node.handles.handoff, action(handoff_ops::take, id, "bob"));
+    carol->send(node.handles.handoff, action(handoff_ops::take, id, "carol"));
+    std::vector<std::string> codes;
+    for (auto* who : {&bob, &carol})
+      (*who)->receive([&](agent_outcome& o) { codes.push_back(o.code); },
+                      caf::after(5s) >> [&] { codes.push_back("timeout"); });
+    REQUIRE(codes.size() == 2);
+    CHECK(std::count(codes.begin(), codes.end(), "") == 1);
+    CHECK(std::count(codes.begin(), codes.end(), handoff_codes::already_taken) == 1);
+  }
+}
+
+TEST_CASE("while an agent holds the conversation the bot does not answer, after hand-back it does",
+          "[handoff][node]") {
+  test::test_node node;
+  caf::scoped_actor self{*node.sys};
+  auto& h = node.handles.handoff;
+  auto [session, id] = escalate(self, node);
+  wait_listed(self, h, id);
+  caf::scoped_actor agent{*node.sys};
+  handoff_list snapshot;
+  agent->request(h, 5s, agent_subscribe{tenant_id{"acme"}, "bob", "Bob", caf::actor_cast<handoff_agent_listener>(agent)})
+    .receive([&](handoff_list& l) { snapshot = std::move(l); }, [&](caf::error&) {});
+  CHECK(listed(snapshot, id));
+  REQUIRE(act(self, h, action(handoff_ops::take, id)).code.empty());
+
+  // Queued or not, the customer writes: the message goes to the agent, one final with no text.
+  auto held = test::run_turn(self, node.handles.router, "acme", "alice", session, "thanks, my card is 4111 1111 1111 1111",
+                             "c-1");
+  REQUIRE(held.completed);
+  CHECK(held.completed->provider == "agent");
+  CHECK(held.completed->text.empty());
+  CHECK(held.deltas.empty());
+  std::optional<handoff_customer_said> said;
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (!said && std::chrono::steady_clock::now() < end)
+    agent->receive([&](handoff_customer_said& m) { said = m; }, [](handoff_changed&) {}, caf::after(5s) >> [] {});
+  REQUIRE(said);
+  CHECK(said->handoff == id);
+  CHECK(said->turn == held.completed->turn);
+  CHECK(said->text.find("4111") == std::string::npos);  // the agent's copy is redacted
+
+  auto reply = action(handoff_ops::reply, id);
+  reply.text = "I have refunded the duplicate charge of 49 EUR.";
+  auto replied = act(self, h, reply);
+  REQUIRE(replied.code.empty());
+  CHECK_FALSE(replied.delivered);  // no customer connection attached in this test
+  REQUIRE(act(self, h, action(handoff_ops::hand_back, id)).code.empty());
+
+  auto bot = test::run_turn(self, node.handles.router, "acme", "alice", session, "How do I add a custom domain?", "c-2");
+  REQUIRE(bot.completed);
+  CHECK(bot.completed->provider != "agent");
+  CHECK_FALSE(bot.completed->text.empty());
+  // The agent's reply is a turn of the conversation, between the held message and the bot's answer.
+  conversation_memory m;
+  self->request(node.handles.memory, 5s, memory_load{tenant_id{"acme"}, session_id{session}})
+    .receive([&](conversation_memory& x) { m = std::move(x); }, [&](caf::error&) {});
+  CHECK(bot.completed->turn == held.completed->turn + 2);
+  CHECK(m.last_turn == bot.completed->turn);
+  bool agent_turn = false;
+  for (auto& t : m.turns)
+    if (t.answer_text == reply.text && t.user_text.empty() && t.number == held.completed->turn + 1)
+      agent_turn = true;
+  CHECK(agent_turn);
+}

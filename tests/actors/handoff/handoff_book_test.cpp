@@ -1,0 +1,275 @@
+// The handoff book: every transition and every refusal of docs/protocol.md "Agent console" (not_found for
+// another tenant, already_taken, not_assigned, closed, handed_back), redaction of what enters a record, the
+// file store across a restart (and a torn last line), and export-training's CSV accepted by train-intents.
+#include "actors/classifier/intent_model.hpp"
+#include "actors/handoff/export_training.hpp"
+#include "actors/handoff/handoff_book.hpp"
+#include "actors/handoff/handoff_record.hpp"
+#include "actors/node/node.hpp"
+#include "tests/support/temp_file.hpp"
+#include "tests/support/test_node.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+using namespace sa;
+using namespace sa::handoff;
+
+namespace {
+
+std::shared_ptr<const safety::pii_scanner> scanner() {
+  static auto s = std::make_shared<const safety::pii_scanner>();
+  return s;
+}
+
+handoff_book make_book(std::unique_ptr<store> s = make_memory_store()) {
+  return handoff_book{std::move(s), scanner(), classifier::intent_model::labels()};
+}
+
+turn_record turn(turn_number n, std::string user, std::string answer) {
+  turn_record t;
+  t.number = n;
+  t.client_message_id = "m" + std::to_string(n);
+  t.user_text = std::move(user);
+  t.answer_text = std::move(answer);
+  return t;
+}
+
+handoff_open escalation(const std::string& tenant = "acme", const std::string& session = "s-1") {
+  handoff_open o;
+  o.tenant = tenant_id{tenant};
+  o.user = user_id{"alice"};
+  o.session = session_id{session};
+  o.turn = 2;
+  o.reason = "user_requested";
+  o.detail = "explicit request";
+  o.intent = "billing";
+  o.turns = {turn(1, "my invoice is wrong, mail me at alice@example.com", "Sorry to hear that."),
+             turn(2, "I want a human, my card 4111 1111 1111 1111 was charged twice", "Connecting you.")};
+  o.facts = {"invoices"};
+  return o;
+}
+
+const tenant_id acme{"acme"};
+const tenant_id globex{"globex"};
+
+struct temp_dir {
+  temp_dir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() / ("sa-handoff-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const char* name) const { return (path / name).string(); }
+  std::filesystem::path path;
+};
+
+} // namespace
+
+TEST_CASE("an escalation opens one queued record with a redacted transcript", "[handoff]") {
+  auto book = make_book();
+  auto o = book.open(escalation(), 1000);
+  REQUIRE(o.created);
+  auto& r = *o.record;
+  CHECK(r.id == handoff_id("s-1", 2));
+  CHECK(r.id.rfind("HO-", 0) == 0);
+  CHECK(r.state == handoff_states::queued);
+  CHECK(r.reason == "user_requested");
+  CHECK(r.intent == "billing");
+  CHECK(r.facts == std::vector<std::string>{"invoices"});
+  REQUIRE(r.transcript.size() == 4);
+  CHECK(r.transcript[0].role == "user");
+  CHECK(r.transcript[1].role == "bot");
+  auto all = to_json(r, detail::stored).dump();
+  CHECK(all.find("alice@example.com") == std::string::npos);
+  CHECK(all.find("4111 1111 1111 1111") == std::string::npos);
+  CHECK(r.question.find("[redacted") != std::string::npos);
+  CHECK(r.summary.find("Customer wrote:") != std::string::npos);
+  // A retry of the same escalation is the same record.
+  auto again = book.open(escalation(), 2000);
+  CHECK_FALSE(again.created);
+  CHECK(again.record == o.record);
+  CHECK(book.size() == 1);
+  // Escalating again while still queued: the new record replaces the old one, closed as superseded.
+  auto later = escalation();
+  later.turn = 4;
+  auto next = book.open(later, 3000);
+  REQUIRE(next.created);
+  REQUIRE(next.superseded == o.record);
+  CHECK(o.record->state == handoff_states::closed);
+  CHECK(o.record->resolution == "superseded by " + next.record->id);
+  CHECK(book.active_for(acme, session_id{"s-1"}) == next.record);
+  CHECK(book.list(acme, false).size() == 1);
+}
+
+TEST_CASE("take, reply, hand back: the holder acts, everyone else is refused with a defined code", "[handoff]") {
+  auto book = make_book();
+  auto id = book.open(escalation(), 1000).record->id;
+  SECTION("another tenant's id looks like an unknown one") {
+    CHECK(book.take(globex, id, "gina", "Gina", 1).code == handoff_codes::not_found);
+    CHECK(book.history(globex, id).code == handoff_codes::not_found);
+    CHECK(book.tag(globex, id, "billing", true).code == handoff_codes::not_found);
+    CHECK(book.reply(globex, id, "gina", "hi", 1).code == handoff_codes::not_found);
+    CHECK(book.take(acme, "HO-nope", "bob", "Bob", 1).code == handoff_codes::not_found);
+    CHECK(book.history(globex, id).record == nullptr);
+  }
+  SECTION("nobody holds a queued record: reply and hand back are refused") {
+    CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::not_assigned);
+    CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::not_assigned);
+  }
+  SECTION("the first taker holds it; a second is refused; taking it again is a no-op") {
+    auto t = book.take(acme, id, "bob", "Bob", 5000);
+    REQUIRE(t.code.empty());
+    CHECK(t.record->state == handoff_states::assigned);
+    CHECK(t.record->agent == "bob");
+    CHECK(t.record->taken_unix_ms == 5000);
+    CHECK(book.take(acme, id, "carol", "Carol", 5001).code == handoff_codes::already_taken);
+    CHECK(book.take(acme, id, "bob", "Bob", 5002).code.empty());
+    CHECK(book.reply(acme, id, "carol", "hi", 1).code == handoff_codes::not_assigned);
+    CHECK(book.hand_back(acme, id, "carol").code == handoff_codes::not_assigned);
+    CHECK(book.close(acme, id, "carol", "done", 1).code == handoff_codes::not_assigned);
+    auto r1 = book.reply(acme, id, "bob", "Hello, I'm Bob. Your email bob@example.org is noted.", 6000);
+    REQUIRE(r1.code.empty());
+    CHECK(r1.seq == 1);
+    CHECK(book.reply(acme, id, "bob", "Second", 6001).seq == 2);
+    CHECK(r1.record->transcript.back().role == "agent");
+    CHECK(r1.record->transcript[4].text.find("bob@example.org") == std::string::npos);  // redacted copy
+    REQUIRE(book.hand_back(acme, id, "bob").code.empty());
+    CHECK(book.history(acme, id).record->state == handoff_states::returned);
+    // Returned to the bot: a new escalation makes a new record; this one takes no more actions but tags.
+    CHECK(book.take(acme, id, "carol", "Carol", 1).code == handoff_codes::handed_back);
+    CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::handed_back);
+    CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::handed_back);
+    CHECK(book.close(acme, id, "bob", "x", 1).code == handoff_codes::handed_back);
+    CHECK(book.tag(acme, id, "billing", false).code.empty());
+    CHECK(book.active_for(acme, session_id{"s-1"}) == nullptr);
+    CHECK(book.latest_for(acme, session_id{"s-1"})->id == id);
+  }
+}
+
+TEST_CASE("close: from the queue by anyone, when assigned by the holder only, closed is final", "[handoff]") {
+  auto book = make_book();
+  auto id = book.open(escalation(), 1000).record->id;
+  SECTION("closed straight from the queue") {
+    auto c = book.close(acme, id, "carol", "spam", 2000);
+    REQUIRE(c.code.empty());
+    CHECK(c.record->agent == "carol");
+  }
+  SECTION("closed by its holder, with a redacted resolution") {
+    REQUIRE(book.take(acme, id, "bob", "Bob", 1500).code.empty());
+    auto c = book.close(acme, id, "bob", "refunded, told alice@example.com", 2000);
+    REQUIRE(c.code.empty());
+    CHECK(c.record->resolution.find("alice@example.com") == std::string::npos);
+  }
+  auto& r = *book.history(acme, id).record;
+  CHECK(r.state == handoff_states::closed);
+  CHECK(r.closed_unix_ms == 2000);
+  CHECK(book.take(acme, id, "bob", "Bob", 1).code == handoff_codes::closed);
+  CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::closed);
+  CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::closed);
+  CHECK(book.close(acme, id, "bob", "", 1).code == handoff_codes::closed);
+  CHECK(book.history(acme, id).code.empty());
+  CHECK(book.tag(acme, id, "account", true).code.empty());
+  CHECK(book.list(acme, false).empty());
+  CHECK(book.list(acme, true).size() == 1);
+}
+
+TEST_CASE("tags name an intent label", "[handoff]") {
+  auto book = make_book();
+  auto id = book.open(escalation(), 1000).record->id;
+  CHECK(book.tag(acme, id, "refunds", true).code == handoff_codes::bad_request);
+  CHECK(book.tag(acme, id, "", true).code == handoff_codes::bad_request);
+  REQUIRE(book.tag(acme, id, "out_of_scope", true).code.empty());
+  CHECK(book.history(acme, id).record->tagged);
+  CHECK(book.history(acme, id).record->tag_intent == "out_of_scope");
+}
+
+TEST_CASE("the file store keeps every record across a restart and skips a torn last line", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  std::string id;
+  {
+    auto s = open_file_store(path);
+    REQUIRE(s);
+    auto book = make_book(std::move(*s));
+    id = book.open(escalation(), 1000).record->id;
+    book.open(escalation("globex", "s-9"), 1100);
+    REQUIRE(book.take(acme, id, "bob", "Bob", 2000).code.empty());
+    REQUIRE(book.reply(acme, id, "bob", "On it.", 2100).code.empty());
+    REQUIRE(book.tag(acme, id, "billing", false).code.empty());
+  }
+  std::ofstream(path, std::ios::app) << "{\"id\":\"HO-torn\",\"tena";  // a crash mid-write
+  auto s = open_file_store(path);
+  REQUIRE(s);
+  auto book = make_book(std::move(*s));
+  CHECK(book.size() == 2);
+  auto* r = book.history(acme, id).record;
+  REQUIRE(r);
+  CHECK(r->state == handoff_states::assigned);
+  CHECK(r->agent == "bob");
+  CHECK(r->agent_messages == 1);
+  CHECK(r->tagged);
+  CHECK(r->transcript.back().text == "On it.");
+  CHECK(book.take(acme, id, "carol", "Carol", 1).code == handoff_codes::already_taken);
+  CHECK(book.history(globex, id).code == handoff_codes::not_found);
+  // Many changes later the log is compacted on open: one line per record.
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(book.tag(acme, id, i % 2 ? "billing" : "account", true).code.empty());
+  auto again = open_file_store(path);
+  REQUIRE(again);
+  CHECK(make_book(std::move(*again)).size() == 2);
+  std::ifstream in(path);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line))
+    ++lines;
+  CHECK(lines == 2);
+}
+
+TEST_CASE("export-training writes the tagged handoffs as a CSV train-intents accepts", "[handoff]") {
+  auto book = make_book();
+  auto a = book.open(escalation(), 1000).record->id;
+  auto b = book.open(escalation("acme", "s-2"), 1000).record->id;
+  book.open(escalation("acme", "s-3"), 1000);                      // untagged: not exported
+  auto g = book.open(escalation("globex", "s-4"), 1000).record->id;  // another tenant
+  REQUIRE(book.tag(acme, a, "billing", false).code.empty());
+  REQUIRE(book.tag(acme, b, "account", true).code.empty());
+  REQUIRE(book.tag(globex, g, "technical", true).code.empty());
+  std::vector<handoff_view> records;
+  for (auto* r : book.list(acme, true))
+    records.push_back(*r);
+  for (auto* r : book.list(globex, true))
+    records.push_back(*r);
+  std::ostringstream csv;
+  CHECK(export_training(records, "acme", csv) == 2);
+  auto text = csv.str();
+  CHECK(text.rfind("text,intent,bot_could_answer,handoff\n", 0) == 0);
+  CHECK(text.find("4111") == std::string::npos);  // the card number stayed redacted
+  CHECK(text.find(g) == std::string::npos);
+  test::temp_file exported(text, ".csv");
+  auto parsed = classifier::read_labeled_csv(exported.path());
+  REQUIRE(parsed);
+  REQUIRE(parsed->size() == 2);
+  CHECK(parsed->at(0).label == "billing");
+  CHECK(parsed->at(1).label == "account");
+  // train-intents on the shipped examples plus the exported rows (their extra columns are ignored).
+  std::ifstream base(std::string(SA_SOURCE_DIR) + "/data/intents/intents.csv");
+  std::stringstream combined;
+  combined << base.rdbuf();
+  std::string merged = combined.str();
+  if (!merged.empty() && merged.back() != '\n')
+    merged += '\n';
+  merged += text.substr(text.find('\n') + 1);
+  test::temp_file training(merged, ".csv");
+  temp_dir out;
+  auto trained = train_intents(test::test_config(), training.path(), out.file("model.bin"), [](const std::string&) {});
+  CHECK(trained);
+}
