@@ -92,17 +92,17 @@ retriever_actor::behavior_type retriever_tap(retriever_actor::pointer self, retr
 session_children tapped(session_children base, const rec_ptr& rec) {
   auto classifier = base.classifier;
   base.classifier = [classifier, rec](caf::local_actor* self) -> classifier_actor {
-    return self->spawn<caf::linked>([classifier, rec](classifier_actor::pointer tap) {
+    return self->spawn<caf::linked>([classifier, rec](classifier_actor::pointer tap, int) {
       auto inner = classifier(tap);
       return classifier_tap(tap, inner, rec);
-    });
+    }, 0);  // an argument: CAF 0.17 dereferences a null argument tuple for argument-less spawns
   };
   auto retriever = base.retriever;
   base.retriever = [retriever, rec](caf::local_actor* self) -> retriever_actor {
-    return self->spawn<caf::linked>([retriever, rec](retriever_actor::pointer tap) {
+    return self->spawn<caf::linked>([retriever, rec](retriever_actor::pointer tap, int) {
       auto inner = retriever(tap);
       return retriever_tap(tap, inner, rec);
-    });
+    }, 0);
   };
   return base;
 }

@@ -76,7 +76,7 @@ const std::map<std::string, scripted_row>& script() {
 session_children scripted_children() {
   session_children c;
   c.classifier = [](caf::local_actor* self) {
-    return self->spawn<caf::linked>([](classifier_actor::pointer) -> classifier_actor::behavior_type {
+    return self->spawn<caf::linked>([](classifier_actor::pointer, int) -> classifier_actor::behavior_type {
       return {[](const classify_request& r) {
         const auto& s = script().at(r.text);
         classification c;
@@ -85,10 +85,10 @@ session_children scripted_children() {
         c.confidence = 0.9;
         return c;
       }};
-    });
+    }, 0);  // an argument: CAF 0.17 needs one
   };
   c.retriever = [](caf::local_actor* self) {
-    return self->spawn<caf::linked>([](retriever_actor::pointer) -> retriever_actor::behavior_type {
+    return self->spawn<caf::linked>([](retriever_actor::pointer, int) -> retriever_actor::behavior_type {
       return {[](const retrieve_request& r) {
         const auto& s = script().at(r.query);
         retrieval out;
@@ -101,10 +101,10 @@ session_children scripted_children() {
         }
         return out;
       }};
-    });
+    }, 0);  // an argument: CAF 0.17 needs one
   };
   c.generator = [](caf::local_actor* self) {
-    return self->spawn<caf::linked>([](generator_actor::pointer) -> generator_actor::behavior_type {
+    return self->spawn<caf::linked>([](generator_actor::pointer, int) -> generator_actor::behavior_type {
       return {[](const generate_request& r) {
         const auto& s = script().at(r.question);
         generation g;
@@ -115,7 +115,7 @@ session_children scripted_children() {
           g.sources.push_back(citation{r.passages[0].source_id, "Page", ""});
         return g;
       }};
-    });
+    }, 0);  // an argument: CAF 0.17 needs one
   };
   return c;
 }
