@@ -1,6 +1,7 @@
 #include "tests/support/test_node.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -60,6 +61,14 @@ std::shared_ptr<const node_services> shared_services() {
       throw std::runtime_error("test node services: " + built.error());
     svc = *built;
   }
+  return svc;
+}
+
+std::shared_ptr<node_services> services_with_own_metrics(void (*tune)(config::config&)) {
+  auto svc = std::make_shared<node_services>(*shared_services());
+  svc->metrics = std::make_shared<metrics>();
+  if (tune)
+    tune(svc->cfg);
   return svc;
 }
 

@@ -25,6 +25,10 @@ config::config test_config();
 std::shared_ptr<const node_services> shared_services();
 
 /// Node services like shared_services(), but with `knowledge_dir` as the only knowledge (fresh, not cached).
+/// The shared services with a fresh metrics object (and `tune` applied to their config), so a test's counts
+/// start at zero.
+std::shared_ptr<node_services> services_with_own_metrics(void (*tune)(config::config&) = nullptr);
+
 std::shared_ptr<const node_services> services_with_knowledge(const std::string& knowledge_dir);
 
 /// An actor system with the product's message types and a started node.

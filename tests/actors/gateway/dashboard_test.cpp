@@ -21,12 +21,6 @@ namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-std::shared_ptr<const node_services> services_with_own_metrics() {
-  auto svc = std::make_shared<node_services>(*shared_services());
-  svc->metrics = std::make_shared<metrics>();
-  return svc;
-}
-
 json row_of(const json& d, const std::string& key) {
   for (const auto& r : d["table"])
     if (r["key"] == key)

@@ -15,13 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// The shared services with a fresh metrics object, so counts start at zero.
-std::shared_ptr<const node_services> services_with_own_metrics() {
-  auto svc = std::make_shared<node_services>(*shared_services());
-  svc->metrics = std::make_shared<metrics>();
-  return svc;
-}
-
 /// GET /metrics, checked to be 200 with the exposition's content type and to parse.
 prom_exposition scrape(uint16_t port, std::string* body = nullptr, const std::string& bearer = {}) {
   auto reply = http_get(port, "/metrics", 5s, bearer);

@@ -15,15 +15,6 @@ using namespace sa::test;
 
 namespace {
 
-/// The shared services with a fresh metrics object (and `tune` applied), so counts start at zero.
-std::shared_ptr<node_services> services_with_own_metrics(void (*tune)(config::config&) = nullptr) {
-  auto svc = std::make_shared<node_services>(*shared_services());
-  svc->metrics = std::make_shared<metrics>();
-  if (tune)
-    tune(svc->cfg);
-  return svc;
-}
-
 prom_exposition scrape(const metrics& m) {
   prom_exposition e;
   std::string error;

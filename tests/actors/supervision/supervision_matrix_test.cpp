@@ -28,12 +28,6 @@ namespace {
 
 const std::string poison = "#poison";
 
-std::shared_ptr<node_services> services_with_own_metrics() {
-  auto svc = std::make_shared<node_services>(*shared_services());
-  svc->metrics = std::make_shared<metrics>();
-  return svc;
-}
-
 double restarts(const metrics& m, const std::string& kind) {
   prom_exposition e;
   std::string error;
