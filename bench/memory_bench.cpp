@@ -136,7 +136,7 @@ double actor_run(caf::actor_system& sys, const sa::memory_actor& memory, int lan
   c->cursor.assign(static_cast<size_t>(lanes), 0);
   auto finished = c->done.get_future();
   auto start = clock_type::now();
-  sys.spawn([=, &next_turn](caf::event_based_actor* self) {
+  sys.spawn([=, &next_turn](caf::event_based_actor* self, int) {  // an argument: CAF 0.17 needs one
     auto issue = std::make_shared<std::function<void(int)>>();
     *issue = [=, &next_turn](int lane) {
       if (c->remaining == 0) {
@@ -166,7 +166,7 @@ double actor_run(caf::actor_system& sys, const sa::memory_actor& memory, int lan
     };
     for (int lane = 0; lane < lanes; ++lane)
       (*issue)(lane);
-  });
+  }, 0);
   finished.wait();
   auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
   if (c->failures > 0)
