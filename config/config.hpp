@@ -76,6 +76,7 @@ struct audit_config {
 struct handoff_config {
   std::string store = "file";         ///< file (append log, fdatasync per change) or memory (lost on restart)
   std::string path;                   ///< file: the log; empty = <node.state_dir>/handoff/handoffs.jsonl
+  int finished_kept = 1000;           ///< closed or handed-back records kept in memory (older: store only)
 };
 
 /// The quality monitor (actors/quality, README "Quality and CSAT"): scores a sampled share of answers and

@@ -49,10 +49,13 @@ public:
   };
 
   static cursor root() {
-    cursor c;
-    for (const auto& k : schema::keys())
-      c.candidates.push_back(&k);
-    return c;
+    static const cursor all = [] {
+      cursor c;
+      for (const auto& k : schema::keys())
+        c.candidates.push_back(&k);
+      return c;
+    }();
+    return all;
   }
 
   /// Steps into `name` below `at`; reports and returns false when no key lives there.
@@ -65,18 +68,14 @@ public:
         return false;
       }
     std::vector<const schema::key*> literal, mapped;
-    std::vector<std::string> known;
     const std::string* map_segment = nullptr;
     for (const auto* k : at.candidates) {
       const auto& seg = k->segments[depth];
       if (schema::is_map_segment(seg)) {
         map_segment = &seg;
         mapped.push_back(k);
-      } else {
-        if (seg == name)
-          literal.push_back(k);
-        if (std::find(known.begin(), known.end(), seg) == known.end())
-          known.push_back(seg);
+      } else if (seg == name) {
+        literal.push_back(k);
       }
     }
     at.path.push_back(name);
@@ -97,6 +96,13 @@ public:
              (names.empty() ? " (expected a non-empty name)" : " (known: " + join(names, ", ") + ")"));
       return false;
     }
+    // The names for the message are gathered only here: every line of a config walks this function, and
+    // collecting them on the way (a linear search per candidate) made each step quadratic.
+    std::vector<std::string> known;
+    for (const auto* k : at.candidates)
+      if (const auto& seg = k->segments[depth];
+          !schema::is_map_segment(seg) && std::find(known.begin(), known.end(), seg) == known.end())
+        known.push_back(seg);
     report(dotted(at) + ": unknown " + (depth == 0 ? "section" : "key") + " (known: " + join(known, ", ") + ")");
     return false;
   }

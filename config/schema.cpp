@@ -160,6 +160,9 @@ std::vector<key> make_keys() {
                   "where handoff records (the agents' queue) are kept: file (an append log under node.state_dir, "
                   "fdatasync'ed per change; a restart loses nothing) or memory (lost on restart)"),
     SA_CONFIG_KEY(handoff, path, text(), "file: the handoff log; empty = <node.state_dir>/handoff/handoffs.jsonl"),
+    SA_CONFIG_KEY(handoff, finished_kept, integer(1, 10000000),
+                  "closed or handed-back handoff records kept in memory for the agents' history view; older ones "
+                  "stay only in the store"),
     // quality
     SA_CONFIG_KEY(quality, sample_rate, number(0, 1), "share of answered turns the quality monitor scores, 0..1"),
     SA_CONFIG_KEY(quality, seed, integer(0, 2147483647), "sampling seed: the same seed samples the same turns"),

@@ -39,10 +39,11 @@ struct classification {
   double confidence = 0;
   bool out_of_scope = false;
   std::vector<entity_mention> entities;
+  double cost_usd = 0;  ///< what an LLM classifier's call cost (0 for the local model)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, classification& x) {
-  return f(caf::meta::type_name("classification"), x.intent, x.confidence, x.out_of_scope, x.entities);
+  return f(caf::meta::type_name("classification"), x.intent, x.confidence, x.out_of_scope, x.entities, x.cost_usd);
 }
 
 using classifier_actor = caf::typed_actor<caf::replies_to<classify_request>::with<classification>>;

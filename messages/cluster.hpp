@@ -14,6 +14,7 @@
 // (cluster.registry; actors/cluster/redis_registry.hpp).
 #pragma once
 
+#include "messages/handoff.hpp"
 #include "messages/session.hpp"
 
 #include "caf/atom.hpp"
@@ -86,10 +87,11 @@ struct cluster_member {
   uint16_t port = 0;               ///< cluster.port
   session_router_actor router;     ///< its cluster router: takes user turns for the sessions it owns
   cluster_control_actor control;   ///< its control actor (joins, hints)
+  handoff_actor handoff;           ///< its handoff router: serves its handoff records to members (may be null)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_member& x) {
-  return f(caf::meta::type_name("cluster_member"), x.name, x.host, x.port, x.router, x.control);
+  return f(caf::meta::type_name("cluster_member"), x.name, x.host, x.port, x.router, x.control, x.handoff);
 }
 
 struct cluster_hello {

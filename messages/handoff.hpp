@@ -209,8 +209,19 @@ typename Inspector::result_type inspect(Inspector& f, handoff_customer_said& x) 
   return f(caf::meta::type_name("sa::handoff_customer_said"), x.handoff, x.session, x.text, x.turn, x.at_unix_ms);
 }
 
+/// Clustered nodes: the tenant's whole open queue as it now stands, after a cluster member joined or left
+/// (its records appeared or went away). Replaces the agent's view (the `queue` frame, unasked).
+struct handoff_queue_changed {
+  std::vector<handoff_view> handoffs;  ///< summaries, oldest first
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, handoff_queue_changed& x) {
+  return f(caf::meta::type_name("sa::handoff_queue_changed"), x.handoffs);
+}
+
 using handoff_agent_listener =
-  caf::typed_actor<caf::reacts_to<handoff_changed>, caf::reacts_to<handoff_customer_said>>;
+  caf::typed_actor<caf::reacts_to<handoff_changed>, caf::reacts_to<handoff_customer_said>,
+                   caf::reacts_to<handoff_queue_changed>>;
 
 /// An agent connection subscribes to its tenant's queue; answered with the snapshot (open records).
 struct agent_subscribe {

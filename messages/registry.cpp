@@ -122,6 +122,7 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<customer_attach>("sa::customer_attach")
     .add_message_type<handoff_changed>("sa::handoff_changed")
     .add_message_type<handoff_customer_said>("sa::handoff_customer_said")
+    .add_message_type<handoff_queue_changed>("sa::handoff_queue_changed")
     .add_message_type<agent_subscribe>("sa::agent_subscribe")
     .add_message_type<handoff_list_request>("sa::handoff_list_request")
     .add_message_type<handoff_list>("sa::handoff_list")

@@ -7,6 +7,7 @@
 #include "caf/replies_to.hpp"
 #include "caf/typed_actor.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,13 @@ struct retrieval {
   bool hybrid = false;             ///< true: BM25 and vector results fused (passages ordered by the fusion)
   bool degraded = false;           ///< true: hybrid retrieval is configured but this is BM25 alone (embedding
                                    ///< failed or timed out, or the tenant's vectors are not built yet)
+  uint32_t embedding_tokens = 0;   ///< the question's embedding: input tokens (reported, else estimated)
+  double cost_usd = 0;             ///< what that embedding cost at the embedding model's price
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrieval& x) {
-  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.hybrid, x.degraded);
+  return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.hybrid, x.degraded,
+           x.embedding_tokens, x.cost_usd);
 }
 
 using retriever_actor = caf::typed_actor<caf::replies_to<retrieve_request>::with<retrieval>>;

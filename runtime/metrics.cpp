@@ -154,8 +154,8 @@ struct metrics::impl {
     "Scores of sampled answers normalised to 0-1, by tenant, intent, judge and dimension (relevance, accuracy, "
     "helpfulness, tone; local: groundedness, word_support).");
   Family<Counter>& component_tokens = r.counter("sa_component_tokens_total",
-    "LLM tokens by tenant, component (classification, retrieval_embeddings, generation, thinking, judging) "
-    "and model; free models included.");
+    "LLM tokens by tenant, component (classification, retrieval_embeddings, generation, thinking, judging), "
+    "model and kind (input, output); free models included.");
   Family<Counter>& component_cost = r.counter("sa_component_cost_usd_total",
     "LLM cost in US dollars at the configured prices, by tenant, component and model.");
   Family<Histogram>& conversation_cost = r.histogram("sa_conversation_cost_usd",
@@ -276,10 +276,16 @@ void metrics::quality_score(std::string_view tenant, std::string_view intent, st
 }
 
 void metrics::component_cost(std::string_view tenant, std::string_view component, std::string_view model,
-                             uint64_t tokens, double usd) {
+                             uint64_t input, uint64_t output, double usd) {
   prometheus::Labels labels{
     {"tenant", metric_label(tenant)}, {"component", metric_label(component)}, {"model", metric_label(model)}};
-  impl_->component_tokens.Add(labels).Increment(static_cast<double>(tokens));
+  auto kind = [&](const char* k) {
+    auto l = labels;
+    l.emplace("kind", k);
+    return l;
+  };
+  impl_->component_tokens.Add(kind("input")).Increment(static_cast<double>(input));
+  impl_->component_tokens.Add(kind("output")).Increment(static_cast<double>(output));
   impl_->component_cost.Add(labels).Increment(std::max(0.0, usd));  // a counter never goes down
 }
 

@@ -85,9 +85,10 @@ public:
 
   // --- cost by component ---------------------------------------------------------------------------------
   /// Tokens and cost of one LLM call's part: component classification, retrieval_embeddings, generation,
-  /// thinking or judging. A free model (local) counts its tokens at 0 USD.
+  /// thinking or judging; `input` (prompt) and `output` (completion) tokens apart, so `support-agent cost
+  /// --from-metrics` can price them again. A free model (local) counts its tokens at 0 USD.
   void component_cost(std::string_view tenant, std::string_view component, std::string_view model,
-                      uint64_t tokens, double usd);
+                      uint64_t input, uint64_t output, double usd);
   /// A closed conversation's total LLM cost (what its turns' answers cost), for cost per conversation.
   void conversation_cost(std::string_view tenant, double usd);
 

@@ -1,5 +1,6 @@
 // Operations dashboard: polls GET /api/dashboard (the gateway's snapshot ring plus the figures read at the
-// request, actors/gateway/dashboard.hpp) and renders the service-level table and four charts. When the
+// request, actors/gateway/dashboard.hpp) and renders the service-level table (since start and over the
+// recent window), cost per conversation by component, the quality monitor's scores and four charts. When the
 // node's metrics need a bearer token (gateway.metrics_token_env) the page asks for it and keeps it in
 // sessionStorage; 404 means metrics are off. To add a chart: a card in dashboard.html and a lineChart call
 // in render().
@@ -47,10 +48,12 @@
         actual.append(Object.assign(document.createElement("span"), {
           className: "note", textContent: `${fmt.usd(now.cost_usd)} over ${count(now.conversations)} closed` }));
       if (r.note) actual.append(Object.assign(document.createElement("span"), { className: "note", textContent: r.note }));
+      const recent = cell(r.recent === null || r.recent === undefined ? "n/a" : fmt[r.unit](r.recent), "recent");
+      recent.dataset.value = r.recent === null || r.recent === undefined ? "" : String(r.recent);
       const status = document.createElement("td");
       const label = { met: "met", missed: "missed", no_data: "no data" }[r.status] || r.status;
       status.append(Object.assign(document.createElement("span"), { className: "pill " + r.status, textContent: label }));
-      tr.append(cell(r.metric), cell(r.target_text), actual, status);
+      tr.append(cell(r.metric), cell(r.target_text), actual, recent, status);
       return tr;
     }));
   }
@@ -74,6 +77,55 @@
     }) : [Object.assign(document.createElement("li"), { className: "hint", textContent: "none yet" })]));
   }
 
+  // Rows of a small table, or one hint row when there are none.
+  function fillRows(tableId, rows, hint) {
+    const body = $(tableId).querySelector("tbody");
+    if (!rows.length) {
+      const td = cell(hint, "hint");
+      td.colSpan = 4;
+      const tr = document.createElement("tr");
+      tr.append(td);
+      body.replaceChildren(tr);
+      return;
+    }
+    body.replaceChildren(...rows);
+  }
+
+  function renderCost(d) {
+    const rows = Object.entries(d.cost_by_component).map(([component, c]) => {
+      const tr = document.createElement("tr");
+      tr.dataset.component = component;
+      const perConv = cell(c.usd_per_conversation === null ? "n/a" : fmt.usd(c.usd_per_conversation), "usd-per-conversation");
+      perConv.dataset.value = c.usd_per_conversation === null ? "" : String(c.usd_per_conversation);
+      const tokens = cell(c.tokens_per_conversation === null ? "n/a" : Math.round(c.tokens_per_conversation).toLocaleString("en-US"),
+                          "tokens-per-conversation");
+      tokens.dataset.value = c.tokens_per_conversation === null ? "" : String(c.tokens_per_conversation);
+      const total = cell(fmt.usd(c.usd), "usd");
+      total.dataset.value = String(c.usd);
+      tr.append(cell(component.replace(/_/g, " ")), tokens, perConv, total);
+      return tr;
+    });
+    fillRows("cost-components", rows, "no LLM use yet");
+  }
+
+  function renderQuality(d) {
+    const samples = {};
+    for (const s of d.quality.samples) samples[s.judge] = (samples[s.judge] || 0) + s.count;
+    const rows = d.quality.scores.map((q) => {
+      const tr = document.createElement("tr");
+      tr.dataset.judge = q.judge;
+      tr.dataset.dimension = q.dimension;
+      const mean = cell(q.mean === null ? "n/a" : q.mean.toFixed(2), "mean");
+      mean.dataset.value = q.mean === null ? "" : String(q.mean);
+      mean.dataset.count = String(q.count);
+      const by = q.local ? "local groundedness check (no judge model)" : `judge: ${q.judge}`;
+      tr.append(cell(by, q.local ? "local" : "judge"), cell(q.dimension.replace(/_/g, " ")), mean,
+                cell(count(samples[q.judge] || q.count)));
+      return tr;
+    });
+    fillRows("quality", rows, "no sample scored yet");
+  }
+
   function renderCharts(d) {
     const points = d.history.concat([d.now]);
     const series = (key, cls, pick) => ({ cls, points: points.map((p) => [p.t, pick ? pick(p) : p[key]]) });
@@ -90,7 +142,10 @@
 
   function render(d) {
     renderTable(d.table, d.now);
+    $("recent-head").textContent = `Last ${Math.round(d.recent_window_s / 60)} min`;
     renderCounts(d);
+    renderCost(d);
+    renderQuality(d);
     renderCharts(d);
     $("updated").textContent = new Date(d.now.t).toLocaleTimeString();
     const span = d.history.length ? (d.now.t - d.history[0].t) / 60000 : 0;

@@ -21,22 +21,25 @@ classifier_actor::behavior_type llm_classifier(classifier_actor::pointer self,
       call.deadline = deadline_in(deps->budget);
       auto promise = self->make_response_promise<classification>();
       auto text = r.text;
-      auto fallback = [deps, text, promise](const char* why) mutable {
+      auto fallback = [deps, text, promise](const char* why, double spent_usd) mutable {
         log::get("classifier")->debug("llm classification unusable ({}); local model answers", why);
-        promise.deliver(classify_locally(*deps->local, text));
+        auto local = classify_locally(*deps->local, text);
+        local.cost_usd = spent_usd;  // the unusable answer was paid for all the same
+        promise.deliver(std::move(local));
       };
       self->request(deps->chain, caf::infinite, std::move(call))
         .then(
           [deps, text, promise, fallback](const completion& c) mutable {
             auto parsed = parse_classification(c.text);
             if (!parsed)
-              return fallback("not a classification");
+              return fallback("not a classification", c.cost_usd);
             if (parsed->confidence < deps->local->min_confidence)
               parsed->intent = intent::general;
             parsed->entities = extract_entities(*deps->local, text);
+            parsed->cost_usd = c.cost_usd;
             promise.deliver(std::move(*parsed));
           },
-          [fallback](const caf::error&) mutable { fallback("provider chain failed"); });
+          [fallback](const caf::error&) mutable { fallback("provider chain failed", 0); });
       return promise;
     },
   };

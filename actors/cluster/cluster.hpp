@@ -5,6 +5,8 @@
 //                              │ (owner elsewhere: a turn relay per turn)
 //                              └──────────▶ owner's cluster router ──▶ its session router ──▶ session
 //                                             events stream back to the relay ──▶ gateway connection
+//   handoff router (handoff_router.hpp): the gateway's agent and customer connections reach the handoff
+//   records of every member through it; members learn each other's handoff routers in the join handshake.
 //   cluster actor: publishes itself on cluster.port, joins the addresses the member registry names
 //   (cluster.registry: the seeds, or Redis heartbeat keys plus the seeds), authenticates every join
 //   (cluster_auth.hpp), monitors every member, and tells the cluster router the live member set.
@@ -55,6 +57,8 @@ using fatal_fn = std::function<void(int exit_code, const std::string& message)>;
 struct cluster_handles {
   cluster_control_actor control;
   session_router_actor router;      ///< the cluster router: give this to the gateway
+  handoff_actor handoff;            ///< the handoff router (when start_cluster got a handoff service): give
+                                    ///< this to the gateway in place of the local handoff service
   member_registry_actor registry;
   uint16_t port = 0;                ///< the bound cluster port
 };
@@ -63,10 +67,13 @@ struct cluster_handles {
 member_registry_actor spawn_seed_registry(caf::actor_system& sys, std::vector<host_port> seeds);
 
 /// Spawns the cluster router in front of `local`, the cluster actor, and publishes the cluster actor on
-/// settings.listen_address:settings.port. `registry` defaults to the seed registry. The actor system must
-/// have loaded the middleman (configure_actor_system does when cluster.port != 0).
+/// settings.listen_address:settings.port. `registry` defaults to the seed registry. With `local_handoff`
+/// (this node's handoff service) it also spawns the handoff router in front of it (handoff_router.hpp) and
+/// hands it to the members. The actor system must have loaded the middleman (configure_actor_system does
+/// when cluster.port != 0).
 result<cluster_handles> start_cluster(caf::actor_system& sys, session_router_actor local, cluster_settings settings,
-                                      fatal_fn on_fatal, member_registry_actor registry = {});
+                                      fatal_fn on_fatal, member_registry_actor registry = {},
+                                      handoff_actor local_handoff = {});
 
 /// Stops the cluster actor, router and registry.
 void stop_cluster(const cluster_handles& h);

@@ -10,6 +10,7 @@
 
 #include "actors/cluster/cluster_auth.hpp"
 #include "actors/cluster/cluster_router.hpp"
+#include "actors/cluster/handoff_router.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
 
@@ -38,6 +39,7 @@ using cluster_impl = cluster_control_actor::extend<caf::reacts_to<discovery_tick
 struct peer_handles {
   session_router_actor router;
   cluster_control_actor control;
+  handoff_actor handoff;  // may be null
 };
 
 struct cluster_state {
@@ -51,6 +53,7 @@ struct cluster_state {
   std::set<std::string> joining;                             // host:port with an attempt in flight
   std::set<std::string> self_addresses;                      // host:port that turned out to be this node
   cluster_router_actor router;
+  handoff_router_actor handoff_router;  // null: this node serves no handoffs to members
   member_registry_actor registry;
   caf::io::middleman_actor mm;
   fatal_fn on_fatal;
@@ -69,7 +72,9 @@ void publish_view(self_ptr self, const char* why) {
   auto& st = self->state;
   cluster_view v;
   for (auto& [name, h] : st.handles)
-    v.members.push_back(cluster_view::member{name, h.router});
+    v.members.push_back(cluster_view::member{name, h.router, h.handoff});
+  if (st.handoff_router)
+    self->send(st.handoff_router, v);
   self->send(st.router, std::move(v));
   st.log->info("event=cluster_members count={} members={} change={}", st.members->names().size(),
                st.members->describe(), why);
@@ -98,7 +103,7 @@ membership::admit_outcome admit(self_ptr self, const cluster_member& m) {
     }
     st.log->warn("event=member_replaced name={} old_node={} new_node={}", m.name, old.node, rec.node);
   }
-  st.handles[m.name] = peer_handles{m.router, m.control};
+  st.handles[m.name] = peer_handles{m.router, m.control, m.handoff};
   for (auto addr : {m.router.address(), m.control.address()}) {
     st.watched[addr] = m.name;
     self->monitor(addr);
@@ -161,7 +166,7 @@ void handshake(self_ptr self, std::string address, cluster_control_actor peer) {
               }
               auto& m = w.member;
               if (m.name != responder || !m.control || !m.router || m.control.node() != peer.node()
-                  || m.router.node() != peer.node()) {
+                  || m.router.node() != peer.node() || (m.handoff && m.handoff.node() != peer.node())) {
                 st.log->error("event=join_failed address={} peer={} reason=bad_welcome", address, responder);
                 return;
               }
@@ -217,10 +222,12 @@ void try_join(self_ptr self, const std::string& host, uint16_t port) {
 }
 
 cluster_impl::behavior_type cluster_actor(self_ptr self, cluster_settings cfg, cluster_router_actor router,
-                                          member_registry_actor registry, fatal_fn on_fatal) {
+                                          handoff_router_actor handoff_router, member_registry_actor registry,
+                                          fatal_fn on_fatal) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.router = std::move(router);
+  st.handoff_router = std::move(handoff_router);
   st.registry = std::move(registry);
   st.on_fatal = std::move(on_fatal);
   st.log = log::get("cluster");
@@ -229,7 +236,8 @@ cluster_impl::behavior_type cluster_actor(self_ptr self, cluster_settings cfg, c
   st.challenges = std::make_unique<challenge_book>(st.cfg.join_timeout);
   st.self_member = cluster_member{st.cfg.name, st.cfg.advertise_host, st.cfg.port,
                                   caf::actor_cast<session_router_actor>(st.router),
-                                  caf::actor_cast<cluster_control_actor>(self)};
+                                  caf::actor_cast<cluster_control_actor>(self),
+                                  caf::actor_cast<handoff_actor>(st.handoff_router)};
   st.members = std::make_unique<membership>(
     member_record{st.cfg.name, st.cfg.advertise_host, st.cfg.port, node_text(self->node())});
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -271,7 +279,8 @@ cluster_impl::behavior_type cluster_actor(self_ptr self, cluster_settings cfg, c
         return refuse(cluster_errc::bad_proof);
       auto& m = j.member;
       if (!sender || !m.control || !m.router || sender->node() != m.control.node()
-          || sender->node() != m.router.node() || m.name.empty() || m.host.empty() || m.port == 0)
+          || sender->node() != m.router.node() || (m.handoff && sender->node() != m.handoff.node())
+          || m.name.empty() || m.host.empty() || m.port == 0)
         return refuse(cluster_errc::bad_member);
       auto out = admit(self, m);
       if (out == membership::admit_outcome::name_taken)
@@ -369,10 +378,15 @@ result<cluster_settings> settings_from(const config::config& cfg,
 }
 
 result<cluster_handles> start_cluster(caf::actor_system& sys, session_router_actor local, cluster_settings settings,
-                                      fatal_fn on_fatal, member_registry_actor registry) {
+                                      fatal_fn on_fatal, member_registry_actor registry, handoff_actor local_handoff) {
   cluster_handles h;
   auto router = spawn_cluster_router(sys, std::move(local), cluster_router_options{settings.name, settings.relay_deadline});
   h.router = router;
+  handoff_router_actor handoff_router;
+  if (local_handoff) {
+    handoff_router = spawn_handoff_router(sys, std::move(local_handoff), handoff_router_options{settings.name});
+    h.handoff = caf::actor_cast<handoff_actor>(handoff_router);
+  }
   h.registry = registry ? std::move(registry) : spawn_seed_registry(sys, settings.seeds);
   auto listen = settings.listen_address;
   auto port = settings.port;
@@ -385,7 +399,9 @@ result<cluster_handles> start_cluster(caf::actor_system& sys, session_router_act
     };
   };
   router->attach_functor(watch("router"));
-  auto actor = sys.spawn(cluster_actor, std::move(settings), router, h.registry, on_fatal);
+  if (handoff_router)
+    handoff_router->attach_functor(watch("handoff router"));
+  auto actor = sys.spawn(cluster_actor, std::move(settings), router, handoff_router, h.registry, on_fatal);
   actor->attach_functor(watch("actor"));
   h.control = actor;
   auto bound = sys.middleman().publish(h.control, port, listen.c_str(), true);
@@ -403,6 +419,8 @@ void stop_cluster(const cluster_handles& h) {
     caf::anon_send_exit(h.control, caf::exit_reason::user_shutdown);
   if (h.router)
     caf::anon_send_exit(h.router, caf::exit_reason::user_shutdown);
+  if (h.handoff)
+    caf::anon_send_exit(h.handoff, caf::exit_reason::user_shutdown);
   if (h.registry)
     caf::anon_send_exit(h.registry, caf::exit_reason::user_shutdown);
 }

@@ -17,6 +17,7 @@
 //   memory backend) is answered from memory, not run twice.
 #pragma once
 
+#include "messages/handoff.hpp"
 #include "messages/session.hpp"
 
 #include "caf/fwd.hpp"
@@ -35,12 +36,13 @@ struct cluster_view {
   struct member {
     std::string name;
     session_actor router;
+    handoff_actor handoff;  ///< its handoff router (null when it has none)
   };
   std::vector<member> members;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_view::member& x) {
-  return f(caf::meta::type_name("sa::cluster::cluster_view::member"), x.name, x.router);
+  return f(caf::meta::type_name("sa::cluster::cluster_view::member"), x.name, x.router, x.handoff);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {

@@ -1,6 +1,7 @@
 // Agent connection actor: one per agent console WebSocket. On start it subscribes to the tenant's queue
-// (the answer is the snapshot: a `queue` frame); afterwards handoff_changed becomes `handoff_update` and
-// handoff_customer_said `customer_message`. Each action frame is one request to the handoff service,
+// (the answer is the snapshot: a `queue` frame); afterwards handoff_changed becomes `handoff_update`,
+// handoff_queue_changed (clustered: a member joined or left) a new `queue`, and handoff_customer_said
+// `customer_message`. Each action frame is one request to the handoff service,
 // answered with `ok` (take also sends `history`) or `error` carrying the refusal code.
 // To add an action: parse it in agent_protocol.cpp and, when it needs more than the request, handle it here.
 #include "actors/gateway/agent_connection_actor.hpp"
@@ -100,6 +101,8 @@ agent_connection_actor spawn_agent_connection(caf::actor_system& sys, agent_conn
       [self](connection_closed&) { self->quit(); },
       [self](handoff_changed& c) { self->state.link.send(handoff_update_frame(c.view)); },
       [self](handoff_customer_said& m) { self->state.link.send(customer_message_frame(m)); },
+      // Clustered: a member joined or left, so its records came into or went out of the queue.
+      [self](handoff_queue_changed& q) { self->state.link.send(queue_frame(q.handoffs)); },
     };
   };
   return sys.spawn(fn, std::move(deps), std::move(link));

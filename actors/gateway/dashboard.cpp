@@ -57,12 +57,55 @@ const char* status_of(double actual, double target, bool at_most) {
 }
 
 json row(const char* key, const char* metric, const char* target_text, double target, bool at_most, double actual,
-         const char* unit, std::string note = {}) {
+         const char* unit, std::string note = {}, json recent = nullptr) {
   return json{{"key", key},       {"metric", metric},
               {"target", target}, {"target_text", target_text},
               {"at_most", at_most}, {"actual", number_or_null(actual)},
               {"unit", unit},     {"status", status_of(actual, target, at_most)},
-              {"note", std::move(note)}};
+              {"note", std::move(note)}, {"recent", std::move(recent)}};
+}
+
+/// The CSAT average of the ratings counted in `t`.
+double csat_avg(const metrics_totals& t) {
+  return ratio(t.csat_sum, t.csat_count);
+}
+
+/// "judge/dimension" -> {"judge", "dimension"}.
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  auto slash = key.find('/');
+  return {key.substr(0, slash), slash == std::string::npos ? std::string{} : key.substr(slash + 1)};
+}
+
+/// Cost and tokens per closed conversation by component, since start.
+json cost_by_component_json(const metrics_totals& t) {
+  json out = json::object();
+  for (const auto& [component, usd] : t.cost_by_component) {
+    auto tokens = t.tokens_by_component.count(component) ? t.tokens_by_component.at(component) : 0.0;
+    out[component] = json{{"usd", usd},
+                          {"tokens", tokens},
+                          {"usd_per_conversation", number_or_null(ratio(usd, conversations(t)))},
+                          {"tokens_per_conversation", number_or_null(ratio(tokens, conversations(t)))}};
+  }
+  return out;
+}
+
+/// The quality monitor's mean score by judge and dimension, and its samples by judge and outcome.
+json quality_json(const metrics_totals& t) {
+  json scores = json::array();
+  for (const auto& [key, o] : t.quality_scores) {
+    auto [judge, dimension] = split_key(key);
+    scores.push_back(json{{"judge", judge},
+                          {"local", judge == "local_groundedness"},
+                          {"dimension", dimension},
+                          {"mean", number_or_null(ratio(o.sum, o.count))},
+                          {"count", o.count}});
+  }
+  json samples = json::array();
+  for (const auto& [key, n] : t.quality_samples) {
+    auto [judge, outcome] = split_key(key);
+    samples.push_back(json{{"judge", judge}, {"outcome", outcome}, {"count", n}});
+  }
+  return json{{"scores", std::move(scores)}, {"samples", std::move(samples)}};
 }
 
 } // namespace
@@ -117,8 +160,17 @@ metrics_totals read_totals(const metrics& m, int64_t unix_ms) {
           t.csat_count += sample.counter.value;
           t.csat_sum += sample.counter.value * (score[0] - '0');
         }
-      } else if (name == "sa_cost_usd_total") {
+      } else if (name == "sa_component_cost_usd_total") {
         t.cost_usd += sample.counter.value;
+        t.cost_by_component[label_of(sample, "component")] += sample.counter.value;
+      } else if (name == "sa_component_tokens_total") {
+        t.tokens_by_component[label_of(sample, "component")] += sample.counter.value;
+      } else if (name == "sa_quality_score") {
+        auto& o = t.quality_scores[label_of(sample, "judge") + "/" + label_of(sample, "dimension")];
+        o.sum += sample.histogram.sample_sum;
+        o.count += static_cast<double>(sample.histogram.sample_count);
+      } else if (name == "sa_quality_samples_total") {
+        t.quality_samples[label_of(sample, "judge") + "/" + label_of(sample, "outcome")] += sample.counter.value;
       } else if (name == "sa_active_sessions") {
         t.active_sessions += sample.gauge.value;
       } else if (name == "sa_ttft_seconds") {
@@ -161,16 +213,31 @@ json point_json(const metrics_totals& now, const metrics_totals* before) {
   return p;
 }
 
+json window_json(const metrics_totals& now, const metrics_totals& before) {
+  const double turns = now.turns - before.turns;
+  const double closed = conversations(now) - conversations(before);
+  return json{{"seconds", static_cast<double>(now.unix_ms - before.unix_ms) / 1000.0},
+              {"turns", turns},
+              {"conversations", closed},
+              {"escalation_rate", number_or_null(ratio(now.escalations - before.escalations, turns))},
+              {"resolution_rate",
+               number_or_null(ratio(now.conversations_bot - before.conversations_bot, closed))},
+              {"csat_count", now.csat_count - before.csat_count},
+              {"csat_avg", number_or_null(ratio(now.csat_sum - before.csat_sum, now.csat_count - before.csat_count))},
+              {"cost_per_conversation_usd", number_or_null(ratio(now.cost_usd - before.cost_usd, closed))}};
+}
+
 dashboard_history::dashboard_history(std::size_t capacity, int interval_s)
   : capacity_(capacity == 0 ? 1 : capacity), interval_s_(interval_s) {}
 
 void dashboard_history::record(metrics_totals totals) {
   std::lock_guard<std::mutex> guard{mutex_};
-  points_.push_back(point_json(totals, has_last_ ? &last_ : nullptr));
-  while (points_.size() > capacity_)
+  points_.push_back(point_json(totals, totals_.empty() ? nullptr : &totals_.back()));
+  totals_.push_back(std::move(totals));
+  while (points_.size() > capacity_) {
     points_.pop_front();
-  last_ = std::move(totals);
-  has_last_ = true;
+    totals_.pop_front();
+  }
 }
 
 std::size_t dashboard_history::size() const {
@@ -181,7 +248,19 @@ std::size_t dashboard_history::size() const {
 json dashboard_history::to_json(const metrics_totals& current) const {
   std::lock_guard<std::mutex> guard{mutex_};
   const auto& tg = targets_;
-  auto now = point_json(current, has_last_ ? &last_ : nullptr);
+  auto now = point_json(current, totals_.empty() ? nullptr : &totals_.back());
+  // The recent window's baseline: the oldest snapshot at most recent_window_s old (else the newest).
+  json recent = nullptr;
+  if (!totals_.empty()) {
+    const metrics_totals* base = &totals_.back();
+    for (const auto& t : totals_)
+      if (current.unix_ms - t.unix_ms <= int64_t{recent_window_s} * 1000) {
+        base = &t;
+        break;
+      }
+    recent = window_json(current, *base);
+  }
+  auto recent_of = [&](const char* key) { return recent.is_null() ? json(nullptr) : recent[key]; };
   auto num = [&](const char* key) { return now[key].is_null() ? std::numeric_limits<double>::quiet_NaN() : now[key].get<double>(); };
   json by_reason = json::object();
   for (const auto& [reason, count] : current.escalations_by_reason)
@@ -195,13 +274,16 @@ json dashboard_history::to_json(const metrics_totals& current) const {
         "not measurable live: customers' messages carry no true intent. Measured offline with support-agent eval "
         "(docs/benchmarks.md); agents' tags feed export-training."),
     row("escalation_rate", "Escalation rate", "<= 20% of turns", tg.escalation_rate, true, num("escalation_rate"),
-        "ratio"),
+        "ratio", {}, recent_of("escalation_rate")),
     row("resolution_rate", "Resolution rate (no human)", ">= 60% of conversations", tg.resolution_rate, false,
         num("resolution_rate"), "ratio",
-        "conversations close when their session goes idle; escalated ones count as human"),
-    row("csat", "CSAT", ">= 4.0 of 5", tg.csat_avg, false, num("csat_avg"), "score"),
+        "conversations close when their session goes idle; escalated ones count as human",
+        recent_of("resolution_rate")),
+    row("csat", "CSAT", ">= 4.0 of 5", tg.csat_avg, false, csat_avg(current), "score", {}, recent_of("csat_avg")),
     row("cost_per_conversation", "Cost per conversation", "<= $0.10", tg.cost_per_conversation_usd, true,
-        num("cost_per_conversation_usd"), "usd"),
+        num("cost_per_conversation_usd"), "usd",
+        "every component (classification, embeddings, generation, thinking, judging) over closed conversations",
+        recent_of("cost_per_conversation_usd")),
   });
   json history = json::array();
   for (const auto& p : points_)
@@ -210,6 +292,10 @@ json dashboard_history::to_json(const metrics_totals& current) const {
               {"capacity", capacity_},
               {"table", std::move(table)},
               {"escalations_by_reason", std::move(by_reason)},
+              {"cost_by_component", cost_by_component_json(current)},
+              {"quality", quality_json(current)},
+              {"recent_window_s", recent_window_s},
+              {"recent", std::move(recent)},
               {"now", std::move(now)},
               {"history", std::move(history)}};
 }

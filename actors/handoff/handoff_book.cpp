@@ -4,6 +4,7 @@
 #include "runtime/log.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace sa::handoff {
 
@@ -27,17 +28,56 @@ std::string clip(const std::string& s, std::size_t n) {
   return s.substr(0, cut) + "…";
 }
 
+bool is_finished(const handoff_view& r) {
+  return r.state == handoff_states::closed || r.state == handoff_states::returned;
+}
+
 } // namespace
 
 handoff_book::handoff_book(std::unique_ptr<store> s, std::shared_ptr<const safety::pii_scanner> pii,
-                           std::vector<std::string> intent_labels)
-  : store_(std::move(s)), pii_(std::move(pii)), labels_(std::move(intent_labels)) {
+                           std::vector<std::string> intent_labels, std::size_t finished_kept)
+  : store_(std::move(s)), pii_(std::move(pii)), labels_(std::move(intent_labels)),
+    finished_kept_(std::max<std::size_t>(finished_kept, 1)) {
+  // The store lists records in the order they were first stored, which is close enough to the order they
+  // finished for choosing which finished ones to keep.
   for (auto& v : store_->load()) {
-    auto at = records_.size();
-    by_id_[key(v.tenant.value, v.id)] = at;
-    by_session_[key(v.tenant.value, v.session.value)].push_back(at);
-    records_.push_back(std::move(v));
+    auto& r = add(std::move(v));
+    if (is_finished(r))
+      finished(r);
   }
+}
+
+handoff_view& handoff_book::add(handoff_view v) {
+  auto seq = next_seq_++;
+  by_id_[key(v.tenant.value, v.id)] = seq;
+  by_session_[key(v.tenant.value, v.session.value)].push_back(seq);
+  return records_.emplace(seq, std::move(v)).first->second;
+}
+
+void handoff_book::finished(const handoff_view& r) {
+  auto it = by_id_.find(key(r.tenant.value, r.id));
+  if (it == by_id_.end())
+    return;
+  finished_.push_back(it->second);
+  while (finished_.size() > finished_kept_) {  // r itself is the newest and finished_kept_ >= 1
+    forget(finished_.front());
+    finished_.pop_front();
+  }
+}
+
+void handoff_book::forget(uint64_t seq) {
+  auto it = records_.find(seq);
+  if (it == records_.end())
+    return;
+  const auto& r = it->second;
+  by_id_.erase(key(r.tenant.value, r.id));
+  auto s = by_session_.find(key(r.tenant.value, r.session.value));
+  if (s != by_session_.end()) {
+    s->second.erase(std::remove(s->second.begin(), s->second.end(), seq), s->second.end());
+    if (s->second.empty())
+      by_session_.erase(s);
+  }
+  records_.erase(it);
 }
 
 std::string handoff_book::redact(const std::string& text) const {
@@ -53,7 +93,7 @@ void handoff_book::persist(const handoff_view& r) {
 
 handoff_view* handoff_book::find(const tenant_id& t, const std::string& id) {
   auto it = by_id_.find(key(t.value, id));
-  return it == by_id_.end() ? nullptr : &records_[it->second];
+  return it == by_id_.end() ? nullptr : &records_.at(it->second);
 }
 
 handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
@@ -98,12 +138,12 @@ handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
   }
   v.summary = o.summary.empty() ? "" : redact(o.summary) + "\n";
   v.summary += "Customer wrote: " + (asked.empty() ? std::string{"(nothing)"} : asked);
-  auto at = records_.size();
-  by_id_[key(v.tenant.value, v.id)] = at;
-  by_session_[key(v.tenant.value, v.session.value)].push_back(at);
-  records_.push_back(std::move(v));
-  persist(records_.back());
-  return {&records_.back(), true, superseded};
+  auto& added = add(std::move(v));
+  persist(added);
+  // Only now: forgetting older finished records must not take `superseded` before the caller sees it.
+  if (superseded)
+    finished(*superseded);
+  return {&added, true, superseded};
 }
 
 std::string handoff_book::refusal(const handoff_view* r) const {
@@ -161,6 +201,7 @@ handoff_book::outcome handoff_book::hand_back(const tenant_id& t, const std::str
   auto* r = held.record;
   r->state = handoff_states::returned;
   persist(*r);
+  finished(*r);
   return {{}, r};
 }
 
@@ -179,6 +220,7 @@ handoff_book::outcome handoff_book::close(const tenant_id& t, const std::string&
   r->resolution = redact(resolution);
   r->closed_unix_ms = now_ms;
   persist(*r);
+  finished(*r);
   return {{}, r};
 }
 
@@ -205,7 +247,7 @@ handoff_view* handoff_book::latest_for(const tenant_id& t, const session_id& s) 
   auto it = by_session_.find(key(t.value, s.value));
   if (it == by_session_.end() || it->second.empty())
     return nullptr;
-  return &records_[it->second.back()];
+  return &records_.at(it->second.back());
 }
 
 handoff_view* handoff_book::active_for(const tenant_id& t, const session_id& s) {
@@ -227,7 +269,7 @@ void handoff_book::delivered(handoff_view& r, uint32_t seq) {
 
 std::vector<const handoff_view*> handoff_book::list(const tenant_id& t, bool include_closed) const {
   std::vector<const handoff_view*> out;
-  for (const auto& r : records_)
+  for (const auto& [seq, r] : records_)
     if (r.tenant == t && (include_closed || refusal(&r).empty()))
       out.push_back(&r);
   return out;

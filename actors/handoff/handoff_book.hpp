@@ -10,6 +10,10 @@
 // for take, not_assigned for reply/hand_back/close). tag and history work in every state. Text that
 // enters a record (transcript, summary, the escalated question) is redacted by the PII scanner first.
 // Each change is written to the store before the call returns. Owned by one actor: not thread-safe.
+// Memory stays bounded: open records (queued, assigned) are always kept; of the finished ones (closed or
+// handed back) only the `finished_kept` most recently finished stay in memory for history and
+// list(include_closed). Older ones live on in the store only (the file log; export-training reads it), and
+// the book no longer knows them: an action on one is not_found.
 // To add an action: a method here (with its refusals), its op in messages/handoff.hpp and the actor.
 #pragma once
 
@@ -17,6 +21,7 @@
 #include "actors/safety/output_filter.hpp"
 #include "messages/handoff.hpp"
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -28,8 +33,11 @@ namespace sa::handoff {
 class handoff_book {
 public:
   /// `intent_labels`: what tag accepts (the intent model's labels).
+  /// `finished_kept` (>= 1): finished records kept in memory.
   handoff_book(std::unique_ptr<store> s, std::shared_ptr<const safety::pii_scanner> pii,
-               std::vector<std::string> intent_labels);
+               std::vector<std::string> intent_labels, std::size_t finished_kept = default_finished_kept);
+
+  static constexpr std::size_t default_finished_kept = 1000;
 
   struct opened {
     handoff_view* record = nullptr;
@@ -69,6 +77,7 @@ public:
   std::vector<const handoff_view*> list(const tenant_id& t, bool include_closed) const;
 
   std::string redact(const std::string& text) const;
+  /// Records in memory (open ones and the finished ones kept).
   std::size_t size() const noexcept { return records_.size(); }
 
 private:
@@ -79,12 +88,22 @@ private:
   /// The record when `agent` holds it (assigned to them), else the refusal (not_assigned, or refusal()'s).
   outcome held_by(const tenant_id& t, const std::string& id, const std::string& agent);
 
+  /// Indexes a record (the next in creation order) and returns it.
+  handoff_view& add(handoff_view v);
+  /// `r` has just reached closed or returned: remembers it, and forgets the oldest finished records beyond
+  /// finished_kept (never `r` itself).
+  void finished(const handoff_view& r);
+  void forget(uint64_t seq);
+
   std::unique_ptr<store> store_;
   std::shared_ptr<const safety::pii_scanner> pii_;
   std::vector<std::string> labels_;
-  std::deque<handoff_view> records_;                // creation order (references stay valid)
-  std::map<std::string, std::size_t> by_id_;        // tenant \x1f id -> index
-  std::map<std::string, std::vector<std::size_t>> by_session_;  // tenant \x1f session -> indexes
+  std::size_t finished_kept_;
+  uint64_t next_seq_ = 0;
+  std::map<uint64_t, handoff_view> records_;                   // creation order; references stay valid
+  std::map<std::string, uint64_t> by_id_;                      // tenant \x1f id -> seq
+  std::map<std::string, std::vector<uint64_t>> by_session_;    // tenant \x1f session -> seqs, oldest first
+  std::deque<uint64_t> finished_;                              // finished records, in the order they finished
 };
 
 } // namespace sa::handoff

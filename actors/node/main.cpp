@@ -10,6 +10,7 @@
 //   support-agent audit verify|show ...                    check the audit chain, show a tenant's records
 //   support-agent eval SET [--json FILE] [--k N] [--limit N] offline evaluation of a labeled set (no network)
 //   support-agent cost --conversations N [...]              monthly cost projection at the configured prices
+//   support-agent csat [--tenant T] [--since WHEN] [--json FILE|-]  stored CSAT by intent, reason, conversation
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
 #include "actors/cluster/cluster.hpp"
 #include "actors/cluster/redis_registry.hpp"
@@ -20,6 +21,7 @@
 #include "actors/node/audit_command.hpp"
 #include "actors/node/chat.hpp"
 #include "actors/node/cost_command.hpp"
+#include "actors/node/csat_command.hpp"
 #include "actors/node/ingest_command.hpp"
 #include "actors/node/node.hpp"
 #include "config/load.hpp"
@@ -69,8 +71,12 @@ commands:
                                             pipeline: intent accuracy/F1, out-of-scope recall, recall@k,
                                             escalation precision/recall, groundedness, latency
   cost --conversations N [--turns-per-conversation T] [--model-mix MODEL=SHARE,...]
-       [--tokens COMPONENT=IN:OUT,...] [--json FILE|-]
+       [--tokens COMPONENT=IN:OUT,...] [--from-metrics URL|FILE] [--json FILE|-]
                                             monthly cost projection by component at providers.prices
+                                            (--from-metrics: tokens per turn measured by a node's /metrics)
+  csat [--tenant T] [--since 24h|7d|DATE|TIME] [--file PATH] [--json FILE|-]
+                                            the stored CSAT (ratings and surveys) by intent, by escalation
+                                            reason and per conversation
 
 options:
   --config FILE          config file (JSON with comments); default: built-in defaults
@@ -91,6 +97,7 @@ bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
                                                      "--ttl", "--file", "--limit", "--node",
                                                      "--json", "--k", "--conversations",
                                                      "--turns-per-conversation", "--model-mix", "--tokens",
+                                                     "--from-metrics", "--since",
                                                      "--role", "--name"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -180,6 +187,15 @@ int export_training_command(const sa::config::config& cfg, const std::string& te
 
 /// Runs the node with its gateway until SIGINT or SIGTERM, then shuts down gracefully.
 int serve(const sa::config::config& cfg) {
+  // Block the stop signals before any thread starts (build_node_services starts some: the audit file
+  // store's writer, HTTP and Redis clients), so every thread inherits the mask and only sigwait below takes
+  // them. A thread without the mask would take a SIGTERM - node_fatal's own, or the supervisor's - with the
+  // default action: killed by the signal, no graceful stop, and not node_fatal's exit code.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   sa::gateway::gateway_settings settings;
   settings.cfg = cfg.gateway;
   std::string error;
@@ -204,12 +220,6 @@ int serve(const sa::config::config& cfg) {
   }
   settings.accounts = (*svc)->accounts;
   settings.metrics = (*svc)->metrics;
-  // Block the stop signals before any thread starts, so every thread inherits the mask and sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   caf::actor_system_config sys_cfg;
   sa::configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
@@ -233,7 +243,7 @@ int serve(const sa::config::config& cfg) {
       ro.seeds = cluster_settings->seeds;
       registry = sa::cluster::spawn_redis_registry(sys, (*svc)->redis, std::move(ro));
     }
-    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, node_fatal, registry);
+    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, node_fatal, registry, node.handoff);
     if (!started) {
       std::cerr << "support-agent: " << started.error() << "\n";
       sa::stop_node(node);
@@ -257,7 +267,8 @@ int serve(const sa::config::config& cfg) {
     }
     sa::stop_node(node);
   };
-  settings.handoff = node.handoff;
+  // Clustered: agents and customers reach the handoff records of every member through the handoff router.
+  settings.handoff = cluster.handoff ? cluster.handoff : node.handoff;
   settings.quality = node.quality;
   auto gw = sa::gateway::gateway::start(sys, front, settings);
   if (!gw) {
@@ -439,18 +450,34 @@ int main(int argc, char** argv) {
     eo.user = option(args, "--user", "alice");
     return sa::eval::run_eval_command(cfg, eo, std::cout, std::cerr);
   }
+  auto no_positional = [&](const char* command) {
+    if (args.positional.empty())
+      return true;
+    std::cerr << "support-agent: " << command << " takes no positional argument (got " << args.positional[0] << ")\n"
+              << usage;
+    return false;
+  };
   if (args.command == "cost") {
-    if (!args.positional.empty()) {
-      std::cerr << "support-agent: cost takes no positional argument (got " << args.positional[0] << ")\n" << usage;
+    if (!no_positional("cost"))
       return 2;
-    }
     sa::cost_cli_options co;
     co.conversations = option(args, "--conversations");
     co.turns_per_conversation = option(args, "--turns-per-conversation");
     co.model_mix = option(args, "--model-mix");
     co.tokens = option(args, "--tokens");
+    co.from_metrics = option(args, "--from-metrics");
     co.json_file = option(args, "--json");
     return sa::run_cost_command(cfg, co, std::cout, std::cerr);
+  }
+  if (args.command == "csat") {
+    if (!no_positional("csat"))
+      return 2;
+    sa::csat_cli_options so;
+    so.tenant = option(args, "--tenant");
+    so.since = option(args, "--since");
+    so.file = option(args, "--file");
+    so.json_file = option(args, "--json");
+    return sa::run_csat_command(cfg, so, std::cout, std::cerr);
   }
   if (args.command == "chat") {
     sa::chat_options chat;

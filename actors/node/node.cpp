@@ -258,7 +258,7 @@ result<std::shared_ptr<const node_services>> build_node_services(const config::c
     return failure{endpoints.error()};
   svc->endpoints = std::move(*endpoints);
   if (!cfg.retriever.embedding.provider.empty()) {
-    auto hybrid = make_hybrid_setup(cfg, svc->endpoints, svc->retriever, svc->metrics.get());
+    auto hybrid = make_hybrid_setup(cfg, svc->endpoints, svc->retriever, svc->metrics);
     if (!hybrid)
       return failure{hybrid.error()};
     svc->hybrid = std::make_shared<const hybrid_setup>(std::move(*hybrid));
@@ -429,7 +429,8 @@ handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, co
   }
   auto deps = std::make_shared<handoff::handoff_deps>();
   deps->state = std::make_shared<handoff::hub>(
-    handoff::handoff_book{std::move(store), std::move(pii), classifier::intent_model::labels()});
+    handoff::handoff_book{std::move(store), std::move(pii), classifier::intent_model::labels(),
+                          static_cast<std::size_t>(svc.cfg.handoff.finished_kept)});
   deps->memory = h.memory;
   deps->audit = h.audit;
   deps->metrics = svc.metrics;

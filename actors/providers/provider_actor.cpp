@@ -393,10 +393,10 @@ void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
     const char* component = c.call.task == llm_task::classify ? "classification"
                             : c.call.task == llm_task::judge  ? "judging"
                                                               : "generation";
-    st.metrics->component_cost(tenant, component, out.model, t.prompt_tokens + t.completion_tokens - thinking,
+    st.metrics->component_cost(tenant, component, out.model, t.prompt_tokens, t.completion_tokens - thinking,
                                out.cost_usd - thinking_usd);
     if (thinking > 0)
-      st.metrics->component_cost(tenant, "thinking", out.model, thinking, thinking_usd);
+      st.metrics->component_cost(tenant, "thinking", out.model, 0, thinking, thinking_usd);
   }
   count_call(self, "ok");
   publish_breaker(self, clock::now());

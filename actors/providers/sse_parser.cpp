@@ -4,6 +4,19 @@
 
 namespace sa::providers {
 
+namespace {
+
+/// The first CR or LF at or after `pos`, npos if none. A plain scan: string_view::find_first_of tests
+/// every byte against the set with a memchr call (a sixth of the decoding time in the SSE fuzz targets).
+std::size_t line_end(std::string_view s, std::size_t pos) {
+  for (; pos < s.size(); ++pos)
+    if (s[pos] == '\r' || s[pos] == '\n')
+      return pos;
+  return std::string_view::npos;
+}
+
+} // namespace
+
 status sse_parser::fail(std::string message) {
   error_ = std::move(message);
   return failure{error_};
@@ -21,7 +34,7 @@ status sse_parser::feed(std::string_view chunk, const event_handler& on_event) {
         continue;
       }
     }
-    auto end = chunk.find_first_of("\r\n", pos);
+    auto end = line_end(chunk, pos);
     if (end == std::string_view::npos) {
       if (line_.size() + (chunk.size() - pos) > limits_.max_line_bytes)
         return fail("sse: a line exceeds " + std::to_string(limits_.max_line_bytes) + " bytes");

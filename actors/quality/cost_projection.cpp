@@ -85,7 +85,7 @@ std::string pad(std::string s, std::size_t width, bool right) {
 }
 
 const char* token_source(const component_cost_row& r) {
-  return r.per_turn == 0 ? "not used" : r.given ? "given" : "assumed";
+  return r.per_turn == 0 ? "not used" : r.given ? "given" : r.measured ? "measured" : "assumed";
 }
 
 } // namespace
@@ -153,6 +153,7 @@ status apply_token_overrides(const std::string& text, std::vector<cost_component
       return failure{"--tokens: \"" + entry + "\": token counts must be numbers >= 0"};
     c->tokens = t;
     c->given = true;
+    c->measured = false;
     if (c->per_turn == 0)
       c->per_turn = 1;
   }
@@ -170,7 +171,7 @@ result<projection> project_cost(const projection_input& in) {
   auto conversations = static_cast<double>(in.conversations);
   p.turns_per_month = conversations * in.turns_per_conversation;
   for (const auto& c : in.components) {
-    component_cost_row row{c.name, c.per_turn, c.tokens, 0, 0, c.given};
+    component_cost_row row{c.name, c.per_turn, c.tokens, 0, 0, c.given, c.measured};
     double per_occurrence = 0;
     if (c.embedding) {
       if (!in.embedding_model.empty() && c.per_turn > 0) {

@@ -11,7 +11,8 @@
 // of turns when quality.judge is set). Token counts are assumptions (defaults below, from the demo
 // prompts) unless given (`--tokens component=IN:OUT`): classification 350:15, embeddings 30:0, generation
 // 1800:220, thinking 0:600 on 20% of turns (when an endpoint has a thinking_budget and generator.backend =
-// llm), judging 1500:40. A model priced nowhere is an error, except "local"
+// llm), judging 1500:40, or measured by a node (`--from-metrics`, measured_usage.hpp). A model priced
+// nowhere is an error, except "local"
 // (the built-in provider: free, its tokens still counted). To add a component: default_components() and
 // the test (tests/actors/quality/cost_projection_test.cpp).
 #pragma once
@@ -38,6 +39,7 @@ struct cost_component {
   component_tokens tokens;
   bool embedding = false;      ///< priced by the embedding model, not the model mix
   bool given = false;          ///< tokens given on the command line, not assumed
+  bool measured = false;       ///< tokens per turn measured by a node (measured_usage.hpp), not assumed
 };
 
 using model_mix = std::vector<std::pair<std::string, double>>;  ///< model -> share; shares sum to 1
@@ -58,6 +60,7 @@ struct component_cost_row {
   double usd_per_conversation = 0;
   double usd_per_month = 0;
   bool given = false;
+  bool measured = false;
 };
 
 struct projection {

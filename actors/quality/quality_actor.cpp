@@ -167,10 +167,11 @@ void count_local_tokens(self_ptr self, const quality_sample& s) {
   auto* m = self->state.deps->metrics.get();
   if (!m || s.provider != "local")
     return;
-  std::size_t chars = s.question.size() + s.answer.size();
+  std::size_t prompt_chars = s.question.size();
   for (const auto& p : s.passages)
-    chars += p.text.size();
-  m->component_cost(s.tenant.value, "generation", "local", estimate_tokens(chars), 0);
+    prompt_chars += p.text.size();
+  m->component_cost(s.tenant.value, "generation", "local", estimate_tokens(prompt_chars),
+                    estimate_tokens(s.answer.size()), 0);
 }
 
 quality_actor::behavior_type quality_service(self_ptr self, std::shared_ptr<const quality_deps> deps) {

@@ -30,6 +30,8 @@ result<embedding_settings> embedding_settings_from(const config::config& cfg,
   s.endpoint.base_url = ep.base_url;
   s.endpoint.model = e.model;
   s.endpoint.api_key = ep.api_key;
+  if (auto price = cfg.providers.prices.find(e.model); price != cfg.providers.prices.end())
+    s.input_per_mtok = price->second.input_per_mtok;
   s.batch_size = static_cast<std::size_t>(e.batch_size);
   s.query_timeout = std::chrono::milliseconds{e.timeout_ms};
   s.batch_timeout = std::chrono::milliseconds{e.batch_timeout_ms};

@@ -34,6 +34,7 @@ struct endpoint_settings;
 /// The embedding side of retriever.embedding, resolved against providers.endpoints.
 struct embedding_settings {
   knowledge::embedding_endpoint endpoint;
+  double input_per_mtok = 0;  ///< USD per million input tokens (providers.prices[model]; 0: unpriced or free)
   std::size_t batch_size = 64;
   std::chrono::milliseconds query_timeout{1500};
   std::chrono::milliseconds batch_timeout{30000};

@@ -116,11 +116,28 @@ http_request embedding_http_request(const embedding_endpoint& ep, const std::vec
   return req;
 }
 
+namespace {
+
+/// OpenAI's "usage": {"prompt_tokens": N, "total_tokens": N}; 0 when absent or not a count.
+uint64_t reported_usage(const json& j) {
+  const json* usage = member(j, "usage");
+  if (usage == nullptr)
+    return 0;
+  for (const char* key : {"prompt_tokens", "total_tokens"})
+    if (const json* n = member(*usage, key); n != nullptr && n->is_number_unsigned())
+      return n->get<uint64_t>();
+  return 0;
+}
+
+} // namespace
+
 result<std::vector<std::vector<float>>> parse_embedding_response(embedding_wire wire, std::string_view body,
-                                                                 std::size_t expected) {
+                                                                 std::size_t expected, uint64_t* tokens) {
   auto j = json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return failure{"embedding answer: not a JSON object"};
+  if (tokens != nullptr)
+    *tokens = reported_usage(j);
   std::vector<std::vector<float>> out;
   if (wire == embedding_wire::openai) {
     const json* data = member(j, "data");

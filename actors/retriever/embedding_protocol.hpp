@@ -50,9 +50,10 @@ http_request embedding_http_request(const embedding_endpoint& ep, const std::vec
 
 /// The vectors of a 2xx answer to a request of `expected` texts, in input order, each L2-normalised.
 /// Fails naming the problem: not JSON, a missing field, a count other than `expected`, vectors of
-/// different lengths, a non-finite or all-zero vector.
+/// different lengths, a non-finite or all-zero vector. `tokens` (optional) receives the input tokens the
+/// answer reports (OpenAI's usage.prompt_tokens), 0 when it reports none (Gemini).
 result<std::vector<std::vector<float>>> parse_embedding_response(embedding_wire wire, std::string_view body,
-                                                                 std::size_t expected);
+                                                                 std::size_t expected, uint64_t* tokens = nullptr);
 
 /// A non-2xx answer as one line for an operator: "HTTP 429: <the provider's message, at most 200 bytes>".
 std::string embedding_error_message(int status, std::string_view body);

@@ -8,6 +8,7 @@
 #include "runtime/exceptions.hpp"
 #include "runtime/http_client.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include "caf/all.hpp"
 
@@ -45,6 +46,9 @@ struct pending_query {
   std::vector<knowledge::search_hit> bm25;                ///< weighted, best first, `candidates` long
   std::shared_ptr<const knowledge::vector_index> vectors; ///< the tenant's, matching its BM25 index
   steady::time_point started = steady::now();
+  std::size_t query_bytes = 0;                            ///< of the question (the token estimate's base)
+  uint32_t embedding_tokens = 0;                          ///< once answered: what the embedding took
+  double embedding_usd = 0;
 };
 
 struct hybrid_state {
@@ -69,6 +73,8 @@ using self_ptr = hybrid_retriever_actor::stateful_pointer<hybrid_state>;
 /// The BM25 answer, exactly as the BM25 retriever gives it.
 retrieval bm25_only(const pending_query& q) {
   retrieval out;
+  out.embedding_tokens = q.embedding_tokens;
+  out.cost_usd = q.embedding_usd;
   for (std::size_t i = 0; i < q.bm25.size() && i < q.limit; ++i)
     out.passages.push_back(to_passage(q.bm25[i].passage, q.bm25[i].score));
   return out;
@@ -118,11 +124,25 @@ void fuse(self_ptr self, pending_query& q, const std::vector<float>& query) {
   fo.limit = q.limit;
   retrieval out;
   out.hybrid = true;
+  out.embedding_tokens = q.embedding_tokens;
+  out.cost_usd = q.embedding_usd;
   for (auto& h : knowledge::reciprocal_rank_fusion(q.bm25, near, fo))
     out.passages.push_back(to_passage(h.passage, h.bm25));
   if (deps.stats)
     ++deps.stats->fused;
   q.promise.deliver(std::move(out));
+}
+
+/// Counts the question's embedding (billed once answered, whatever the vector turns out to be): the tokens
+/// the API reports, else 4 characters a token, at the embedding model's input price.
+void count_embedding(self_ptr self, pending_query& q, uint64_t reported) {
+  const auto& deps = *self->state.deps;
+  const uint64_t tokens = reported > 0 ? reported : (static_cast<uint64_t>(q.query_bytes) + 3) / 4;
+  q.embedding_tokens = static_cast<uint32_t>(std::min<uint64_t>(tokens, UINT32_MAX));
+  q.embedding_usd = static_cast<double>(tokens) * deps.embedding.input_per_mtok / 1e6;
+  if (deps.metrics)
+    deps.metrics->component_cost(q.tenant, "retrieval_embeddings", deps.embedding.endpoint.model, tokens, 0,
+                                 q.embedding_usd);
 }
 
 void on_embedding(self_ptr self, embedding_reply& r) {
@@ -146,7 +166,9 @@ void on_embedding(self_ptr self, embedding_reply& r) {
     degrade(self, q, fallback::error, "the answer is larger than " + std::to_string(r.body.size()) + " bytes");
     return;
   }
-  auto vectors = knowledge::parse_embedding_response(st.deps->embedding.endpoint.wire, r.body, 1);
+  uint64_t reported = 0;
+  auto vectors = knowledge::parse_embedding_response(st.deps->embedding.endpoint.wire, r.body, 1, &reported);
+  count_embedding(self, q, reported);
   if (!vectors) {
     degrade(self, q, fallback::error, vectors.error());
     return;
@@ -176,6 +198,7 @@ hybrid_retriever_actor::behavior_type hybrid_retriever(self_ptr self, std::share
       pending_query q;
       q.tenant = r.tenant.value;
       q.limit = r.limit;
+      q.query_bytes = knowledge::clip_embedding_input(r.query).size();
       auto opts = route_search(*deps->base, r.intent, static_cast<unsigned>(std::max<std::size_t>(deps->candidates, r.limit)));
       q.sources = opts.sources;
       q.bm25 = index->search(r.query, opts);

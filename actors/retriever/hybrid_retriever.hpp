@@ -7,7 +7,9 @@
 // only) and both lists are fused (rank_fusion.hpp, the route's weights applied). When the embedding fails
 // or misses retriever.embedding.timeout_ms, or the tenant's vectors are not built yet, the answer is the
 // BM25 result exactly as the BM25 retriever gives it, flagged `degraded`, counted and logged: a turn never
-// fails because of the vector side.
+// fails because of the vector side. Every embedding answered counts its input tokens (the API's usage, else
+// 4 characters a token) and their cost as component retrieval_embeddings (sa_component_*), and returns
+// them in the retrieval for the conversation's cost.
 #pragma once
 
 #include "actors/retriever/embedding_client.hpp"
@@ -24,6 +26,7 @@
 namespace sa {
 
 class http_client;
+class metrics;
 
 /// Immutable, shared by every session's hybrid retriever.
 struct hybrid_retriever_deps {
@@ -34,6 +37,7 @@ struct hybrid_retriever_deps {
   double rrf_k = 60;
   std::size_t candidates = 20;                           ///< per list, before fusing
   std::shared_ptr<hybrid_stats> stats;                   ///< optional
+  std::shared_ptr<sa::metrics> metrics;                  ///< optional: question embeddings' tokens and cost
 };
 
 /// Internal: the question's embedding is overdue (private to the actor, never crosses nodes).

@@ -12,7 +12,7 @@ namespace sa {
 
 result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
                                        const std::map<std::string, providers::endpoint_settings>& endpoints,
-                                       std::shared_ptr<const retriever_deps> bm25, metrics* m) {
+                                       std::shared_ptr<const retriever_deps> bm25, std::shared_ptr<metrics> m) {
   auto embedding = embedding_settings_from(cfg, endpoints);
   if (!embedding)
     return failure{embedding.error()};
@@ -31,6 +31,7 @@ result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
   deps->stats = std::make_shared<hybrid_stats>();
   if (m != nullptr && !m->add_sampled(hybrid_metrics(deps->stats)))
     log::get("node")->error("event=metrics_not_registered what=sa_retrieval_*,sa_embedding_*");
+  deps->metrics = std::move(m);
   out.deps = std::move(deps);
   return out;
 }

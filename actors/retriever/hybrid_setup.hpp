@@ -26,10 +26,11 @@ struct hybrid_setup {
 
 /// The hybrid retrieval of a node whose retriever.embedding.provider is set: an http client of its own
 /// (thread "sa-embed"), the embedding settings resolved against `endpoints` (API keys already read), an empty
-/// vector catalog, and the counters registered with `m` (optional). Fails naming the config key.
+/// vector catalog, and the counters registered with `m` (optional; the retrievers also count the question
+/// embeddings' tokens and cost there). Fails naming the config key.
 result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
                                        const std::map<std::string, providers::endpoint_settings>& endpoints,
-                                       std::shared_ptr<const retriever_deps> bm25, metrics* m);
+                                       std::shared_ptr<const retriever_deps> bm25, std::shared_ptr<metrics> m);
 
 /// Spawns the embedding indexer for `tenants` (caches under <node.state_dir>/embeddings/).
 caf::actor start_embedding_indexer(caf::actor_system& sys, const config::config& cfg, const hybrid_setup& setup,

@@ -120,7 +120,6 @@ bool word_char(char c) {
 
 struct content_checks::impl {
   content_policy policy;
-  std::unique_ptr<re2::RE2::Set> message_set;  // rules that apply to messages, by index into `rules`
   std::unique_ptr<re2::RE2::Set> passage_set;
   std::vector<size_t> message_rules, passage_rules;
   std::unique_ptr<re2::RE2> controls;
@@ -145,6 +144,29 @@ struct content_checks::impl {
     auto i = tenant_topics.find(tenant);
     return i != tenant_topics.end() ? i->second.get() : default_topics.get();
   }
+
+  // Per topic list, the message rules (by index into message_rules) and then, at index message_rules.size(),
+  // that list's topics: one pass over a message finds both.
+  std::unique_ptr<re2::RE2::Set> default_message_set;
+  std::map<std::string, std::unique_ptr<re2::RE2::Set>> tenant_message_sets;
+
+  std::unique_ptr<re2::RE2::Set> message_set(const re2::RE2::Options& opts, const re2::RE2* topics) const {
+    auto set = std::make_unique<re2::RE2::Set>(opts, re2::RE2::UNANCHORED);
+    std::string error;
+    for (auto i : message_rules)
+      if (set->Add(rules[i].pattern, &error) < 0)
+        throw std::logic_error(std::string("content_checks: rule ") + rules[i].name + ": " + error);
+    if (topics && set->Add(topics->pattern(), &error) < 0)
+      throw std::logic_error("content_checks: off-topic topics: " + error);
+    if (!set->Compile())
+      throw std::logic_error("content_checks: rules too large to compile");
+    return set;
+  }
+
+  const re2::RE2::Set& message_set_for(const std::string& tenant) const {
+    auto i = tenant_message_sets.find(tenant);
+    return i != tenant_message_sets.end() ? *i->second : *default_message_set;
+  }
 };
 
 const content_settings& content_policy::for_tenant(const std::string& tenant) const {
@@ -156,28 +178,27 @@ content_checks::content_checks(content_policy policy) : impl_(std::make_unique<i
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_max_mem(64 << 20);  // room for the DFAs of many alternatives: no fallback to the slow NFA
-  impl_->message_set = std::make_unique<re2::RE2::Set>(opts, re2::RE2::UNANCHORED);
   impl_->passage_set = std::make_unique<re2::RE2::Set>(opts, re2::RE2::UNANCHORED);
   for (size_t i = 0; i < std::size(rules); ++i) {
     std::string error;
-    if (rules[i].where & message) {
-      if (impl_->message_set->Add(rules[i].pattern, &error) < 0)
-        throw std::logic_error(std::string("content_checks: rule ") + rules[i].name + ": " + error);
+    if (rules[i].where & message)
       impl_->message_rules.push_back(i);
-    }
     if (rules[i].where & passage) {
       if (impl_->passage_set->Add(rules[i].pattern, &error) < 0)
         throw std::logic_error(std::string("content_checks: rule ") + rules[i].name + ": " + error);
       impl_->passage_rules.push_back(i);
     }
   }
-  if (!impl_->message_set->Compile() || !impl_->passage_set->Compile())
+  if (!impl_->passage_set->Compile())
     throw std::logic_error("content_checks: rules too large to compile");
   impl_->controls = compile(control_tokens);
   impl_->person = compile(asks_for_person);
   impl_->default_topics = impl::topics_re(policy.defaults.off_topic_topics);
   for (auto& [tenant, s] : policy.tenants)
     impl_->tenant_topics[tenant] = impl::topics_re(s.off_topic_topics);
+  impl_->default_message_set = impl_->message_set(opts, impl_->default_topics.get());
+  for (auto& [tenant, topics] : impl_->tenant_topics)
+    impl_->tenant_message_sets[tenant] = impl_->message_set(opts, topics.get());
   impl_->policy = std::move(policy);
 }
 
@@ -217,52 +238,55 @@ const char_table& chars() {
 
 std::string content_checks::normalise(std::string_view text) {
   // Tokens are runs of word characters, written to `out` one space apart; leetspeak is undone only in a
-  // token that has a letter ("k1ll" but not "2026"), so numbers stay numbers. One pass, one buffer.
+  // token that has a letter ("k1ll" but not "2026"), so numbers stay numbers. One pass, one buffer, written
+  // through a pointer: the output is never longer than the input plus the two pads.
   const auto& t = chars();
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back(' ');
+  std::string out(text.size() + 3, ' ');
+  char* const base = out.data();
+  char* o = base + 1;       // the leading pad
+  char* singles_from = o;   // where the first of the single-letter tokens in a row starts
   size_t singles = 0;       // single-letter tokens in a row so far
-  size_t singles_from = 0;  // where the first of them starts in `out`
   auto close_singles = [&] {
     if (singles >= 4) {     // "k i l l " -> "kill "
-      size_t w = singles_from;
-      for (size_t r = singles_from; r < out.size(); ++r)
-        if (out[r] != ' ')
-          out[w++] = out[r];
-      out.resize(w);
-      out.push_back(' ');
+      char* w = singles_from;
+      for (char* r = singles_from; r < o; ++r)
+        if (*r != ' ')
+          *w++ = *r;
+      o = w;
+      *o++ = ' ';
     }
     singles = 0;
   };
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (size_t i = 0; i < text.size();) {
-    if (!t.word[byte(i)]) {
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    if (!t.word[in[i]]) {
       ++i;
       continue;
     }
     size_t j = i;
     bool letter = false;
-    for (; j < text.size() && t.word[byte(j)]; ++j)
-      letter = letter || t.letter[byte(j)];
+    for (; j < n && t.word[in[j]]; ++j)
+      letter |= t.letter[in[j]];
     if (j - i == 1 && letter) {
       if (singles++ == 0)
-        singles_from = out.size();
-      out.push_back(t.plain[byte(i)]);
-      out.push_back(' ');
+        singles_from = o;
+      *o++ = t.plain[in[i]];
+      *o++ = ' ';
       i = j;
       continue;
     }
     close_singles();
     const char* map = letter ? t.unleeted : t.plain;
-    auto start = out.size();
+    char* start = o;
     for (; i < j; ++i)
-      if (char c = map[byte(i)])
-        out.push_back(c);
-    if (out.size() != start)
-      out.push_back(' ');
+      if (char c = map[in[i]])
+        *o++ = c;
+    if (o != start)
+      *o++ = ' ';
   }
   close_singles();
+  out.resize(static_cast<size_t>(o - base));
   return out;
 }
 
@@ -285,10 +309,14 @@ content_finding content_checks::check_message(const std::string& tenant, std::st
   const auto& s = impl_->policy.for_tenant(tenant);
   auto norm = normalise(text);
   std::vector<int> matched;
-  impl_->message_set->Match(norm, &matched);
-  // Drop the kinds this tenant does not check.
+  impl_->message_set_for(tenant).Match(norm, &matched);
+  // Drop the topics (looked at below) and the kinds this tenant does not check.
+  const auto topic_index = static_cast<int>(impl_->message_rules.size());
+  bool topic_matched = false;
   matched.erase(std::remove_if(matched.begin(), matched.end(),
                                [&](int m) {
+                                 if (m == topic_index)
+                                   return topic_matched = true;
                                  auto reason = rules[impl_->message_rules[static_cast<size_t>(m)]].reason;
                                  return (reason == safety_reason::harmful && !s.harmful) ||
                                         (reason == safety_reason::abusive && !s.abusive) ||
@@ -310,7 +338,7 @@ content_finding content_checks::check_message(const std::string& tenant, std::st
   }
   if (found.action != safety_action::allow)
     return found;
-  if (s.off_topic) {
+  if (s.off_topic && topic_matched) {  // which topic: the first in the text, as the alternation finds it
     re2::StringPiece topic;
     if (auto* re = impl_->topics_for(tenant); re && re2::RE2::PartialMatch(norm, *re, &topic) && !wants_person())
       return {safety_action::refuse, safety_reason::off_topic, "topic:" + std::string(topic.data(), topic.size())};

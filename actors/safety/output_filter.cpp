@@ -1,25 +1,39 @@
 #include "actors/safety/output_filter.hpp"
 
+#include "actors/safety/pii_prefilter.hpp"
+
 #include <re2/re2.h>
-#include <re2/set.h>
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <stdexcept>
 
 namespace sa::safety {
 
 namespace {
 
+/// What a validator counts (digits of a card number, characters of an IBAN), and how many a valid one has:
+/// valid_spans does not ask the validator about a sub-run with too few or too many.
+struct units {
+  bool (*counts)(char) = nullptr;
+  std::size_t min = 0, max = 0;
+};
+
 struct pattern {
   const char* kind;
   std::unique_ptr<re2::RE2> re;
   bool (*valid)(std::string_view);
+  window_rule where;  ///< where in a text it can match (pii_prefilter)
   /// Whether a valid number may start after the candidate's first group ("order 9 4111 1111 1111 1111",
   /// "GB82 GB82 WEST 1234 5698 7654 32").
   bool search_start = false;
+  units size{};
+  /// Whether a hit with no valid number in it is a veto (a reference or version word in front): the search
+  /// goes on after it, not inside it.
+  bool veto = false;
 };
 
 /// (offset, length) inside a candidate.
@@ -41,17 +55,46 @@ std::vector<span> valid_spans(std::string_view hit, const pattern& p) {
         starts.push_back(i + 1);
     }
   ends.push_back(hit.size());
+  std::vector<std::size_t> before;  // units before each position (with p.size)
+  if (p.size.counts) {
+    before.resize(hit.size() + 1);
+    for (std::size_t i = 0; i < hit.size(); ++i)
+      before[i + 1] = before[i] + (p.size.counts(hit[i]) ? 1 : 0);
+  }
   std::vector<span> out;
   for (auto s : starts) {
     // Ends within max_match_chars of the start, longest first: a run may be long, a number is not.
     auto last = std::upper_bound(ends.begin(), ends.end(), s + pii_scanner::max_match_chars);
-    for (auto e = std::make_reverse_iterator(last); e != ends.rend() && *e > s; ++e)
+    for (auto e = std::make_reverse_iterator(last); e != ends.rend() && *e > s; ++e) {
+      if (p.size.counts) {
+        auto n = before[*e] - before[s];
+        if (n > p.size.max)
+          continue;
+        if (n < p.size.min)
+          break;  // shorter ends hold fewer
+      }
       if (p.valid(hit.substr(s, *e - s))) {
         out.push_back(span{s, *e - s});
         break;
       }
+    }
   }
   return out;
+}
+
+/// Where the search goes on after `hit` (offset in it). A pattern whose valid_spans tries every start in a
+/// hit: after it. Otherwise after its valid part, if that ends early (the rest may hold a number of its own);
+/// after its first group if nothing in it is valid (the hit may have taken the start of a valid one: "162 621
+/// 162 625 115"), unless the hit is a veto ("order 415-555-0134": no phone number in it at all).
+std::size_t resume_at(std::string_view hit, const pattern& p, std::size_t valid_end) {
+  if (p.search_start)
+    return hit.size();
+  if (valid_end > 0)
+    return valid_end;
+  if (p.veto)
+    return hit.size();
+  auto sep = hit.find_first_of(" -");
+  return sep == std::string_view::npos ? hit.size() : sep + 1;
 }
 
 bool always(std::string_view) {
@@ -64,6 +107,14 @@ bool luhn(std::string_view s) {
 
 bool iban(std::string_view s) {
   return iban_valid(s);
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool not_space(char c) {
+  return c != ' ';
 }
 
 std::string digits_of(std::string_view s) {
@@ -165,9 +216,11 @@ bool ipv6(std::string_view s) {
 
 struct pii_scanner::impl {
   std::vector<pattern> patterns;
-  // All patterns in one automaton: one pass tells which (if any) can match, so ordinary text costs a
-  // single scan instead of one per pattern.
-  std::unique_ptr<re2::RE2::Set> any;
+
+  /// Every pattern searched in its prefilter windows (`exhaustive`: in the whole text), hits validated.
+  /// Windows that begin at or after `starts_before` are skipped: matches starting there may be missing.
+  std::vector<pii_match> scan(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>* candidates,
+                              bool exhaustive, std::size_t starts_before = std::string_view::npos) const;
 };
 
 bool luhn_valid(std::string_view s) {
@@ -217,77 +270,140 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_max_mem(64 << 20);  // room for the DFAs of many alternatives: no fallback to the slow NFA
-  auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view), bool search_start = false) {
-    impl_->patterns.push_back(pattern{kind, std::make_unique<re2::RE2>(re, opts), valid, search_start});
+  auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view), window_rule where,
+                 bool search_start = false, units size = {}) {
+    impl_->patterns.push_back(
+      pattern{kind, std::make_unique<re2::RE2>(re, opts), valid, where, search_start, size});
   };
+  using seed = window_rule::seed;
+  namespace rc = run_class;
+  // Where each can match (window_rule: seed, run class, lead, min digits, min length, counted byte) follows
+  // from the pattern: every byte it can match is in the run class, except a prefix word within the lead
+  // (case-insensitive words may hold two- and three-byte letters: U+017F for 's', U+212A for 'k').
+  //
   // A whole run of digits (single spaces or dashes between them), however long: where a card number sits
   // in it is found by valid_spans, so the result does not depend on where a scanned text starts.
-  add("card_number", R"(\b(?:\d[ -]?){12,}\d\b)", luhn, true);
-  add("ssn", R"(\b\d{3}-\d{2}-\d{4}\b)", ssn);
-  add("national_id", R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b)", nino);  // UK NINO
-  add("national_id", R"(\b\d{3}[ -]\d{3}[ -]\d{3}\b)", sin_ca);                                       // Canadian SIN
-  add("national_id", R"(\b\d{8}-?[A-Z]\b)", dni);                                                     // Spanish DNI
+  add("card_number", R"(\b(?:\d[ -]?){12,}\d\b)", luhn, {seed::digit, rc::digits_spaced, 0, 13}, true,
+      {is_digit, 13, 19});
+  add("ssn", R"(\b\d{3}-\d{2}-\d{4}\b)", ssn, {seed::digit, rc::digits_dashed, 0, 9});
+  add("national_id", R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b)", nino,  // UK NINO
+      {seed::digit, rc::upper_digits, 0, 6, 0, 2});
+  add("national_id", R"(\b\d{3}[ -]\d{3}[ -]\d{3}\b)", sin_ca, {seed::digit, rc::digits_spaced, 0, 9});  // Canadian SIN
+  add("national_id", R"(\b\d{8}-?[A-Z]\b)", dni, {seed::digit, rc::id_letter, 0, 8, 0, 1});                     // Spanish DNI
   // Unbounded for the same reason; an IBAN inside the run starts at a group with its country code.
-  add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,}(?: ?[A-Z0-9]{1,4})?\b)", iban, true);
+  add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,}(?: ?[A-Z0-9]{1,4})?\b)", iban,
+      {seed::digit, rc::upper_digits, 0, 2, 12, 2}, true, {not_space, 15, 34});
   add("email",
       R"(\b[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)",
-      always);
+      always, {seed::at_sign, rc::email});
   // A reference word in front ("order 415-555-0134") is matched too, and refused by the validator.
   add("phone",
       R"((?:(?i:\b(?:order|invoice|inv|ticket|ref|reference|tracking|case|account|acct)s?)\.?\s?(?:(?i:no|number|num|id)\.?\s?|#\s?)?:?\s?)?)"
       R"((?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}\b|(?:\b1[ .-]?)?(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b))",
-      phone);
+      phone, {seed::digit, rc::phone, 48, 3});
+  impl_->patterns.back().veto = true;
   // A version word in front ("v1.2.3.4") is matched too, and refused by the validator.
-  add("ip_address", R"((?:(?i:\b(?:version|ver|v|release|build|rev))\.?\s?|\b)\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*\b)", ipv4);
-  add("ip_address", R"((?:\b[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7})", ipv6);
+  add("ip_address", R"((?:(?i:\b(?:version|ver|v|release|build|rev))\.?\s?|\b)\d{1,3}(?:\.\d{1,3}){3}(?:\.\d+)*\b)", ipv4,
+      {seed::digit, rc::dotted, 32, 4, 7, 0, '.', 3});
+  impl_->patterns.back().veto = true;
+  add("ip_address", R"((?:\b[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7})", ipv6,
+      {seed::colon, rc::hex_colon, 0, 0, 2, 0, ':', 2});
   add("secret",
       R"(\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})\b)",
-      always);
+      always, {seed::secret_prefix, rc::token, 0, 0, 15});
   add("secret", R"(-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/=\s]*(?:-----END [A-Z ]{0,20}PRIVATE KEY-----)?)",
-      always);
-  add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s*[:=]\s*\S+)", always);
-  impl_->any = std::make_unique<re2::RE2::Set>(opts, re2::RE2::UNANCHORED);
+      always, {seed::private_key});
+  // "password: x": the longest keyword has 8 letters. The spaces around the sign are bounded (a stream cuts at
+  // spaces, so a match must fit in max_match_chars up to its last space; found by the fuzz target: a sign
+  // followed by many newlines, then the value).
+  add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s{0,16}[:=]\s{0,16}\S+)", always,
+      {seed::assignment, 0, 24});
   for (auto& p : impl_->patterns)
-    impl_->any->Add(p.re->pattern(), nullptr);
-  impl_->any->Compile();
+    if (!p.re->ok())
+      throw std::logic_error(std::string("pii_scanner: bad pattern for ") + p.kind + ": " + p.re->error());
 }
 
 pii_scanner::~pii_scanner() = default;
 
-std::vector<pii_match> pii_scanner::scan(std::string_view text,
-                                         std::vector<std::pair<std::size_t, std::size_t>>* candidates) const {
+std::vector<pii_match> pii_scanner::impl::scan(std::string_view text,
+                                               std::vector<std::pair<std::size_t, std::size_t>>* candidates,
+                                               bool exhaustive, std::size_t starts_before) const {
   std::vector<pii_match> found;
-  std::vector<int> matched;
-  if (!impl_->any->Match(re2::StringPiece(text.data(), text.size()), &matched))
+  const pii_prefilter filter(exhaustive ? std::string_view() : text);
+  if (!exhaustive && filter.empty())
     return found;
-  for (int index : matched) {
-    auto& p = impl_->patterns[static_cast<size_t>(index)];
-    // Match with one submatch (the whole match) needs only RE2's DFAs, no capture engine; the text
-    // before `pos` still counts for \b.
-    const re2::StringPiece input(text.data(), text.size());
-    re2::StringPiece m;
-    for (size_t pos = 0; pos < text.size() && p.re->Match(input, pos, text.size(), re2::RE2::UNANCHORED, &m, 1);) {
-      if (m.empty()) {
-        pos = static_cast<size_t>(m.data() - text.data()) + 1;
-        continue;
+  std::vector<text_window> windows{{0, text.size()}};
+  const re2::StringPiece input(text.data(), text.size());
+  for (const auto& p : patterns) {
+    if (!exhaustive)
+      filter.windows(p.where, windows);
+    size_t pos = 0;
+    for (auto w : windows) {
+      if (w.begin >= starts_before)
+        break;
+      // Match with one submatch (the whole match) needs only RE2's DFAs, no capture engine; the text
+      // outside [pos, w.end) still counts for \b.
+      re2::StringPiece m;
+      for (pos = std::max(pos, w.begin);
+           pos < w.end && p.re->Match(input, pos, w.end, re2::RE2::UNANCHORED, &m, 1);) {
+        if (m.empty()) {
+          pos = static_cast<size_t>(m.data() - text.data()) + 1;
+          continue;
+        }
+        std::string_view hit(m.data(), m.size());
+        auto at = static_cast<size_t>(m.data() - text.data());
+        if (candidates)
+          candidates->emplace_back(at, hit.size());
+        size_t valid_end = 0;
+        for (auto [offset, length] : valid_spans(hit, p)) {
+          found.push_back({p.kind, at + offset, length});
+          valid_end = std::max(valid_end, offset + length);
+        }
+        pos = at + resume_at(hit, p, valid_end);
       }
-      pos = static_cast<size_t>(m.data() - text.data()) + m.size();
-      std::string_view hit(m.data(), m.size());
-      auto at = static_cast<size_t>(m.data() - text.data());
+    }
+  }
+  // A match glued to the word after it ("fe80::8password: x", "::1111123-45-6789") takes the rest of that
+  // token along: its last character hid a \b the next pattern needs, and "[redacted ...]" would expose it
+  // (found by the fuzz target). The extension is a hit too, so a stream never cuts through it.
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (auto& f : found) {
+    auto end = f.offset + f.length;
+    if (end < text.size() && word(text[end - 1]) && word(text[end])) {
+      auto stop = text.find_first_of(" \t\n\f\r", end);
+      f.length = (stop == std::string_view::npos ? text.size() : stop) - f.offset;
       if (candidates)
-        candidates->emplace_back(at, hit.size());
-      for (auto [offset, length] : valid_spans(hit, p))
-        found.push_back({p.kind, at + offset, length});
+        candidates->emplace_back(f.offset, f.length);
     }
   }
   std::sort(found.begin(), found.end(), [](auto& a, auto& b) {
     return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
   });
+  // Overlapping matches are joined (the first one's kind): dropping one would leave its other part in the
+  // text, to be found once its neighbour is redacted.
   std::vector<pii_match> out;
-  for (auto& f : found)
+  for (auto& f : found) {
     if (out.empty() || f.offset >= out.back().offset + out.back().length)
       out.push_back(f);
+    else
+      out.back().length = std::max(out.back().length, f.offset + f.length - out.back().offset);
+  }
   return out;
+}
+
+std::vector<pii_match> pii_scanner::scan(std::string_view text,
+                                         std::vector<std::pair<std::size_t, std::size_t>>* candidates) const {
+  return impl_->scan(text, candidates, false);
+}
+
+std::vector<pii_match> pii_scanner::scan_before(std::string_view text, std::size_t end,
+                                                std::vector<std::pair<std::size_t, std::size_t>>* candidates) const {
+  return impl_->scan(text, candidates, false, end);
+}
+
+std::vector<pii_match> pii_scanner::scan_exhaustive(std::string_view text,
+                                                    std::vector<std::pair<std::size_t, std::size_t>>* candidates) const {
+  return impl_->scan(text, candidates, true);
 }
 
 namespace {
@@ -372,16 +488,19 @@ std::string stream_redactor::redact_counted(std::string_view text, const std::ve
 
 std::string stream_redactor::push(std::string_view chunk) {
   pending_.append(chunk);
-  if (pending_.size() <= pii_scanner::max_match_chars)
+  if (pending_.size() <= pii_scanner::max_match_chars || pending_.size() < next_scan_at_)
     return {};
   // Release everything except the tail a match could still be growing into, cutting at a space so a
   // word or number is never split; then never cut through a pattern's hit, valid or not (cutting at its
   // start is safe): the released text and the rest are then judged exactly as the whole would be.
   auto release = pending_.rfind(' ', pending_.size() - pii_scanner::max_match_chars);
-  if (release == std::string::npos || release == 0)
+  if (release == std::string::npos || release == 0) {
+    next_scan_at_ = pending_.size() + min_release;
     return {};
+  }
   std::vector<std::pair<std::size_t, std::size_t>> hits;
-  auto matches = scanner_->scan(pending_, &hits);
+  // Only matches that start before the cut matter (they are released, or move the cut back).
+  auto matches = scanner_->scan_before(pending_, release, &hits);
   for (bool moved = true; moved && release > 0;) {
     moved = false;
     for (auto [offset, length] : hits)
@@ -390,17 +509,21 @@ std::string stream_redactor::push(std::string_view chunk) {
         moved = true;
       }
   }
-  if (release == 0)
+  if (release == 0) {  // a hit crosses every cut: wait until the text has grown by half
+    next_scan_at_ = pending_.size() + std::max(pii_scanner::max_match_chars, pending_.size() / 2);
     return {};
+  }
   // No hit crosses the cut, so the matches before it are the prefix's own: no second scan.
   auto out = redact_counted(std::string_view(pending_).substr(0, release), &matches);
   pending_.erase(0, release);
+  next_scan_at_ = pending_.size() + min_release;
   return out;
 }
 
 std::string stream_redactor::finish() {
   auto out = redact_counted(pending_);
   pending_.clear();
+  next_scan_at_ = 0;
   return out;
 }
 

@@ -10,9 +10,11 @@
 // digits, or a number right after "order"/"invoice"/"ticket"), IPv4 and IPv6 addresses (not a version
 // number: "v1.2.3.4", "version 1.2.3.4", "1.2.3.4.5" pass), and API keys / secrets (sk-..., AKIA..., JWTs,
 // private key headers, "password: x").
-// All patterns run in one RE2::Set pass first; only the kinds that can match are searched again.
-// To add a kind: add its pattern (bounded to max_match_chars when it may hold spaces) and validator in
-// output_filter.cpp, and positive, negative and stream-split tests in tests/actors/safety.
+// A byte-level prefilter (pii_prefilter.hpp) finds the few windows where each pattern can match at all;
+// RE2 searches only those (ordinary prose: no regex pass at all), with the same result as a search of the
+// whole text (scan_exhaustive, compared by the tests and the fuzz target).
+// To add a kind: add its pattern (bounded to max_match_chars when it may hold spaces), its window rule and
+// validator in output_filter.cpp, and positive, negative and stream-split tests in tests/actors/safety.
 #pragma once
 
 #include <cstddef>
@@ -39,10 +41,21 @@ public:
   pii_scanner(const pii_scanner&) = delete;
   pii_scanner& operator=(const pii_scanner&) = delete;
 
-  /// Validated matches in `text`, in order, not overlapping. `candidates` (when set) gets every raw
+  /// Validated matches in `text`, in order, not overlapping (overlapping ones are joined; one glued to the
+  /// next word takes the rest of that word's token along, so redacting it exposes nothing new). `candidates` (when set) gets every raw
   /// pattern hit, valid or not (a stream is never cut inside one, so it is judged on the same text).
   std::vector<pii_match> scan(std::string_view text,
                               std::vector<std::pair<std::size_t, std::size_t>>* candidates = nullptr) const;
+
+  /// scan(), except that matches starting at or after `end` may be missing (and some are there): what a
+  /// stream needs to release the text before `end`, without searching the held-back rest yet.
+  std::vector<pii_match> scan_before(std::string_view text, std::size_t end,
+                                     std::vector<std::pair<std::size_t, std::size_t>>* candidates = nullptr) const;
+
+  /// scan() without the prefilter: every pattern searched over the whole text. Slower, same result; the
+  /// reference the tests and the fuzz target hold scan() to.
+  std::vector<pii_match> scan_exhaustive(std::string_view text,
+                                         std::vector<std::pair<std::size_t, std::size_t>>* candidates = nullptr) const;
 
   /// `text` with every match replaced by "[redacted <kind>]"; `count` gets the number replaced. With
   /// `own`, emails and phone numbers it holds are the customer's own and stay; the others are counted
@@ -81,6 +94,11 @@ bool iban_valid(std::string_view s);
 /// concatenation of everything returned equals scanner.redact(concatenation of the input).
 class stream_redactor {
 public:
+  /// push() scans (and releases) again only once this many bytes have arrived since its last scan, so a
+  /// stream of tiny chunks (a token each) does not rescan the held-back text on every push; text is held
+  /// back up to max_match_chars + min_release characters.
+  static constexpr std::size_t min_release = 16;
+
   explicit stream_redactor(const pii_scanner& scanner, std::shared_ptr<const own_data> own = nullptr)
     : scanner_(&scanner), own_(std::move(own)) {}
 
@@ -90,6 +108,7 @@ public:
   /// an answer that was voided) and the redaction count restarts at 0.
   void reset() noexcept {
     pending_.clear();
+    next_scan_at_ = 0;
     redactions_ = 0;
     other_person_ = 0;
   }
@@ -103,6 +122,9 @@ private:
   const pii_scanner* scanner_;
   std::shared_ptr<const own_data> own_;
   std::string pending_;
+  /// The held-back size at which push() scans again: min_release bytes more than after the last scan, or,
+  /// when a hit crossed every cut, half as much again (a long run of digits costs O(n), not a rescan per chunk).
+  std::size_t next_scan_at_ = 0;
   std::size_t redactions_ = 0;
   std::size_t other_person_ = 0;
 };

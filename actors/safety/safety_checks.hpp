@@ -3,7 +3,8 @@
 // plain class, shared read-only: the safety actor answers safety_check_request with it, and the session
 // uses it in-line where a hop per item would cost more than the check (each retrieved passage, the
 // off-topic check after classification). The streamed answer is checked by output_filter's
-// stream_redactor.
+// stream_redactor. off_topic_candidate (with knowledge_covers) decides which out-of-scope messages reach
+// that off-topic check at all.
 //
 // Per source:
 //   user_message  PII redacted (the pipeline, memory, logs and audit see only the redacted text); harmful,
@@ -18,9 +19,13 @@
 
 #include "actors/safety/content_checks.hpp"
 #include "actors/safety/output_filter.hpp"
+#include "messages/classify.hpp"
+#include "messages/retrieve.hpp"
 #include "messages/safety.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace sa::safety {
 
@@ -54,5 +59,18 @@ safety_verdict answer_verdict(std::size_t redactions, std::size_t other_person);
 
 /// What the customer reads when their message is refused, by reason (polite, and says what the bot can do).
 std::string refusal_message(safety_reason reason);
+
+/// True when one retrieved passage covers most of the question: at least two of its content words and 60%
+/// of them (stemmed words, content_words of actors/escalation/repetition.hpp, found in the passage's title or
+/// text). Then the knowledge base is on the subject, whatever the intent model thought of it.
+bool knowledge_covers(const std::string& question, const std::vector<passage>& passages);
+
+/// The off-topic gate after classification and retrieval: true when a message the classifier called
+/// out_of_scope should go to the off-topic check (check_classified), i.e. none of the exemptions holds. A
+/// message asking for one of the tenant's tools (`action_requested`), naming an invoice or ticket
+/// (an invoice_id or ticket_id entity), or that the knowledge base covers (knowledge_covers) is about the
+/// customer's account or the product, whatever the intent model says.
+bool off_topic_candidate(const classification& cls, bool action_requested, const std::string& question,
+                         const std::vector<passage>& passages);
 
 } // namespace sa::safety

@@ -22,7 +22,6 @@
 #include "actors/actions/webhook.hpp"
 #include "actors/generator/local_composer.hpp"
 #include "messages/completion.hpp"
-#include "actors/escalation/repetition.hpp"
 #include "actors/safety/output_filter.hpp"
 #include "messages/errors.hpp"
 #include "runtime/log.hpp"
@@ -36,7 +35,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -135,7 +133,8 @@ struct session_state {
   // conversation (remembered ones included) went to a human.
   uint32_t answered = 0;
   bool escalated = false;
-  double cost_usd = 0;  // LLM cost of the turns answered since activation (sa_conversation_cost_usd)
+  double cost_usd = 0;  // LLM cost since activation: classification, question embeddings, answers
+                        // (sa_conversation_cost_usd; judging is the quality monitor's, not the turn's)
   std::optional<pending_action> pending;  // at most one proposed action, for the next message only
   // Human handoff: while the conversation has an open handoff, each message first asks the handoff service
   // whether an agent holds it (then the message goes to the agent, not the bot).
@@ -795,35 +794,13 @@ void generate(self_ptr self) {
 
 bool refused_off_topic(self_ptr self, bool with_classifier_signal);
 
-/// True when one retrieved passage covers most of the question: at least two of its content words and 60%
-/// of them (stemmed words found in the passage's title or text). Then the knowledge base is on the subject,
-/// whatever the intent model thought of it.
-bool knowledge_covers(const std::string& question, const std::vector<passage>& passages) {
-  auto words = content_words(question);
-  if (words.size() < 2)
-    return false;
-  for (const auto& p : passages) {
-    auto text = p.title + " " + p.text;
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-    size_t found = 0;
-    for (const auto& w : words)
-      found += text.find(w) != std::string::npos ? 1 : 0;
-    if (found >= 2 && static_cast<double>(found) >= 0.6 * static_cast<double>(words.size()))
-      return true;
-  }
-  return false;
-}
-
 void gathered_one(self_ptr self) {
   auto& t = *self->state.turn;
   if (--t.pending != 0)
     return;
-  // A message naming an invoice or ticket, or asking for one of the tenant's tools, is about the customer's
-  // account whatever the intent model says; so is one the knowledge base covers.
-  bool names_reference = std::any_of(t.cls.entities.begin(), t.cls.entities.end(), [](const entity_mention& e) {
-    return e.kind == "invoice_id" || e.kind == "ticket_id";
-  });
-  if (t.cls.out_of_scope && !t.action_requested && !names_reference && !knowledge_covers(t.input.text, t.ret.passages)
+  // The off-topic gate (actors/safety/safety_checks.hpp): a message naming an invoice or ticket, asking for
+  // one of the tenant's tools, or that the knowledge base covers is not refused as off-topic.
+  if (safety::off_topic_candidate(t.cls, t.action_requested, t.input.text, t.ret.passages)
       && refused_off_topic(self, true))
     return;
   generate(self);
@@ -1016,6 +993,7 @@ void gather(self_ptr self) {
     ask<retrieval>(
       self, &session_state::retriever, &session_children::retriever, "retriever", req,
       [self](retrieval& r) {
+        self->state.cost_usd += r.cost_usd;  // the question's embedding (hybrid retrieval), spent either way
         self->state.turn->ret = std::move(r);
         screen_passages(self);
         gathered_one(self);
@@ -1065,6 +1043,7 @@ void classify(self_ptr self) {
     classify_request{t.input.tenant, t.input.text},
     [self](classification& c) {
       auto& t = *self->state.turn;
+      self->state.cost_usd += c.cost_usd;  // an LLM classifier's call (sa_conversation_cost_usd)
       t.cls = std::move(c);
       t.classified = true;
       t.action_requested = tools_offered(self) && self->state.deps->action_settings->rules->asks_for_action(t.input.text);

@@ -25,14 +25,16 @@ std::vector<std::string> lines(const std::string& text) {
   return out;
 }
 
-/// A path that reads back `content` (a memfd); empty when memfd_create fails.
-std::string memfd_path(const std::string& content, int& fd) {
-  fd = ::memfd_create("sa-fuzz-config", 0);
-  if (fd < 0)
+/// A path that reads back `content`: one memfd made on the first call and rewritten for every input (making
+/// and closing a memfd per input took a seventh of the fuzzer's time); empty when memfd_create fails.
+std::string memfd_path(const std::string& content) {
+  static const int fd = ::memfd_create("sa-fuzz-config", 0);
+  if (fd < 0 || ::ftruncate(fd, 0) != 0)
     return {};
-  if (!content.empty() && ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+  if (!content.empty() && ::pwrite(fd, content.data(), content.size(), 0) != static_cast<ssize_t>(content.size()))
     return {};
-  return "/proc/self/fd/" + std::to_string(fd);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  return path;
 }
 
 } // namespace
@@ -42,17 +44,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   sa::config::load_options opts;
-  int fd = -1;
   switch (data[0] % 3) {
-    case 0: opts.path = memfd_path(rest, fd); break;
+    case 0: opts.path = memfd_path(rest); break;
     case 1: opts.overrides = lines(rest); break;
     default:
       for (auto& l : lines(rest))
         opts.environment.push_back("SUPPORT_AGENT_" + l);
   }
   auto r = sa::config::load(opts);
-  if (fd >= 0)
-    ::close(fd);
   if (r) {
     SA_FUZZ_CHECK(sa::config::validate(*r).empty());
   } else {

@@ -1,14 +1,18 @@
 // Fuzz target: the PII detector and the streamed redactor. Byte 0 picks the chunk size (1..64) that
 // splits the rest, as a provider's stream would. Invariants: matches are in order, inside the text,
-// and non-overlapping; redact() leaves nothing it would flag; and the
+// and non-overlapping; the prefiltered scan finds exactly what a search of the whole text finds (matches
+// and raw hits); redact() leaves nothing it would flag; and the
 // stream redactor releases exactly scanner.redact(whole text), however the text was split.
 #include "actors/safety/output_filter.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const sa::safety::pii_scanner scanner;
@@ -17,7 +21,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t chunk = 1 + data[0] % 64;
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  auto matches = scanner.scan(text);
+  std::vector<std::pair<size_t, size_t>> hits, all_hits;
+  auto matches = scanner.scan(text, &hits);
+  auto reference = scanner.scan_exhaustive(text, &all_hits);
+  SA_FUZZ_CHECK(matches.size() == reference.size());
+  for (size_t i = 0; i < matches.size(); ++i)
+    SA_FUZZ_CHECK(matches[i].kind == reference[i].kind && matches[i].offset == reference[i].offset &&
+                  matches[i].length == reference[i].length);
+  std::sort(hits.begin(), hits.end());
+  std::sort(all_hits.begin(), all_hits.end());
+  SA_FUZZ_CHECK(hits == all_hits);
   size_t end = 0;
   for (const auto& m : matches) {
     SA_FUZZ_CHECK(m.offset >= end);

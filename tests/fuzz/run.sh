@@ -4,6 +4,9 @@
 # BUILD/fuzz-corpus/<target>/ (the repository's seeds in tests/fuzz/corpus/<target>/ are only read);
 # a crashing input is saved as BUILD/fuzz-artifacts/<target>-crash-... and the script exits 1.
 #
+# Per-target libFuzzer flags (-max_len, ...) come from tests/fuzz/<target>.options (OSS-Fuzz format: a
+# [libfuzzer] section of `name = value` lines), so `make fuzz`, CI and a hand run use the same limits.
+#
 # FUZZ_SEED (environment): libFuzzer's -seed; set, a run explores the same inputs in the same order every
 # time (CI uses 1, so a red run is reproducible and a local run of the same seed for longer covers it).
 #
@@ -23,7 +26,9 @@ if [ ${#targets[@]} -eq 0 ]; then
   exit 2
 fi
 mkdir -p "$build/fuzz-corpus" "$build/fuzz-artifacts" "$build/fuzz-logs"
-printf '%-22s %8s %14s %12s %8s  %s\n' target seconds executions exec/s corpus outcome
+# exec/s is per wall-clock second; cpu_s and exec/cpu_s (the fuzzer's own CPU time) tell a slow target from a
+# busy machine, and load is the 1-minute load average when the target finished.
+printf '%-22s %8s %14s %10s %8s %10s %8s %6s  %s\n' target seconds executions exec/s cpu_s exec/cpu_s corpus load outcome
 failed=0
 for t in "${targets[@]}"; do
   work="$build/fuzz-corpus/$t"
@@ -31,9 +36,16 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   seeds="$here/corpus/$t"
   [ -d "$seeds" ] || { echo "run.sh: $t has no seed corpus ($seeds)" >&2; failed=1; continue; }
-  "$bin/$t" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/fuzz-artifacts/$t-" "$work" "$seeds" >"$log" 2>&1
+  flags=()
+  if [ -f "$here/$t.options" ]; then
+    mapfile -t flags < <(awk '/^\[/{in_lf=($0=="[libfuzzer]");next} in_lf && /=/{gsub(/ /,"");print "-"$0}' "$here/$t.options")
+  fi
+  TIMEFORMAT='%U %S'
+  { time "$bin/$t" "${flags[@]}" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-artifacts/$t-" "$work" "$seeds" >"$log" 2>&1; } 2>"$log.time"
   rc=$?
+  cpu=$(awk '{printf "%.1f", $1 + $2}' "$log.time")
+  load=$(cut -d' ' -f1 /proc/loadavg)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   execs=${execs:-0}
   entries=$(find "$work" -type f | wc -l)
@@ -43,8 +55,10 @@ for t in "${targets[@]}"; do
     outcome="FAILED (exit $rc; log $log)"
     failed=1
   fi
-  printf '%-22s %8s %14s %12s %8s  %s\n' "$t" "$seconds" "$execs" "$((execs / seconds))" "$entries" "$outcome"
-  echo "{\"bench\":\"fuzz\",\"target\":\"$t\",\"seconds\":$seconds,\"executions\":$execs,\"corpus\":$entries,\"ok\":$([ $rc -eq 0 ] && echo true || echo false)}" >> "$build/fuzz-logs/results.jsonl"
+  per_cpu=$(awk -v e="$execs" -v c="$cpu" 'BEGIN{printf "%d", (c > 0 ? e / c : 0)}')
+  printf '%-22s %8s %14s %10s %8s %10s %8s %6s  %s\n' "$t" "$seconds" "$execs" "$((execs / seconds))" "$cpu" "$per_cpu" \
+    "$entries" "$load" "$outcome"
+  echo "{\"bench\":\"fuzz\",\"target\":\"$t\",\"seconds\":$seconds,\"executions\":$execs,\"cpu_seconds\":$cpu,\"corpus\":$entries,\"load\":$load,\"ok\":$([ $rc -eq 0 ] && echo true || echo false)}" >> "$build/fuzz-logs/results.jsonl"
 done
 if [ $failed -ne 0 ]; then
   for f in "$build"/fuzz-artifacts/*; do [ -e "$f" ] && echo "crash input: $f"; done

@@ -20,9 +20,15 @@ Cases:
                 deletes its key on the way out and the others see it leave.
   secret        a node with another cluster secret is refused by the members (and exits with code 2), a
                 node without a secret does not start, and a second node under a live node's name is refused.
+  handoff       human handoff across nodes: a customer on node-1 escalates a conversation owned by node-2; an
+                agent on node-3 sees it arrive live in the queue, takes it (an agent on node-1 is refused
+                already_taken), replies; the customer reads the agent on node-1's socket and writes back (the
+                agent reads it); hand back; the bot's next answer (on node-2) comes after the agent's turns in
+                the conversation's memory (its turn number counts them).
 
-Ports: gateway.port=0 (read back from the start-up line); cluster ports are picked free and the start is
-retried with new ones if another process took one meanwhile. Every wait has a deadline.
+Ports: gateway.port=0 (read back from the start-up line); cluster ports (cluster.port=0 turns clustering
+off) are picked free below the kernel's ephemeral range, which port-0 binds and outgoing connections never
+use, and a start whose port another process took meanwhile is retried on new ones. Every wait has a deadline.
 
 usage: cluster_test.py SUPPORT_AGENT_BINARY CASE
 """
@@ -82,15 +88,36 @@ def owner(session, members):
 # --- processes ------------------------------------------------------------------------------------
 
 def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
+    """n distinct ports of 127.0.0.1 that were free a moment ago, chosen outside the kernel's ephemeral range.
+
+    A port from bind(("127.0.0.1", 0)) is an ephemeral one, and the kernel hands that range out again to every
+    later bind to port 0 and every outgoing connection - the nodes' own gateway ports and their BASP
+    connections to each other among them - so it could be taken between this check and the node's bind (the
+    secret case flaked that way under load: a refused node exited with "cannot listen" instead of code 2).
+    Outside the range only an explicit bind can take it (another test doing the same); the callers start
+    again on another port when that happened (port_taken)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    span = range(max(1024, low - 12000), low) if low - 1024 >= 4000 else range(high + 1, 65536)
+    ports = []
+    while len(ports) < n:
+        port = random.choice(span)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
     return ports
+
+
+def port_taken(log_text):
+    """Whether a node stopped because its cluster port was taken before it could bind it (see free_ports)."""
+    return "cannot listen for cluster nodes" in log_text
 
 
 class Node:
@@ -108,6 +135,7 @@ class Node:
             env["SA_CLUSTER_SECRET"] = secret
         sets = [f"node.name={name}", "gateway.port=0", f"cluster.port={cluster_port}",
                 "cluster.seeds=" + json.dumps(seeds), f"classifier.model_path={tmp}/intents.bin",
+                f"handoff.path={tmp}/{name}-handoffs.jsonl",  # each node its own, in the test's directory
                 "gateway.messages_per_second=10000", "gateway.message_burst=10000",
                 "gateway.tenant_messages_per_second=1000000", "gateway.tenant_message_burst=1000000",
                 "node.scheduler_threads=2"] + list(extra)
@@ -184,8 +212,11 @@ class Cluster:
                           for i in range(n)]
             if all(node.wait_serving() for node in self.nodes):
                 break
-            for node in self.nodes:  # a cluster port was taken meanwhile: again with new ports
+            for node in self.nodes:
                 node.stop()
+            failed = [node for node in self.nodes if node.proc.poll() not in (None, 0, -signal.SIGTERM)]
+            if not any(port_taken(node.text()) for node in failed):  # taken meanwhile: again with new ports
+                raise AssertionError("a node did not start:\n" + "\n".join(n.text()[-2000:] for n in failed))
         else:
             raise AssertionError("could not start the cluster")
         for node in self.nodes:
@@ -196,6 +227,13 @@ class Cluster:
         out = subprocess.run([self.binary, "token", "--tenant", tenant, "--user", user, "--ttl", "3600"],
                              env=dict(os.environ, SA_JWT_SECRET=JWT_SECRET), capture_output=True, text=True,
                              timeout=60, check=True)
+        return out.stdout.strip()
+
+    def token_for(self, tenant, user, name=None):
+        """An agent console token (role agent)."""
+        args = [self.binary, "token", "--tenant", tenant, "--user", user, "--ttl", "3600", "--role", "agent"]
+        out = subprocess.run(args + (["--name", name] if name else []), env=dict(os.environ, SA_JWT_SECRET=JWT_SECRET),
+                             capture_output=True, text=True, timeout=60, check=True)
         return out.stdout.strip()
 
     def stop(self):
@@ -463,27 +501,35 @@ def secret(binary, tmp):
         started.append(Node(binary, tmp, *args, **kwargs))
         return started[-1]
 
-    def refused(n):
-        rc = n.wait_exit()
-        out = n.text()
-        n.stop()
-        return rc, out
+    def refused(name, seeds, **kwargs):
+        """Starts a node that must be refused and returns its exit code and log; starts it again on another
+        cluster port when that one was taken before the node could bind it (see free_ports)."""
+        for attempt in range(5):
+            n = node(name, free_ports(1)[0], seeds, **kwargs)
+            rc = n.wait_exit()
+            out = n.text()
+            n.stop()
+            if not port_taken(out):
+                return rc, out
+        raise AssertionError(f"{name}: its cluster port was taken five times")
 
     try:
         for attempt in range(5):
-            p1, p2, p3, p4, p5 = free_ports(5)
+            p1, p2 = free_ports(2)
             n1 = node("node-1", p1, [f"127.0.0.1:{p2}"])
             n2 = node("node-2", p2, [f"127.0.0.1:{p1}"])
             if n1.wait_serving() and n2.wait_serving():
                 break
             n1.stop()
             n2.stop()
+            if not port_taken(n1.text() + n2.text()):
+                raise AssertionError(f"could not start two nodes:\n{n1.text()[-2000:]}\n{n2.text()[-2000:]}")
         else:
             raise AssertionError("could not start two nodes")
         n1.wait_members(["node-1", "node-2"])
         n2.wait_members(["node-1", "node-2"])
         # Another secret: refused by the member, and the node stops (exit code 2).
-        rc, out = refused(node("intruder", p3, [f"127.0.0.1:{p1}"], secret="not-the-cluster-secret-xyz"))
+        rc, out = refused("intruder", [f"127.0.0.1:{p1}"], secret="not-the-cluster-secret-xyz")
         assert rc == 2, (rc, out[-2000:])
         assert "refused this node" in out and "secret" in out, out[-2000:]
         assert "event=member_joined" not in out, out[-2000:]
@@ -492,10 +538,10 @@ def secret(binary, tmp):
             assert "name=intruder" not in n.text()
             assert sorted(n.members()) == ["node-1", "node-2"], n.members()
         # No secret at all: the node does not start.
-        rc, out = refused(node("bare", p4, [f"127.0.0.1:{p1}"], secret=None))
+        rc, out = refused("bare", [f"127.0.0.1:{p1}"], secret=None)
         assert rc == 2 and "SA_CLUSTER_SECRET" in out, (rc, out[-2000:])
         # The right secret under a live member's name: refused (duplicate node.name), the node stops.
-        rc, out = refused(node("node-2", p5, [f"127.0.0.1:{p1}"]))
+        rc, out = refused("node-2", [f"127.0.0.1:{p1}"])
         assert rc == 2 and "node.name" in out, (rc, out[-2000:])
         assert "reason=name_taken" in n1.text()
         assert sorted(n1.members()) == ["node-1", "node-2"], n1.members()
@@ -514,18 +560,21 @@ def start_redis(tmp):
     server = shutil.which("redis-server")
     if not server:
         return None, None
-    port = free_ports(1)[0]
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return proc, f"127.0.0.1:{port}"
+    for attempt in range(5):
+        port = free_ports(1)[0]
+        proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 20
+        while time.monotonic() < end and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return proc, f"127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()  # exited: the port was taken before it could bind; again on another one
+        proc.wait()
+    raise AssertionError("could not start redis-server")
 
 
 def redis_integer(address, *args):
@@ -576,6 +625,146 @@ def registry_redis(binary, tmp, address):
         cluster.stop()
 
 
+class Peer:
+    """One WebSocket (customer or agent console) whose frames are read into a queue."""
+
+    def __init__(self, ws):
+        self.ws, self.frames = ws, asyncio.Queue()
+        self.reader = asyncio.create_task(self.read())
+
+    @classmethod
+    async def open(cls, url, first):
+        ws = await websockets.connect(url, open_timeout=DEADLINE, max_size=2 ** 22)
+        peer = cls(ws)
+        await peer.until(first)
+        return peer
+
+    async def read(self):
+        try:
+            async for raw in self.ws:
+                await self.frames.put(json.loads(raw))
+        except websockets.ConnectionClosed:
+            pass
+
+    async def send(self, frame):
+        await self.ws.send(json.dumps(frame))
+
+    async def until(self, kind, pred=lambda f: True):
+        """The next frame of type `kind` satisfying `pred` (others are skipped); fails after DEADLINE."""
+        end = time.monotonic() + DEADLINE
+        while True:
+            left = end - time.monotonic()
+            assert left > 0, f"no {kind} frame within {DEADLINE} s"
+            f = await asyncio.wait_for(self.frames.get(), left)
+            if f["type"] == kind and pred(f):
+                return f
+            assert f["type"] != "error" or kind == "error", f
+
+    async def act(self, frame):
+        """An agent action and its ok or error answer."""
+        await self.send(frame)
+        end = time.monotonic() + DEADLINE
+        while True:
+            f = await asyncio.wait_for(self.frames.get(), max(0.01, end - time.monotonic()))
+            if f["type"] in ("ok", "error"):
+                return f
+
+    async def close(self):
+        await self.ws.close()
+        self.reader.cancel()
+
+
+async def handoff(cluster):
+    a, b, c = cluster.nodes
+    names = [n.name for n in cluster.nodes]
+
+    async def customer_owned_by(home, holder, user):
+        """A customer on `home` in a conversation owned by `holder` (new sessions until one is)."""
+        for _ in range(60):
+            peer = await Peer.open(home.url(cluster.tokens[("acme", user)]), "ready")
+            await peer.send({"type": "message", "id": "m1", "text": "How do I add a custom domain?"})
+            first = await peer.until("final")
+            if owner(first["session"], names) == holder.name:
+                return peer, first["session"]
+            await peer.close()
+        raise AssertionError(f"no session owned by {holder.name} in 60 tries")
+
+    customer, session = await customer_owned_by(a, b, "alice")
+    print(f"customer on {a.name}, session owned by {b.name}")
+    agent_token = cluster.token_for("acme", "bob", "Bob")
+    agent = await Peer.open(f"ws://127.0.0.1:{c.port}/agent/ws?token={agent_token}", "agent_ready")
+    await agent.until("queue")
+
+    await customer.send({"type": "escalate"})
+    escalated_turn = (await customer.until("final", lambda f: f.get("escalated")))["turn"]
+    hid = (await customer.until("escalated"))["handoff"]
+    update = await agent.until("handoff_update", lambda f: f["handoff"]["id"] == hid)
+    assert update["handoff"]["session"] == session and update["handoff"]["state"] == "queued", update
+    print(f"the agent on {c.name} saw {hid} (held on {b.name}) arrive live")
+    other = await Peer.open(f"ws://127.0.0.1:{a.port}/agent/ws?token={cluster.token_for('acme', 'carol')}",
+                            "agent_ready")
+    queue = await other.until("queue")
+    assert hid in [h["id"] for h in queue["handoffs"]], queue
+
+    taken = await agent.act({"type": "take", "handoff": hid, "ref": "t1"})
+    assert taken["type"] == "ok" and taken["ref"] == "t1", taken
+    history = await agent.until("history")
+    assert history["handoff"]["state"] == "assigned" and len(history["handoff"]["transcript"]) >= 2, history
+    assert (await other.act({"type": "take", "handoff": hid}))["code"] == "already_taken"
+    joined = await customer.until("agent_joined")
+    assert joined["agent_name"] == "Bob", joined
+
+    answer = "Hi Alice, Bob here: I set the domain up for you."
+    replied = await agent.act({"type": "reply", "handoff": hid, "text": answer})
+    assert replied["type"] == "ok" and replied["delivered"] is True, replied
+    said = await customer.until("agent_message")
+    assert said["text"] == answer and said["seq"] == 1, said
+
+    await customer.send({"type": "message", "id": "m2", "text": "Thanks! Does it need DNS changes?"})
+    held = await customer.until("final", lambda f: f["id"] == "m2")
+    assert held.get("handled_by") == "agent" and held["turn"] == escalated_turn + 2, (held, escalated_turn)
+    heard = await agent.until("customer_message")
+    assert heard["handoff"] == hid and heard["turn"] == held["turn"], heard
+    later = "Yes: a CNAME to our edge, it is in your dashboard."
+    assert (await agent.act({"type": "reply", "handoff": hid, "text": later}))["delivered"] is True
+    assert (await customer.until("agent_message"))["text"] == later
+
+    returned = await agent.act({"type": "hand_back", "handoff": hid})
+    assert returned["type"] == "ok", returned
+    left = await customer.until("agent_left")
+    assert left["state"] == "returned_to_bot", left
+    # The bot answers again on node-2, after the agent's two turns and the customer's one in its memory.
+    await customer.send({"type": "message", "id": "m3", "text": "How do I add a custom domain?"})
+    bot = await customer.until("final", lambda f: f["id"] == "m3")
+    assert "handled_by" not in bot and bot["text"], bot
+    assert bot["turn"] == escalated_turn + 4, (bot["turn"], escalated_turn)
+    print(f"handed back: the bot answered turn {bot['turn']} after the agent's turns")
+    # Figure: an agent action's round trip to a record on another node (node-3 -> node-2) and on its own.
+    local = await Peer.open(f"ws://127.0.0.1:{b.port}/agent/ws?token={cluster.token_for('acme', 'dana')}",
+                            "agent_ready")
+    for name, peer in ((f"{c.name} -> {b.name}", agent), (f"{b.name} -> {b.name}", local)):
+        times = []
+        for _ in range(200):
+            t0 = time.monotonic()
+            await peer.send({"type": "history", "handoff": hid})
+            await peer.until("history")
+            times.append((time.monotonic() - t0) * 1000)
+        times.sort()
+        print(f"history action {name}: p50 {times[99]:.2f} ms, p99 {times[197]:.2f} ms (200 round trips)")
+    for peer in (customer, other, local):
+        await peer.close()
+    # A member leaving takes its records out of the agents' queues (a new, unasked `queue` frame).
+    second, _ = await customer_owned_by(a, b, "bob")
+    await second.send({"type": "escalate"})
+    hid2 = (await second.until("escalated"))["handoff"]
+    await agent.until("handoff_update", lambda f: f["handoff"]["id"] == hid2)
+    b.stop()
+    queue = await agent.until("queue", lambda f: hid2 not in [h["id"] for h in f["handoffs"]])
+    print(f"{b.name} stopped: the agent on {c.name} got a queue of {len(queue['handoffs'])} without {hid2}")
+    for peer in (second, agent):
+        await peer.close()
+
+
 def main():
     binary, case = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -607,7 +796,7 @@ def main():
         try:
             cluster = Cluster(binary, tmp, extra=extra)
             try:
-                asyncio.run({"reachability": reachability, "failover": failover}[case](cluster))
+                asyncio.run({"reachability": reachability, "failover": failover, "handoff": handoff}[case](cluster))
             except BaseException:
                 for node in cluster.nodes:
                     print(f"--- {node.name} log (tail) ---\n{node.text()[-3000:]}")

@@ -231,8 +231,8 @@ TEST_CASE("quality, survey and cost-by-component figures parse and add up", "[ru
   m.quality_sampled("acme", "billing", "local_groundedness", "scored");
   m.quality_score("acme", "billing", "local_groundedness", "groundedness", 0.75);
   m.quality_score("acme", "billing", "local_groundedness", "groundedness", 1.5);  // clamped to 1
-  m.component_cost("acme", "judging", "gpt-4o-mini", 1540, 0.000249);
-  m.component_cost("acme", "generation", "local", 300, 0);
+  m.component_cost("acme", "judging", "gpt-4o-mini", 1500, 40, 0.000249);
+  m.component_cost("acme", "generation", "local", 250, 50, 0);
   m.conversation_cost("acme", 0.004);
   auto e = parsed(m);
   CHECK(e.families.at("sa_csat_surveys_total").type == "counter");
@@ -243,6 +243,8 @@ TEST_CASE("quality, survey and cost-by-component figures parse and add up", "[ru
   CHECK(e.sum("sa_quality_score_sum", {{"dimension", "groundedness"}}) == Approx(1.75));
   CHECK(e.sum("sa_quality_score_bucket", {{"dimension", "groundedness"}, {"le", "0.8"}}) == 1);
   CHECK(e.sum("sa_component_tokens_total", {{"component", "judging"}, {"model", "gpt-4o-mini"}}) == 1540);
+  CHECK(e.sum("sa_component_tokens_total", {{"component", "judging"}, {"kind", "input"}}) == 1500);
+  CHECK(e.sum("sa_component_tokens_total", {{"component", "judging"}, {"kind", "output"}}) == 40);
   CHECK(e.sum("sa_component_cost_usd_total", {{"component", "judging"}}) == Approx(0.000249));
   CHECK(e.sum("sa_component_tokens_total", {{"model", "local"}}) == 300);
   CHECK(e.sum("sa_conversation_cost_usd_count") == 1);

@@ -86,7 +86,7 @@ bool known(const std::string& tenant, const std::string& user) {
 
 } // namespace
 
-fake_account_api::fake_account_api() : server_([this](const seen_request& r) { return answer(r); }) {}
+fake_account_api::fake_account_api() : server_([this](const received_request& r) { return answer(r); }) {}
 
 std::optional<fake_account_api::parsed_target> fake_account_api::parse(const std::string& target) {
   auto path = target.substr(0, target.find('?'));
@@ -97,7 +97,7 @@ std::optional<fake_account_api::parsed_target> fake_account_api::parse(const std
   return parsed_target{decode(segments[2]), decode(segments[4]), segments[5]};
 }
 
-scripted_reply fake_account_api::answer(const seen_request& r) {
+scripted_reply fake_account_api::answer(const received_request& r) {
   auto t = parse(r.target);
   if (!t || r.method != "GET")
     return {404, R"({"error": "no such route"})"};

@@ -1,11 +1,11 @@
-// fake_account_api: the company account API of docs/account-api.md, for tests, on a scripted_http_server.
+// fake_account_api: the company account API of docs/account-api.md, for tests, on a loopback_http_server.
 // It serves GET /v1/tenants/<tenant>/users/<user>/{subscription,invoices,usage,tickets} for the two demo
 // tenants (acme: alice, bob; globex: carol), decoding the percent-encoded ids the way a real server would,
 // echoing the tenant and user, and answering 404 for anyone else. Per lookup a test can add a delay or
 // replace the answer (status and body).
 #pragma once
 
-#include "tests/support/scripted_http_server.hpp"
+#include "tests/support/loopback_http_server.hpp"
 
 #include <chrono>
 #include <map>
@@ -22,7 +22,7 @@ public:
 
   /// "http://127.0.0.1:<port>"; the default URL templates apply (/v1/tenants/{tenant}/users/{user}/...).
   std::string base_url() const { return server_.base_url(); }
-  scripted_http_server& server() noexcept { return server_; }
+  loopback_http_server& server() noexcept { return server_; }
 
   /// The lookups are "subscription", "invoices", "usage", "tickets" (the last path segment).
   void delay(const std::string& lookup, std::chrono::milliseconds by);
@@ -40,7 +40,7 @@ public:
   std::size_t count(const std::string& lookup = "") const;
 
 private:
-  scripted_reply answer(const seen_request& r);
+  scripted_reply answer(const received_request& r);
 
   struct override_t {
     std::chrono::milliseconds delay{0};
@@ -48,7 +48,7 @@ private:
   };
   mutable std::mutex mtx_;
   std::map<std::string, override_t> overrides_;
-  scripted_http_server server_;
+  loopback_http_server server_;
 };
 
 } // namespace sa::test

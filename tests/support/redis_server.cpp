@@ -332,4 +332,38 @@ std::string redis_server::log_tail() const {
   return out;
 }
 
+redis_server_options tls_only(bool auth_clients, std::string password) {
+  redis_server_options o;
+  o.tls = true;
+  o.tls_auth_clients = auth_clients;
+  o.password = std::move(password);
+  return o;
+}
+
+std::shared_ptr<const redis_tls_context> client_tls(const std::string& ca_file, const sa::bench::tls_pki* client,
+                                                    std::string server_name) {
+  redis_tls_options t;
+  t.ca_file = ca_file;
+  if (client) {
+    t.cert_file = client->client_cert;
+    t.key_file = client->client_key;
+  }
+  t.server_name = std::move(server_name);
+  auto ctx = redis_tls_context::load(t);
+  if (!ctx)
+    throw std::runtime_error("client_tls: " + ctx.error());
+  return *ctx;
+}
+
+redis_client_options client_options_for(const redis_server& server, std::shared_ptr<const redis_tls_context> tls,
+                                        std::string host) {
+  redis_client_options o;
+  o.host = std::move(host);
+  o.port = server.port();
+  o.tls = std::move(tls);
+  o.backoff_initial = std::chrono::milliseconds{5};
+  o.backoff_max = std::chrono::milliseconds{100};
+  return o;
+}
+
 } // namespace sa::test

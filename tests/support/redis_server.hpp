@@ -16,15 +16,21 @@
 // Starting waits (deadline loop) until the server answers PING and INFO names our child's pid, so a
 // server of another test that grabbed the same port is never mistaken for ours; a port taken between
 // choosing and binding it is retried with another one. Links: sa_redis_test_server.
+//
+// The client side, shared by the Redis tests (runtime/redis, memory, cluster registry, audit):
+//   auto server = redis_server{tls_only(/*auth_clients=*/true)};
+//   redis_client client{client_options_for(server, client_tls(server.tls().ca_cert, &server.tls()))};
 #pragma once
 
 #include "bench/tls_pki.hpp"
 #include "runtime/redis_client.hpp"
+#include "runtime/redis_tls.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,6 +92,23 @@ private:
   pid_t pid_ = -1;
   sa::bench::tls_pki pki_;
 };
+
+/// Options for a TLS-only server (its own throwaway PKI): with `auth_clients` clients must present a
+/// certificate the CA signed; a non-empty `password` is required (requirepass).
+redis_server_options tls_only(bool auth_clients = false, std::string password = {});
+
+/// A client TLS context that trusts `ca_file`, presents `client`'s client certificate when given, and
+/// verifies `server_name` (empty: the host connected to). Throws std::runtime_error with the loader's
+/// message when it cannot be loaded.
+std::shared_ptr<const redis_tls_context> client_tls(const std::string& ca_file,
+                                                    const sa::bench::tls_pki* client = nullptr,
+                                                    std::string server_name = {});
+
+/// Client options for `server`: its port on `host` (127.0.0.1 or a name for it), TLS with `tls` (null:
+/// plaintext), and quick reconnects (backoff 5 ms to 100 ms) for tests that kill, restart or refuse.
+redis_client_options client_options_for(const redis_server& server,
+                                        std::shared_ptr<const redis_tls_context> tls = nullptr,
+                                        std::string host = "127.0.0.1");
 
 
 } // namespace sa::test

@@ -3,6 +3,8 @@
 
 #include "actors/providers/json_util.hpp"
 
+#include <algorithm>
+
 namespace sa::providers {
 
 using namespace json_util;
@@ -243,6 +245,12 @@ void anthropic_stream_decoder::on_event(const sse_event& ev, std::vector<stream_
     end.finish_reason = stop_reason_;
     end.finish = anthropic_protocol::finish_of(stop_reason_);
     end.tokens = usage_;
+    // Anthropic bills thinking as output but reports no count of it: estimate it from the thinking text
+    // streamed (4 characters a token; redacted blocks add nothing), never above the output it is part of.
+    uint64_t thinking_chars = 0;
+    for (const auto& [index, block] : thinking_)
+      thinking_chars += block.text.size();
+    end.tokens.thinking_tokens = std::min<uint64_t>((thinking_chars + 3) / 4, end.tokens.completion_tokens);
     for (auto& [index, call] : tools_)
       end.tool_calls.push_back(std::move(call));
     tools_.clear();

@@ -241,7 +241,7 @@ TEST_CASE("every lookup failing gives no account facts with the first lookup's r
 TEST_CASE("an API that cannot be reached gives no account facts, reason unreachable", "[account][http]") {
   std::string base_url;
   {
-    sa::test::scripted_http_server gone{[](const sa::test::seen_request&) { return sa::test::scripted_reply{}; }};
+    sa::test::loopback_http_server gone{[](const sa::test::received_request&) { return sa::test::scripted_reply{}; }};
     base_url = gone.base_url();
   }  // closed: its port now refuses connections
   backend b{settings_for(base_url)};
@@ -457,7 +457,7 @@ TEST_CASE("neither the auth header's value nor the user id reaches the logs, wha
     CHECK_FALSE(b.ask("acme", user).available);
     std::string closed;
     {
-      sa::test::scripted_http_server gone{[](const sa::test::seen_request&) { return sa::test::scripted_reply{}; }};
+      sa::test::loopback_http_server gone{[](const sa::test::received_request&) { return sa::test::scripted_reply{}; }};
       closed = gone.base_url();
     }
     c.http.base_url = closed;

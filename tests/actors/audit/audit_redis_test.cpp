@@ -34,12 +34,7 @@ using sa::test::redis_server;
 namespace {
 
 std::shared_ptr<redis_client> client_for(const redis_server& server) {
-  redis_client_options o;
-  o.host = "127.0.0.1";
-  o.port = server.port();
-  o.backoff_initial = 5ms;
-  o.backoff_max = 100ms;
-  return std::make_shared<redis_client>(o);
+  return std::make_shared<redis_client>(sa::test::client_options_for(server));
 }
 
 std::shared_ptr<audit::redis_store> store_for(std::shared_ptr<redis_client> client, const std::string& node = "node-1") {

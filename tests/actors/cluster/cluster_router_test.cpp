@@ -2,6 +2,7 @@
 // members (a member is "lost" when the cluster actor's view no longer has it). Waits have deadlines.
 #include "actors/cluster/cluster_router.hpp"
 #include "actors/cluster/rendezvous.hpp"
+#include "tests/actors/cluster/collect_events.hpp"
 #include "messages/errors.hpp"
 
 #include "caf/all.hpp"
@@ -58,21 +59,7 @@ using event = std::variant<fake_got, turn_delta, turn_reset, turn_completed, tur
 /// Receives events until `done` holds for the events so far, or the deadline passes.
 std::vector<event> collect(caf::scoped_actor& self, const std::function<bool(const std::vector<event>&)>& done,
                            std::chrono::milliseconds deadline = 10s) {
-  std::vector<event> out;
-  auto until = std::chrono::steady_clock::now() + deadline;
-  bool timed_out = false;
-  while (!done(out) && !timed_out) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left <= 0ms)
-      break;
-    self->receive([&](fake_got& g) { out.emplace_back(std::move(g)); },
-                  [&](turn_delta& d) { out.emplace_back(std::move(d)); },
-                  [&](turn_reset& r) { out.emplace_back(std::move(r)); },
-                  [&](turn_completed& c) { out.emplace_back(std::move(c)); },
-                  [&](turn_failed& f) { out.emplace_back(std::move(f)); },
-                  caf::after(left) >> [&] { timed_out = true; });
-  }
-  return out;
+  return testing::collect_events<fake_got, turn_delta, turn_reset, turn_completed, turn_failed>(self, done, deadline);
 }
 
 template <class T>
@@ -126,7 +113,7 @@ struct fixture {
   void view(std::vector<std::pair<std::string, session_router_actor>> members) {
     cluster_view v;
     for (auto& [name, r] : members)
-      v.members.push_back(cluster_view::member{name, r});
+      v.members.push_back(cluster_view::member{name, r, {}});
     (*self)->send(router, std::move(v));
   }
   void turn(const std::string& session, const std::string& cmid) {

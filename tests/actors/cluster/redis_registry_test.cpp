@@ -54,14 +54,9 @@ struct registry_node {
   explicit registry_node(const redis_server& server, std::vector<cluster::host_port> seeds = {},
                          std::chrono::milliseconds reply_timeout = 500ms,
                          std::shared_ptr<const redis_tls_context> tls = nullptr) {
-    redis_client_options o;
-    o.tls = std::move(tls);
-    o.host = "127.0.0.1";
-    o.port = server.port();
+    auto o = sa::test::client_options_for(server, std::move(tls));
     o.connect_timeout = 500ms;
     o.reply_timeout = reply_timeout;
-    o.backoff_initial = 5ms;
-    o.backoff_max = 100ms;
     client = std::make_shared<redis_client>(o);
     cluster::redis_registry_options ro;
     ro.seeds = std::move(seeds);
@@ -282,18 +277,10 @@ TEST_CASE("A stopping registry deletes its node's key and answers the lookups st
 
 TEST_CASE("Over mutual TLS a member that heartbeats is found by another node's lookup") {
   quiet_logs quiet;
-  sa::test::redis_server_options tls_only;
-  tls_only.tls = true;
-  tls_only.tls_auth_clients = true;
-  redis_server redis{tls_only};
-  redis_tls_options t;
-  t.ca_file = redis.tls().ca_cert;
-  t.cert_file = redis.tls().client_cert;
-  t.key_file = redis.tls().client_key;
-  auto tls = redis_tls_context::load(t);
-  REQUIRE(tls);
-  registry_node a{redis, {}, 500ms, *tls};
-  registry_node b{redis, {}, 500ms, *tls};
+  redis_server redis{sa::test::tls_only(/*auth_clients=*/true)};
+  auto tls = sa::test::client_tls(redis.tls().ca_cert, &redis.tls());
+  registry_node a{redis, {}, 500ms, tls};
+  registry_node b{redis, {}, 500ms, tls};
   a.heartbeat(node_1, 10'000);
   lookup_outcome seen;
   REQUIRE(eventually([&] { return (seen = b.lookup()).has("node-1"); }));

@@ -58,7 +58,13 @@ TEST_CASE("dashboard figures are read from the metrics object: rates, CSAT avera
   m.conversation_closed("acme", true);
   m.csat_rated("acme", "billing", "none", 5);
   m.csat_rated("acme", "billing", "user_requested", 3);
-  m.cost("acme", "gpt", 0.03);
+  m.component_cost("acme", "generation", "gpt", 1000, 200, 0.02);
+  m.component_cost("acme", "retrieval_embeddings", "emb", 30, 0, 0.004);
+  m.component_cost("globex", "judging", "gpt", 1500, 40, 0.006);
+  m.quality_score("acme", "billing", "local_groundedness", "groundedness", 0.5);
+  m.quality_score("acme", "billing", "local_groundedness", "groundedness", 1.0);
+  m.quality_score("acme", "billing", "judge-a", "tone", 0.75);
+  m.quality_sampled("acme", "billing", "local_groundedness", "scored");
 
   auto t = gateway::read_totals(m, 1000);
   CHECK(t.turns == 4);
@@ -71,7 +77,22 @@ TEST_CASE("dashboard figures are read from the metrics object: rates, CSAT avera
   CHECK(p["resolution_rate"].get<double>() == Approx(2.0 / 3.0));
   CHECK(p["csat_count"].get<double>() == 2);
   CHECK(p["csat_avg"].get<double>() == Approx(4.0));
-  CHECK(p["cost_per_conversation_usd"].get<double>() == Approx(0.01));
+  CHECK(p["cost_per_conversation_usd"].get<double>() == Approx(0.01));  // (0.02 + 0.004 + 0.006) / 3
+  gateway::dashboard_history h{4, 10};
+  auto d = h.to_json(t);
+  const auto& gen = d["cost_by_component"]["generation"];
+  CHECK(gen["usd_per_conversation"].get<double>() == Approx(0.02 / 3));
+  CHECK(gen["tokens_per_conversation"].get<double>() == Approx(1200.0 / 3));
+  CHECK(d["cost_by_component"]["retrieval_embeddings"]["tokens"].get<double>() == 30);
+  const auto& scores = d["quality"]["scores"];
+  REQUIRE(scores.size() == 2);
+  CHECK(scores[0]["judge"] == "judge-a");
+  CHECK_FALSE(scores[0]["local"].get<bool>());
+  CHECK(scores[1]["dimension"] == "groundedness");
+  CHECK(scores[1]["local"].get<bool>());
+  CHECK(scores[1]["mean"].get<double>() == Approx(0.75));
+  CHECK(scores[1]["count"].get<double>() == 2);
+  CHECK(d["quality"]["samples"][0]["outcome"] == "scored");
   CHECK(p["ttft_p95_s"].get<double>() <= 0.05);
   CHECK(p["window"].is_null());
 
@@ -102,6 +123,38 @@ TEST_CASE("the dashboard's snapshot ring keeps the newest points and windows eac
   CHECK(row_of(d, "intent_accuracy")["status"] == "no_data");
   CHECK(row_of(d, "escalation_rate")["status"] == "met");
   CHECK(row_of(d, "resolution_rate")["status"] == "no_data");
+}
+
+TEST_CASE("the table's recent figures count only the turns and conversations of the last window",
+          "[gateway][dashboard]") {
+  metrics m;
+  gateway::dashboard_history h{100, 60};
+  const int64_t window_ms = int64_t{gateway::dashboard_history::recent_window_s} * 1000;
+  // Long ago: 4 turns, all escalated, 2 conversations closed by a human.
+  for (int i = 0; i < 4; ++i) {
+    m.turn_finished("acme", "billing", "escalated", 0.1);
+    m.escalated("acme", "user_request");
+  }
+  m.conversation_closed("acme", true);
+  m.conversation_closed("acme", true);
+  h.record(gateway::read_totals(m, 0));
+  h.record(gateway::read_totals(m, 2 * window_ms));  // the recent window starts here
+  // Recently: 4 turns, none escalated, 1 conversation closed by the bot at 0.01 USD.
+  for (int i = 0; i < 4; ++i)
+    m.turn_finished("acme", "billing", "answered", 0.1);
+  m.conversation_closed("acme", false);
+  m.component_cost("acme", "generation", "gpt", 100, 10, 0.01);
+  m.csat_rated("acme", "billing", "none", 5);
+  auto d = h.to_json(gateway::read_totals(m, 2 * window_ms + 60000));
+  CHECK(d["recent"]["seconds"].get<double>() == 60);
+  CHECK(d["recent"]["turns"].get<double>() == 4);
+  CHECK(row_of(d, "escalation_rate")["actual"].get<double>() == Approx(0.5));  // since start
+  CHECK(row_of(d, "escalation_rate")["recent"].get<double>() == 0);          // the window alone
+  CHECK(row_of(d, "resolution_rate")["actual"].get<double>() == Approx(1.0 / 3));
+  CHECK(row_of(d, "resolution_rate")["recent"].get<double>() == 1);
+  CHECK(row_of(d, "cost_per_conversation")["recent"].get<double>() == Approx(0.01));
+  CHECK(row_of(d, "csat")["recent"].get<double>() == 5);
+  CHECK(row_of(d, "ttft_p95")["recent"].is_null());
 }
 
 TEST_CASE("GET /api/dashboard agrees with GET /metrics after a chat turn and a rating", "[gateway][dashboard]") {

@@ -234,6 +234,55 @@ TEST_CASE("the file store keeps every record across a restart and skips a torn l
   CHECK(lines == 2);
 }
 
+TEST_CASE("memory keeps every open record and only the most recently finished ones", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  auto s = open_file_store(path);
+  REQUIRE(s);
+  handoff_book book{std::move(*s), scanner(), classifier::intent_model::labels(), 3};
+  auto open_one = [&](int i) {
+    auto o = escalation("acme", "s-" + std::to_string(i));
+    return book.open(o, 1000 + i).record->id;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i)
+    ids.push_back(open_one(i));
+  REQUIRE(book.size() == 10);
+  // Finish eight of them: closed from the queue, or taken and handed back.
+  for (int i = 0; i < 8; ++i) {
+    if (i % 2) {
+      REQUIRE(book.close(acme, ids[i], "bob", "answered", 5000 + i).code.empty());
+    } else {
+      REQUIRE(book.take(acme, ids[i], "bob", "Bob", 5000 + i).code.empty());
+      REQUIRE(book.hand_back(acme, ids[i], "bob").code.empty());
+    }
+  }
+  CHECK(book.size() == 2 + 3);
+  CHECK(book.list(acme, false).size() == 2);
+  CHECK(book.list(acme, true).size() == 5);
+  CHECK(book.history(acme, ids[4]).code == handoff_codes::not_found);  // finished fifth: forgotten
+  CHECK(book.latest_for(acme, session_id{"s-4"}) == nullptr);
+  CHECK(book.history(acme, ids[5]).record->state == handoff_states::closed);  // among the last three
+  CHECK(book.active_for(acme, session_id{"s-9"}) != nullptr);
+  // A superseded record counts as finished too.
+  auto again = escalation("acme", "s-9");
+  again.turn = 3;
+  auto opened = book.open(again, 9000);
+  REQUIRE(opened.superseded);
+  CHECK(opened.superseded->state == handoff_states::closed);
+  CHECK(book.size() == 2 + 3);
+  CHECK(book.history(acme, ids[5]).code == handoff_codes::not_found);
+  // The store still has every record, and a book opened on it keeps the same bound.
+  auto all = read_file_records(path);
+  REQUIRE(all);
+  CHECK(all->size() == 11);
+  auto reopened = open_file_store(path);
+  REQUIRE(reopened);
+  handoff_book second{std::move(*reopened), scanner(), classifier::intent_model::labels(), 3};
+  CHECK(second.size() == 2 + 3);
+  CHECK(second.list(acme, false).size() == 2);
+}
+
 TEST_CASE("export-training writes the tagged handoffs as a CSV train-intents accepts", "[handoff]") {
   auto book = make_book();
   auto a = book.open(escalation(), 1000).record->id;

@@ -501,18 +501,10 @@ TEST_CASE("a flushed script cache (NOSCRIPT) falls back to EVAL without losing t
 }
 
 TEST_CASE("over mutual TLS, turns reach Redis and another node loads them back", "[redis_memory][tls]") {
-  sa::test::redis_server_options tls_only;
-  tls_only.tls = true;
-  tls_only.tls_auth_clients = true;  // a locked-down Redis: no client certificate, no connection
-  redis_server server{tls_only};
-  redis_tls_options t;
-  t.ca_file = server.tls().ca_cert;
-  t.cert_file = server.tls().client_cert;
-  t.key_file = server.tls().client_key;
-  auto tls = redis_tls_context::load(t);
-  REQUIRE(tls);
+  // A locked-down Redis: no client certificate, no connection.
+  redis_server server{sa::test::tls_only(/*auth_clients=*/true)};
   redis_client_options over_tls;
-  over_tls.tls = *tls;
+  over_tls.tls = sa::test::client_tls(server.tls().ca_cert, &server.tls());
   memory_node a{server, small_window(3), over_tls};
   for (turn_number n = 1; n <= 5; ++n) {
     auto r = a.append(acme, "s-tls", turn(n));

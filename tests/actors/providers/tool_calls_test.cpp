@@ -236,6 +236,9 @@ TEST_CASE("anthropic: thinking, text and a tool_use block with input_json_delta 
   CHECK_FALSE(o.end->thinking[0].redacted);
   CHECK(o.end->thinking[1].redacted);
   CHECK(o.end->thinking[1].signature == "EmwKAhgB");
+  // Thinking tokens, unreported by Anthropic: estimated from the 30 characters of thinking text.
+  CHECK(o.end->tokens.thinking_tokens == 8);
+  CHECK(o.end->tokens.completion_tokens == 61);
 }
 
 TEST_CASE("anthropic: thinking blocks are only kept when the answer calls a tool") {

@@ -151,18 +151,18 @@ TEST_CASE("bad cost arguments fail with a message naming the problem", "[quality
     return rc;
   };
   std::string out, err;
-  CHECK(run({"", "", "", "", ""}, out, err) == 2);
+  CHECK(run({"", "", "", "", "", ""}, out, err) == 2);
   CHECK(err.find("cost needs --conversations N") != std::string::npos);
-  CHECK(run({"5e5", "", "", "", ""}, out, err) == 2);
+  CHECK(run({"5e5", "", "", "", "", ""}, out, err) == 2);
   CHECK(err.find("(got \"5e5\")") != std::string::npos);
-  CHECK(run({"500000", "0", "", "", ""}, out, err) == 2);
+  CHECK(run({"500000", "0", "", "", "", ""}, out, err) == 2);
   CHECK(err.find("--turns-per-conversation") != std::string::npos);
-  CHECK(run({"500000", "", "m-a=0.8,nope=0.2", "", ""}, out, err) == 2);
+  CHECK(run({"500000", "", "m-a=0.8,nope=0.2", "", "", ""}, out, err) == 2);
   CHECK(err.find("model \"nope\" has no price") != std::string::npos);
-  REQUIRE(run({"500000", "4", "m-a=0.8,m-b=0.2", "", ""}, out, err) == 0);
+  REQUIRE(run({"500000", "4", "m-a=0.8,m-b=0.2", "", "", ""}, out, err) == 0);
   CHECK(out.find("2,161.12") != std::string::npos);
-  REQUIRE(run({"500000", "4", "m-a=0.8,m-b=0.2", "", "-"}, out, err) == 0);
+  REQUIRE(run({"500000", "4", "m-a=0.8,m-b=0.2", "", "-", ""}, out, err) == 0);
   CHECK(nlohmann::json::parse(out)["usd_per_month"].get<double>() == Approx(2161.12).epsilon(1e-12));
-  REQUIRE(run({"500000", "", "", "", ""}, out, err) == 0);  // default mix: providers.root's model (m-a)
+  REQUIRE(run({"500000", "", "", "", "", ""}, out, err) == 0);  // default mix: providers.root's model (m-a)
   CHECK(out.find("Model mix: m-a 100.0%") != std::string::npos);
 }

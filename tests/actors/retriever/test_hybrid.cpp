@@ -248,12 +248,14 @@ TEST_CASE("an over-long input is clipped at a character boundary") {
 }
 
 TEST_CASE("OpenAI embedding answers: vectors by index, normalised, a wrong count or a bad vector fails") {
+  uint64_t tokens = 0;
   auto parsed = parse_embedding_response(
     embedding_wire::openai,
     R"({"object":"list","data":[{"object":"embedding","index":1,"embedding":[0,2]},)"
-    R"({"object":"embedding","index":0,"embedding":[3,4]}],"model":"m","usage":{"prompt_tokens":2,"total_tokens":2}})",
-    2);
+    R"({"object":"embedding","index":0,"embedding":[3,4]}],"model":"m","usage":{"prompt_tokens":7,"total_tokens":7}})",
+    2, &tokens);
   REQUIRE(parsed.ok());
+  CHECK(tokens == 7);  // the usage the answer reports (priced as retrieval_embeddings)
   REQUIRE(parsed->size() == 2);
   CHECK((*parsed)[0][0] == Approx(0.6f));
   CHECK((*parsed)[0][1] == Approx(0.8f));
@@ -276,8 +278,10 @@ TEST_CASE("OpenAI embedding answers: vectors by index, normalised, a wrong count
 }
 
 TEST_CASE("Gemini embedding answers: one embedding or a batch of embeddings") {
-  auto one = parse_embedding_response(embedding_wire::gemini, R"({"embedding":{"values":[1,0,0]}})", 1);
+  uint64_t tokens = 99;
+  auto one = parse_embedding_response(embedding_wire::gemini, R"({"embedding":{"values":[1,0,0]}})", 1, &tokens);
   REQUIRE(one.ok());
+  CHECK(tokens == 0);  // Gemini reports no usage: the retriever estimates
   CHECK((*one)[0].size() == 3);
   auto batch = parse_embedding_response(embedding_wire::gemini,
                                         R"({"embeddings":[{"values":[1,1]},{"values":[0,5]}]})", 2);

@@ -65,6 +65,7 @@ struct hybrid_env {
   std::shared_ptr<knowledge_catalog_slot> catalog;
   std::shared_ptr<http_client> http = std::make_shared<http_client>();
   std::shared_ptr<hybrid_stats> stats = std::make_shared<hybrid_stats>();
+  std::shared_ptr<sa::metrics> meter = std::make_shared<sa::metrics>();
   embedding_settings embedding;
   std::map<std::string, config::route_config> routes = config::defaults().retriever.routes;
 
@@ -124,6 +125,7 @@ struct hybrid_env {
     d->embedding.query_timeout = query_timeout;
     d->candidates = 20;
     d->stats = stats;
+    d->metrics = meter;
     retrievers.push_back(spawn_hybrid_retriever(*sys, d));
     return retrievers.back();
   }
@@ -178,10 +180,17 @@ TEST_CASE("hybrid retrieval fuses BM25 and vector hits through the fake embeddin
   auto indexer = env.start_indexer(vectors, (env.dir.path() / "state").string());
   REQUIRE(wait_for_vectors(*env.catalog, *vectors, {"acme", "globex"}));
   CHECK(env.stats->texts_embedded > 0);
+  env.embedding.input_per_mtok = 0.02;
   auto r = env.hybrid(vectors);
   auto before = env.fake.requests("embeddings");
   auto got = env.ask(r, "acme", "where can I download my invoices");
   CHECK(env.fake.requests("embeddings") == before + 1); // the question, embedded once
+  // Its tokens as the API's usage reports them (the fake: 4 characters a token, 32 -> 8) at the input price.
+  CHECK(got.embedding_tokens == 8);
+  CHECK(got.cost_usd == Approx(8 * 0.02 / 1e6));
+  auto exposition = env.meter->render();
+  CHECK(exposition.find("sa_component_tokens_total{component=\"retrieval_embeddings\",kind=\"input\","
+                        "model=\"fake-embedding\",tenant=\"acme\"} 8") != std::string::npos);
   CHECK(got.hybrid);
   CHECK_FALSE(got.degraded);
   REQUIRE_FALSE(got.passages.empty());
@@ -447,6 +456,9 @@ TEST_CASE("a node with retriever.embedding answers turns through the hybrid retr
     CHECK(turn.completed.has_value());
     auto text = svc->metrics->render();
     CHECK(text.find("sa_retrieval_hybrid_total 1") != std::string::npos);
+    // The question's embedding counted as a component of the turn's cost (the fake reports its usage).
+    CHECK(text.find("sa_component_tokens_total{component=\"retrieval_embeddings\",kind=\"input\","
+                    "model=\"fake-embedding\",tenant=\"acme\"} 13") != std::string::npos);
   }
   CHECK(std::filesystem::exists(knowledge::embedding_cache_file(cfg.node.state_dir, "acme")));
 }

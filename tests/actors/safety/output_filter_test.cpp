@@ -98,3 +98,35 @@ TEST_CASE("a reset stream redactor drops its held-back text and counts only what
   CHECK(after.find("5555") == std::string::npos);
   CHECK(r.redactions() == 1);
 }
+
+// Found by the fuzz target once it ran fast enough: a too-long phone hit hid a second number after its
+// valid part; an overlapping match that lost to its neighbour reappeared once the neighbour was redacted;
+// an invalid SIN-shaped hit took the first group of a valid one.
+TEST_CASE("redacted text holds nothing the scanner would still flag", "[safety]") {
+  pii_scanner scanner;
+  for (auto text : {"Card +111 521 781 5243 541 781 5243 54 13- 13-4key", "Card +111 7854 14112 78::654 13-4-8",
+                    "SIN 162 621 162 625 115 111", "host G::1111123-45-6118 q", "fe80::8password: hunter2 ok"}) {
+    INFO(text);
+    auto redacted = scanner.redact(text);
+    CHECK(scanner.scan(redacted).empty());
+    CHECK(redacted.find("5243") == std::string::npos);
+    CHECK(redacted.find("::654") == std::string::npos);
+    CHECK(redacted.find("625 115") == std::string::npos);
+    CHECK(redacted.find("45-6118") == std::string::npos);
+  }
+}
+
+// Found by the fuzz target: "password :" and its value many blank lines later matched as one secret, longer
+// than the hold-back, so a stream released the keyword before the value arrived.
+TEST_CASE("a password's value must follow its sign within a few spaces, so a stream judges it like the whole",
+          "[safety]") {
+  pii_scanner scanner;
+  std::string text = "my password :" + std::string(80, '\n') + "=hunter2 and password:\n  hunter3 ok";
+  auto whole = scanner.redact(text);
+  CHECK(whole.find("hunter3") == std::string::npos);
+  for (size_t chunk : {1, 7, 49, 64}) {
+    stream_redactor r{scanner};
+    INFO("chunk " << chunk);
+    CHECK(sa::test::stream_through(r, text, chunk) == whole);
+  }
+}

@@ -1,5 +1,5 @@
 // The CAF adapter: a request's events reach an actor as http_* messages, in order.
-#include "http_test_server.hpp"
+#include "http_test_routes.hpp"
 #include "runtime/http_caf_listener.hpp"
 #include "runtime/http_messages.hpp"
 
@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("an actor receives headers, chunks in order and done through caf_http_listener",
           "[runtime][http][caf]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};

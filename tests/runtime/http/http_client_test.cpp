@@ -2,7 +2,7 @@
 // timeouts and connection errors as typed errors, cancellation, keep-alive, stop().
 #include "bench/child_process.hpp"
 #include "http_test_listener.hpp"
-#include "http_test_server.hpp"
+#include "http_test_routes.hpp"
 #include "runtime/http_client.hpp"
 #include "runtime/log.hpp"
 
@@ -68,7 +68,7 @@ std::pair<http_event, steady::duration> expect_failure(sa::http_client& client, 
 
 TEST_CASE("a streamed response arrives as several chunks, in order, then completes",
           "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto l = std::make_shared<sa::test::recording_listener>();
   auto id = client.submit(get(server.url("/stream?n=5&gap=30")), l);
@@ -96,7 +96,7 @@ TEST_CASE("a streamed response arrives as several chunks, in order, then complet
 
 TEST_CASE("200 concurrent requests complete on the client's single loop thread",
           "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   auto before = non_server_threads();
   sa::http_client client;
   auto l = std::make_shared<sa::test::recording_listener>();
@@ -104,7 +104,7 @@ TEST_CASE("200 concurrent requests complete on the client's single loop thread",
   for (int i = 0; i < n; ++i)
     client.submit(get(server.url("/gate?n=" + std::to_string(n))), l);
   // The server answers none until all 200 are waiting at once: they are truly concurrent.
-  REQUIRE(server.wait_until([&] { return server.gate_arrivals() >= n; }, 20s));
+  REQUIRE(server.wait_until([&] { return server.held() >= n; }, 20s));
   CHECK(non_server_threads() == before + 1);
   REQUIRE(l->wait_terminal(n, 20s));
   int completed = 0;
@@ -116,7 +116,7 @@ TEST_CASE("200 concurrent requests complete on the client's single loop thread",
 
 TEST_CASE("a server that never starts its response fails with timeout_first_byte",
           "[runtime][http][timeout]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto r = get(server.url("/stall-headers"));
   r.first_byte_timeout = 200ms;
@@ -128,7 +128,7 @@ TEST_CASE("a server that never starts its response fails with timeout_first_byte
 }
 
 TEST_CASE("a response that stalls mid-body fails with timeout_idle", "[runtime][http][timeout]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto r = get(server.url("/stall-body"));
   r.idle_timeout = 200ms;
@@ -146,7 +146,7 @@ TEST_CASE("a response that stalls mid-body fails with timeout_idle", "[runtime][
 
 TEST_CASE("a response that keeps dripping past the total deadline fails with timeout_total",
           "[runtime][http][timeout]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto r = get(server.url("/drip?gap=20"));
   r.idle_timeout = 2s;
@@ -195,7 +195,7 @@ TEST_CASE("a server whose accept queue is full fails with timeout_connect",
 }
 
 TEST_CASE("a connection reset mid-body fails with reset", "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto [e, took] = expect_failure(client, get(server.url("/reset")), 5s);
   CHECK(e.error_kind == http_error_kind::reset);
@@ -203,7 +203,7 @@ TEST_CASE("a connection reset mid-body fails with reset", "[runtime][http]") {
 
 TEST_CASE("cancel mid-stream ends the request with cancelled and closes its connection",
           "[runtime][http][cancel]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto l = std::make_shared<sa::test::recording_listener>();
   auto id = client.submit(get(server.url("/stream?n=1000&gap=50")), l);
@@ -225,7 +225,7 @@ TEST_CASE("cancel mid-stream ends the request with cancelled and closes its conn
 }
 
 TEST_CASE("two sequential requests to one host reuse one connection", "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   for (int i = 0; i < 2; ++i) {
     auto l = std::make_shared<sa::test::recording_listener>();
@@ -240,7 +240,7 @@ TEST_CASE("two sequential requests to one host reuse one connection", "[runtime]
 
 TEST_CASE("a POST sends its body and a non-2xx status is a response, not an error",
           "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto r = get(server.url("/missing"));
   r.method = "POST";
@@ -256,7 +256,7 @@ TEST_CASE("a POST sends its body and a non-2xx status is a response, not an erro
 }
 
 TEST_CASE("stop fails outstanding requests with cancelled and refuses new ones", "[runtime][http]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto l = std::make_shared<sa::test::recording_listener>();
   client.submit(get(server.url("/stall-headers")), l);
@@ -275,7 +275,7 @@ TEST_CASE("stop fails outstanding requests with cancelled and refuses new ones",
 
 TEST_CASE("the client's logs carry neither bodies, query strings nor credential header values",
           "[runtime][http][redact]") {
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   auto path = std::string("/tmp/sa_http_log_test_") + std::to_string(::getpid()) + ".log";
   std::string err;
   REQUIRE(sa::log::init("debug", path, &err));
@@ -312,7 +312,7 @@ TEST_CASE("a listener may cancel its own request from inside on_chunk", "[runtim
       client->cancel(id);
     }
   };
-  sa::test::http_test_server server;
+  sa::test::loopback_http_server server{sa::test::http_client_test_route};
   sa::http_client client;
   auto l = std::make_shared<cancelling_listener>();
   l->client = &client;

@@ -13,34 +13,17 @@
 #include <string>
 
 using namespace std::chrono_literals;
-using sa::redis_command;
 using sa::redis_error_kind;
 using sa::redis_reply;
 using kind = sa::redis_reply::kind;
 
+using sa::test::cmd;
+using sa::test::submit;
+
 namespace {
 
 sa::redis_client_options options_for(const sa::test::redis_server& server) {
-  sa::redis_client_options o;
-  o.port = server.port();
-  o.backoff_initial = 5ms;
-  o.backoff_max = 100ms;
-  return o;
-}
-
-redis_command cmd(std::vector<std::string> args, bool wait = true, bool resend = false) {
-  redis_command c;
-  c.args = std::move(args);
-  c.wait_for_connection = wait;
-  c.resend_after_loss = resend;
-  return c;
-}
-
-uint64_t submit(sa::redis_client& client, const std::shared_ptr<sa::test::recording_redis_listener>& l,
-                std::vector<std::string> args, bool wait = true, bool resend = false) {
-  auto s = client.submit(cmd(std::move(args), wait, resend), l);
-  REQUIRE(s);
-  return s.id;
+  return sa::test::client_options_for(server);
 }
 
 std::vector<std::string> list(const sa::test::redis_server& server, const std::string& key, int db = 0) {
@@ -121,13 +104,7 @@ TEST_CASE("a command that does not wait fails at once while Redis is known to be
   sa::test::redis_server server;
   server.kill();
   sa::redis_client client{options_for(server)};
-  REQUIRE(sa::test::eventually([&] { return client.stats().connect_failures >= 1; }));
-  auto l = std::make_shared<sa::test::recording_redis_listener>();
-  auto id = submit(client, l, {"GET", "k"}, /*wait=*/false);
-  REQUIRE(l->wait_done(1));
-  auto o = l->outcome(id);
-  CHECK_FALSE(o.replied);
-  CHECK(o.error.kind == redis_error_kind::not_connected);
+  auto o = sa::test::refused_outcome(client, 1);  // not answered: not_connected
   CHECK(o.waiting == 0);
   CHECK_THAT(o.error.message, Catch::Matchers::Contains(server.address()));
 }

@@ -20,75 +20,21 @@
 
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
-using sa::redis_command;
-using sa::redis_error_kind;
+using sa::test::client_options_for;
+using sa::test::client_tls;
 using sa::test::redis_server;
+using sa::test::submit;
 using kind = sa::redis_reply::kind;
 
 namespace {
 
 redis_server tls_server(bool auth_clients = false, std::string password = {}) {
-  sa::test::redis_server_options o;
-  o.tls = true;
-  o.tls_auth_clients = auth_clients;
-  o.password = std::move(password);
-  return redis_server{o};
-}
-
-/// What a client trusts and presents, loaded (the test fails when it cannot be).
-std::shared_ptr<const sa::redis_tls_context> context(const std::string& ca_file, bool client_cert = false,
-                                                     const sa::bench::tls_pki* pki = nullptr,
-                                                     std::string server_name = {}) {
-  sa::redis_tls_options t;
-  t.ca_file = ca_file;
-  if (client_cert) {
-    t.cert_file = pki->client_cert;
-    t.key_file = pki->client_key;
-  }
-  t.server_name = std::move(server_name);
-  auto ctx = sa::redis_tls_context::load(t);
-  if (!ctx)
-    FAIL(ctx.error());
-  return *ctx;
-}
-
-sa::redis_client_options options_for(const redis_server& server, std::shared_ptr<const sa::redis_tls_context> tls,
-                                     std::string host = "127.0.0.1") {
-  sa::redis_client_options o;
-  o.host = std::move(host);
-  o.port = server.port();
-  o.tls = std::move(tls);
-  o.backoff_initial = 5ms;
-  o.backoff_max = 100ms;
-  o.connect_timeout = 2s;
-  return o;
-}
-
-redis_command cmd(std::vector<std::string> args, bool wait = true, bool resend = false) {
-  redis_command c;
-  c.args = std::move(args);
-  c.wait_for_connection = wait;
-  c.resend_after_loss = resend;
-  return c;
-}
-
-uint64_t submit(sa::redis_client& client, const std::shared_ptr<sa::test::recording_redis_listener>& l,
-                std::vector<std::string> args, bool wait = true, bool resend = false) {
-  auto s = client.submit(cmd(std::move(args), wait, resend), l);
-  REQUIRE(s);
-  return s.id;
+  return redis_server{sa::test::tls_only(auth_clients, std::move(password))};
 }
 
 /// The error a command that does not wait gets once the client failed `attempts` connection attempts.
 sa::redis_error refusal_after(sa::redis_client& client, uint64_t attempts) {
-  REQUIRE(sa::test::eventually([&] { return client.stats().connect_failures >= attempts; }));
-  auto l = std::make_shared<sa::test::recording_redis_listener>();
-  auto id = submit(client, l, {"GET", "k"}, /*wait=*/false);
-  REQUIRE(l->wait_done(1));
-  auto o = l->outcome(id);
-  REQUIRE_FALSE(o.replied);
-  CHECK(o.error.kind == redis_error_kind::not_connected);
-  return o.error;
+  return sa::test::refused_outcome(client, attempts).error;
 }
 
 long long commands_processed(const redis_server& server) {
@@ -123,8 +69,8 @@ struct scratch_dir {
 TEST_CASE("over TLS, commands round-trip and the server is verified by its IP address or its host name",
           "[redis][tls]") {
   auto server = tls_server();
-  auto tls = context(server.tls().ca_cert);
-  sa::redis_client client{options_for(server, tls)};
+  auto tls = client_tls(server.tls().ca_cert);
+  sa::redis_client client{client_options_for(server, tls)};
   auto l = std::make_shared<sa::test::recording_redis_listener>();
   auto set = submit(client, l, {"SET", "k", std::string("v\0w", 3)});
   auto get = submit(client, l, {"GET", "k"});
@@ -141,7 +87,7 @@ TEST_CASE("over TLS, commands round-trip and the server is verified by its IP ad
   CHECK(server.command({"GET", "n"}).str == "2000");  // the server's own view, over its own TLS connection
 
   // "localhost": verified against the DNS name in the certificate (and sent as SNI).
-  sa::redis_client by_name{options_for(server, tls, "localhost")};
+  sa::redis_client by_name{client_options_for(server, tls, "localhost")};
   auto l2 = std::make_shared<sa::test::recording_redis_listener>();
   auto ping = submit(by_name, l2, {"PING"});
   REQUIRE(l2->wait_done(1));
@@ -151,14 +97,14 @@ TEST_CASE("over TLS, commands round-trip and the server is verified by its IP ad
 TEST_CASE("mutual TLS: a client certificate the CA signed gets in, a client without one is refused",
           "[redis][tls]") {
   auto server = tls_server(/*auth_clients=*/true);
-  sa::redis_client with_cert{options_for(server, context(server.tls().ca_cert, true, &server.tls()))};
+  sa::redis_client with_cert{client_options_for(server, client_tls(server.tls().ca_cert, &server.tls()))};
   auto l = std::make_shared<sa::test::recording_redis_listener>();
   auto set = submit(with_cert, l, {"SET", "mtls", "yes"});
   REQUIRE(l->wait_done(1));
   CHECK(l->outcome(set).reply.str == "OK");
   CHECK(server.command({"GET", "mtls"}).str == "yes");
 
-  sa::redis_client without{options_for(server, context(server.tls().ca_cert))};
+  sa::redis_client without{client_options_for(server, client_tls(server.tls().ca_cert))};
   auto e = refusal_after(without, 2);
   CHECK_THAT(e.message, Contains(server.address()));
   // TLS 1.3: the client's handshake completes before the server checks the client; the server's alert
@@ -172,7 +118,7 @@ TEST_CASE("a server certificate from a CA the client does not trust fails verifi
           "[redis][tls]") {
   auto server = tls_server();
   auto before = commands_processed(server);
-  auto opts = options_for(server, context(server.tls().other_ca_cert));
+  auto opts = client_options_for(server, client_tls(server.tls().other_ca_cert));
   opts.password = "never-sent-pw";
   sa::redis_client client{opts};
   auto l = std::make_shared<sa::test::recording_redis_listener>();
@@ -189,19 +135,20 @@ TEST_CASE("a server certificate from a CA the client does not trust fails verifi
 
 TEST_CASE("a server name the certificate does not carry fails verification", "[redis][tls]") {
   auto server = tls_server();
-  sa::redis_client wrong_name{options_for(server, context(server.tls().ca_cert, false, nullptr, "redis.example.internal"))};
+  sa::redis_client wrong_name{
+    client_options_for(server, client_tls(server.tls().ca_cert, nullptr, "redis.example.internal"))};
   auto e = refusal_after(wrong_name, 2);
   CHECK_THAT(e.message, Contains("certificate verification failed: hostname mismatch"));
   CHECK_THAT(e.message, Contains("redis.example.internal"));
 
-  sa::redis_client wrong_ip{options_for(server, context(server.tls().ca_cert, false, nullptr, "127.0.0.2"))};
+  sa::redis_client wrong_ip{client_options_for(server, client_tls(server.tls().ca_cert, nullptr, "127.0.0.2"))};
   CHECK_THAT(refusal_after(wrong_ip, 2).message, Contains("certificate verification failed: IP address mismatch"));
 }
 
 TEST_CASE("over TLS, writes that wait while the server is down are flushed in order after a restart",
           "[redis][tls]") {
   auto server = tls_server();
-  sa::redis_client client{options_for(server, context(server.tls().ca_cert))};
+  sa::redis_client client{client_options_for(server, client_tls(server.tls().ca_cert))};
   auto l = std::make_shared<sa::test::recording_redis_listener>();
   submit(client, l, {"PING"});
   REQUIRE(l->wait_done(1));
@@ -223,8 +170,8 @@ TEST_CASE("over TLS, writes that wait while the server is down are flushed in or
 TEST_CASE("over TLS, AUTH runs on every connection and a wrong password is refused without showing it",
           "[redis][tls]") {
   auto server = tls_server(false, "tls-pw");
-  auto tls = context(server.tls().ca_cert);
-  auto opts = options_for(server, tls);
+  auto tls = client_tls(server.tls().ca_cert);
+  auto opts = client_options_for(server, tls);
   opts.password = "tls-pw";
   sa::redis_client client{opts};
   auto l = std::make_shared<sa::test::recording_redis_listener>();
@@ -238,7 +185,7 @@ TEST_CASE("over TLS, AUTH runs on every connection and a wrong password is refus
   CHECK(server.command({"GET", "after"}).str == "2");
   CHECK(client.stats().reconnects == 1);
 
-  auto wrong = options_for(server, tls);
+  auto wrong = client_options_for(server, tls);
   wrong.password = "wrong-tls-pw";
   sa::redis_client refused{wrong};
   auto e = refusal_after(refused, 2);
@@ -251,7 +198,7 @@ TEST_CASE("a TLS client pointed at a plaintext server never gets through the han
   redis_server plain;  // takes the ClientHello for the start of an inline command and waits for its end
   scratch_dir dir;
   auto pki = sa::bench::make_tls_pki(dir.path);
-  auto opts = options_for(plain, context(pki.ca_cert));
+  auto opts = client_options_for(plain, client_tls(pki.ca_cert));
   opts.connect_timeout = 200ms;
   sa::redis_client client{opts};
   CHECK_THAT(refusal_after(client, 2).message, Contains("ms (TLS handshake unfinished)"));

@@ -1,0 +1,423 @@
+// Handoff router (see handoff_router.hpp): routing by session owner, fan-out and merge per tenant, and the
+// probe that finds a record's member. The decisions themselves are in handoff_fanout.hpp.
+#include "actors/cluster/handoff_router.hpp"
+
+#include "actors/cluster/handoff_fanout.hpp"
+#include "actors/cluster/rendezvous.hpp"
+#include "messages/cluster.hpp"
+#include "runtime/exceptions.hpp"
+#include "runtime/log.hpp"
+
+#include "caf/all.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+namespace sa::cluster {
+
+namespace {
+
+/// Private timer: try again to greet a member that joined (generation: which incarnation).
+struct greet_tick {
+  std::string member;
+  uint64_t generation = 0;
+  int attempt = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, greet_tick& x) {
+  return f(caf::meta::type_name("sa::cluster::greet_tick"), x.member, x.generation, x.attempt);
+}
+
+using router_impl = handoff_router_actor::extend<caf::reacts_to<greet_tick>>;
+
+struct member_info {
+  handoff_actor handoff;  // null: the member serves no handoffs
+  caf::node_id node;
+  uint64_t generation = 0;
+  bool ready = false;     // answered a request of ours: it knows us as a member
+};
+
+struct agent_sub {
+  tenant_id tenant;
+  std::string agent;
+  std::string name;
+  handoff_agent_listener listener;
+};
+
+struct customer_sub {
+  tenant_id tenant;
+  session_id session;
+  handoff_customer_actor listener;
+  std::string attached_at;  // the member whose service has it; empty while its owner is not ready
+};
+
+struct router_state {
+  static inline const char* name = "handoff_router";
+  handoff_router_options opts;
+  handoff_actor local;
+  std::vector<std::string> names;               // live, this node included, sorted
+  std::map<std::string, member_info> members;   // other members by name
+  std::set<caf::node_id> member_nodes;
+  uint64_t next_generation = 0;
+  std::vector<agent_sub> agents;                // this node's agent connections
+  std::vector<customer_sub> customers;          // this node's customer connections
+  location_cache where;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+using self_ptr = router_impl::stateful_pointer<router_state>;
+
+enum class origin { local, member, stranger };
+
+/// Who sent the current message: this node (connections; no sender counts as local), a member (its router
+/// fanning out: serve locally), or a node that is not a member.
+origin origin_of(self_ptr self) {
+  auto& sender = self->current_sender();
+  if (!sender || sender->node() == self->node())
+    return origin::local;
+  return self->state.member_nodes.count(sender->node()) != 0 ? origin::member : origin::stranger;
+}
+
+caf::error refuse_stranger(self_ptr self, const char* what) {
+  auto& sender = self->current_sender();
+  self->state.log->warn("event=handoff_request_dropped reason=not_a_member what={} node={}", what,
+                        sender ? to_string(sender->node()) : std::string{"none"});
+  return make_error(cluster_errc::bad_member);
+}
+
+/// The handoff service of `member` when it can be used now (this node: the local service).
+handoff_actor target_of(self_ptr self, const std::string& member) {
+  auto& st = self->state;
+  if (member == st.opts.self_name)
+    return st.local;
+  auto it = st.members.find(member);
+  if (it == st.members.end() || !it->second.ready)
+    return {};
+  return it->second.handoff;
+}
+
+/// This node first, then the ready members by name.
+std::vector<std::pair<std::string, handoff_actor>> targets(self_ptr self) {
+  auto& st = self->state;
+  std::vector<std::pair<std::string, handoff_actor>> out{{st.opts.self_name, st.local}};
+  for (auto& [name, m] : st.members)
+    if (m.ready && m.handoff)
+      out.emplace_back(name, m.handoff);
+  return out;
+}
+
+// --- fan-out ------------------------------------------------------------------------------------------
+
+template <class Answer>
+struct gather {
+  std::vector<std::string> members;
+  std::vector<std::optional<Answer>> answers;  // nullopt: failed or timed out
+  std::size_t pending = 0;
+  std::function<void(gather&)> done;
+};
+
+/// Sends `req` to every target and calls `done` once with every answer (each member answers or times out).
+template <class Answer, class Request>
+void fan_out(self_ptr self, const Request& req, std::function<void(gather<Answer>&)> done) {
+  auto ts = targets(self);
+  auto g = std::make_shared<gather<Answer>>();
+  g->answers.resize(ts.size());
+  g->pending = ts.size();
+  g->done = std::move(done);
+  auto finish = [g] {
+    if (--g->pending == 0)
+      g->done(*g);
+  };
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    g->members.push_back(ts[i].first);
+    self->request(ts[i].second, self->state.opts.member_timeout, req)
+      .then([g, i, finish](Answer& a) { g->answers[i] = std::move(a), finish(); },
+            [self, g, i, finish](caf::error& e) {
+              self->state.log->warn("event=handoff_member_unanswered member={} error={}", g->members[i], to_string(e));
+              finish();
+            });
+  }
+}
+
+/// The gathered lists as one, remembering which member holds which record.
+std::vector<handoff_view> merged(self_ptr self, gather<handoff_list>& g) {
+  std::vector<member_list> lists;
+  for (std::size_t i = 0; i < g.answers.size(); ++i) {
+    member_list l{g.members[i], g.answers[i].has_value(), {}};
+    if (l.ok) {
+      l.handoffs = std::move(g.answers[i]->handoffs);
+      for (auto& h : l.handoffs)
+        self->state.where.remember(h.tenant, h.id, l.member);
+    }
+    lists.push_back(std::move(l));
+  }
+  return merge_lists(lists);
+}
+
+/// Every agent connection here gets its tenant's merged queue again (the member set changed).
+void refresh_agents(self_ptr self) {
+  std::set<std::string> tenants;
+  for (auto& a : self->state.agents)
+    tenants.insert(a.tenant.value);
+  for (auto& t : tenants)
+    fan_out<handoff_list>(self, handoff_list_request{tenant_id{t}, false}, [self, t](gather<handoff_list>& g) {
+      handoff_queue_changed q{merged(self, g)};
+      for (auto& a : self->state.agents)
+        if (a.tenant.value == t)
+          self->send(a.listener, q);
+    });
+}
+
+// --- members joining and leaving ------------------------------------------------------------------------
+
+void attach_pending(self_ptr self) {
+  auto& st = self->state;
+  for (auto& c : st.customers) {
+    const auto& owner = *rendezvous_owner(c.session.value, st.names);
+    if (owner == c.attached_at)
+      continue;
+    auto target = target_of(self, owner);
+    if (!target) {
+      c.attached_at.clear();  // sent when the owner is greeted
+      continue;
+    }
+    self->send(target, customer_attach{c.tenant, c.session, c.listener});
+    c.attached_at = owner;
+  }
+}
+
+void greeted(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto& m = st.members.at(name);
+  m.ready = true;
+  st.log->info("event=handoff_member_ready member={} agents={}", name, st.agents.size());
+  for (auto& a : st.agents)
+    self->request(m.handoff, st.opts.member_timeout, agent_subscribe{a.tenant, a.agent, a.name, a.listener})
+      .then([self, name](handoff_list& l) {
+              for (auto& h : l.handoffs)
+                self->state.where.remember(h.tenant, h.id, name);
+            },
+            [self, name](caf::error& e) {
+              self->state.log->warn("event=handoff_subscribe_failed member={} error={}", name, to_string(e));
+            });
+  attach_pending(self);
+  if (!st.agents.empty())
+    refresh_agents(self);  // after the subscriptions: the member answers them in order
+}
+
+void greet(self_ptr self, const std::string& name, uint64_t generation, int attempt) {
+  auto& st = self->state;
+  auto it = st.members.find(name);
+  if (it == st.members.end() || it->second.generation != generation || !it->second.handoff)
+    return;
+  self->request(it->second.handoff, st.opts.member_timeout, handoff_list_request{tenant_id{}, false})
+    .then(
+      [self, name, generation](handoff_list&) {
+        auto it = self->state.members.find(name);
+        if (it != self->state.members.end() && it->second.generation == generation && !it->second.ready)
+          greeted(self, name);
+      },
+      [self, name, generation, attempt](caf::error& e) {
+        auto& st = self->state;
+        if (attempt + 1 >= st.opts.greet_attempts) {
+          st.log->error("event=handoff_member_unreachable member={} error={}", name, to_string(e));
+          return;
+        }
+        self->delayed_send(self, st.opts.greet_interval, greet_tick{name, generation, attempt + 1});
+      });
+}
+
+void apply_view(self_ptr self, cluster_view& v) {
+  auto& st = self->state;
+  std::map<std::string, member_info> next;
+  std::vector<std::string> joined;
+  st.member_nodes.clear();
+  st.names.assign(1, st.opts.self_name);
+  for (auto& m : v.members) {
+    if (!m.router || m.name == st.opts.self_name)
+      continue;
+    auto node = m.router.node();
+    st.member_nodes.insert(node);
+    st.names.push_back(m.name);
+    auto old = st.members.find(m.name);
+    if (old != st.members.end() && old->second.node == node) {
+      next.emplace(m.name, std::move(old->second));
+      continue;
+    }
+    next.emplace(m.name, member_info{std::move(m.handoff), node, ++st.next_generation, false});
+    joined.push_back(m.name);
+  }
+  std::sort(st.names.begin(), st.names.end());
+  st.names.erase(std::unique(st.names.begin(), st.names.end()), st.names.end());
+  bool lost = false;
+  for (auto& [name, m] : st.members) {
+    auto it = next.find(name);
+    if (it == next.end() || it->second.node != m.node) {
+      st.where.forget_member(name);
+      lost = true;
+    }
+  }
+  st.members = std::move(next);
+  for (auto& name : joined) {
+    auto& m = st.members.at(name);
+    greet(self, name, m.generation, 0);
+  }
+  attach_pending(self);  // sessions whose owner left (or joined and is ready) move
+  if (lost && !st.agents.empty())
+    refresh_agents(self);
+}
+
+// --- requests from this node --------------------------------------------------------------------------
+
+caf::result<agent_outcome> route_action(self_ptr self, agent_action& a) {
+  auto& st = self->state;
+  static const std::set<std::string> ops{handoff_ops::take,  handoff_ops::reply, handoff_ops::hand_back,
+                                         handoff_ops::close, handoff_ops::tag,   handoff_ops::history};
+  if (a.handoff.empty() || ops.count(a.op) == 0)
+    return self->delegate(st.local, std::move(a));  // refused there (bad_request / not_found)
+  if (auto* m = st.where.find(a.tenant, a.handoff))
+    if (auto target = target_of(self, *m))
+      return self->delegate(target, std::move(a));
+  auto rp = self->make_response_promise<agent_outcome>();
+  agent_action probe = a;
+  probe.op = handoff_ops::history;
+  probe.text.clear();
+  fan_out<agent_outcome>(self, probe, [self, rp, a](gather<agent_outcome>& g) mutable {
+    std::vector<probe_answer> answers;
+    for (std::size_t i = 0; i < g.answers.size(); ++i)
+      answers.push_back({g.members[i], g.answers[i].has_value(), g.answers[i] ? g.answers[i]->code : std::string{}});
+    auto loc = locate(answers);
+    if (loc.what != location::kind::found) {
+      agent_outcome o;
+      o.code = loc.what == location::kind::not_found ? handoff_codes::not_found : handoff_codes::unavailable;
+      rp.deliver(std::move(o));
+      return;
+    }
+    self->state.where.remember(a.tenant, a.handoff, loc.member);
+    if (a.op == handoff_ops::history) {
+      for (std::size_t i = 0; i < g.members.size(); ++i)
+        if (g.members[i] == loc.member)
+          rp.deliver(std::move(*g.answers[i]));
+      return;
+    }
+    auto target = target_of(self, loc.member);
+    if (!target) {  // left between the probe and now
+      agent_outcome o;
+      o.code = handoff_codes::unavailable;
+      rp.deliver(std::move(o));
+      return;
+    }
+    self->request(target, self->state.opts.member_timeout, a)
+      .then([rp](agent_outcome& o) mutable { rp.deliver(std::move(o)); },
+            [rp](caf::error&) mutable {
+              agent_outcome o;
+              o.code = handoff_codes::unavailable;
+              rp.deliver(std::move(o));
+            });
+  });
+  return rp;
+}
+
+void forget_connection(self_ptr self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  st.agents.erase(std::remove_if(st.agents.begin(), st.agents.end(),
+                                 [&](const agent_sub& a) { return a.listener.address() == who; }),
+                  st.agents.end());
+  st.customers.erase(std::remove_if(st.customers.begin(), st.customers.end(),
+                                    [&](const customer_sub& c) { return c.listener.address() == who; }),
+                     st.customers.end());
+}
+
+} // namespace
+
+handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor local, handoff_router_options options) {
+  auto fn = [](self_ptr self, handoff_actor local, handoff_router_options opts) -> router_impl::behavior_type {
+    auto& st = self->state;
+    st.local = std::move(local);
+    st.opts = std::move(opts);
+    st.names.assign(1, st.opts.self_name);
+    st.log = log::get("cluster");
+    log_exceptions(self, "handoff_router");
+    self->set_down_handler([self](caf::down_msg& dm) { forget_connection(self, dm.source); });
+    return {
+      [self](handoff_open& o) -> caf::result<handoff_opened> {
+        if (origin_of(self) == origin::stranger)
+          return refuse_stranger(self, "handoff_open");
+        return self->delegate(self->state.local, std::move(o));
+      },
+      [self](handoff_route_request& q) -> caf::result<handoff_route> {
+        if (origin_of(self) == origin::stranger)
+          return refuse_stranger(self, "handoff_route_request");
+        return self->delegate(self->state.local, std::move(q));
+      },
+      [self](customer_attach& a) {
+        auto& st = self->state;
+        auto from = origin_of(self);
+        if (from == origin::stranger) {
+          refuse_stranger(self, "customer_attach");
+          return;
+        }
+        if (from == origin::member || !a.listener) {
+          self->send(st.local, std::move(a));
+          return;
+        }
+        for (auto& c : st.customers)
+          if (c.listener == a.listener && c.session == a.session && c.tenant == a.tenant)
+            return;
+        self->monitor(a.listener);
+        st.customers.push_back(customer_sub{a.tenant, a.session, a.listener, {}});
+        attach_pending(self);
+      },
+      [self](agent_subscribe& s) -> caf::result<handoff_list> {
+        auto& st = self->state;
+        auto from = origin_of(self);
+        if (from == origin::stranger)
+          return refuse_stranger(self, "agent_subscribe");
+        if (from == origin::member || !s.listener)
+          return self->delegate(st.local, std::move(s));
+        self->monitor(s.listener);
+        st.agents.push_back(agent_sub{s.tenant, s.agent, s.name, s.listener});
+        auto rp = self->make_response_promise<handoff_list>();
+        fan_out<handoff_list>(self, s, [self, rp](gather<handoff_list>& g) mutable {
+          rp.deliver(handoff_list{merged(self, g)});
+        });
+        return rp;
+      },
+      [self](handoff_list_request& q) -> caf::result<handoff_list> {
+        auto from = origin_of(self);
+        if (from == origin::stranger)
+          return refuse_stranger(self, "handoff_list_request");
+        if (from == origin::member)
+          return self->delegate(self->state.local, std::move(q));
+        auto rp = self->make_response_promise<handoff_list>();
+        fan_out<handoff_list>(self, q, [self, rp](gather<handoff_list>& g) mutable {
+          rp.deliver(handoff_list{merged(self, g)});
+        });
+        return rp;
+      },
+      [self](agent_action& a) -> caf::result<agent_outcome> {
+        auto from = origin_of(self);
+        if (from == origin::stranger)
+          return refuse_stranger(self, "agent_action");
+        if (from == origin::member)
+          return self->delegate(self->state.local, std::move(a));
+        return route_action(self, a);
+      },
+      [self](cluster_view& v) {
+        if (origin_of(self) == origin::local)
+          apply_view(self, v);
+      },
+      [self](greet_tick& t) {
+        if (origin_of(self) == origin::local)
+          greet(self, t.member, t.generation, t.attempt);
+      },
+    };
+  };
+  return caf::actor_cast<handoff_router_actor>(sys.spawn(fn, std::move(local), std::move(options)));
+}
+
+} // namespace sa::cluster

@@ -1,0 +1,47 @@
+// Handoff router: the node's front door to the handoff service when clustering is on (issue #7 across nodes).
+// It speaks handoff_actor (messages/handoff.hpp), so the gateway's customer and agent connections do not
+// know whether a record lives here or on another member. Handoff records live where their session runs: the
+// session's owner (the session opens them with its own node's service directly, as before), so:
+//
+// - customer_attach (a customer connection on this node) goes to the session's owner, by the same
+//   rendezvous hashing as the cluster router's turns; when the owner changes (a member joined or left) the
+//   connection is attached to the new owner.
+// - agent_subscribe and handoff_list_request go to every member and the answers are merged (an agent sees its
+//   tenant's whole queue); the members' services then send their queue changes straight to the agent's
+//   connection. When a member joins, this node's agents are subscribed there too; when the member set
+//   changes, every agent here gets the merged queue again (handoff_queue_changed).
+// - agent_action goes to the member holding the record: known from earlier snapshots and probes (a cache),
+//   else found by a `history` probe to every member (read-only, not audited), then sent there.
+// - handoff_open and handoff_route_request go to the local service (sessions use it directly anyway).
+// - From another member (its router fanning out): served by the local service, never forwarded again. A
+//   message from a node that is not a member is refused (requests: cluster_errc::bad_member) or dropped.
+// A member is used once it answered one request from this router ("greeted"): a joiner may hear from us
+// before it has processed its own welcome, and would refuse us as a stranger until then.
+// To route a new handoff request: decide whether it is keyed by session (owner), by record (locate) or
+// per tenant (fan out and merge in handoff_fanout.hpp), and add its handler in handoff_router.cpp.
+#pragma once
+
+#include "actors/cluster/cluster_router.hpp"
+#include "messages/handoff.hpp"
+
+#include "caf/fwd.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace sa::cluster {
+
+using handoff_router_actor = handoff_actor::extend<caf::reacts_to<cluster_view>>;
+
+struct handoff_router_options {
+  std::string self_name;                                ///< node.name
+  std::chrono::milliseconds member_timeout{2000};       ///< one member's answer to a fanned-out request
+  std::chrono::milliseconds greet_interval{100};        ///< between attempts to greet a new member
+  int greet_attempts = 50;                              ///< then the member is left out until it rejoins
+};
+
+/// Spawns the router in front of `local` (this node's handoff service). The cluster actor sends it the
+/// member set (cluster_view) whenever it changes.
+handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor local, handoff_router_options options);
+
+} // namespace sa::cluster

@@ -1,0 +1,201 @@
+#include "actors/safety/pii_prefilter.hpp"
+
+#include <algorithm>
+#include <array>
+
+// The byte loops below run for every pattern on every scan; in a fuzz build (clang, -fsanitize=fuzzer) their
+// comparisons would each call into the coverage runtime, which made them most of the fuzz target's time. They
+// are not instrumented for coverage: the fuzz target checks their result against a search of the whole text.
+#if defined(__clang__)
+#define SA_HOT_BYTE_LOOP __attribute__((no_sanitize("coverage")))
+#else
+#define SA_HOT_BYTE_LOOP
+#endif
+
+namespace sa::safety {
+
+namespace {
+
+enum seed_bits : uint8_t { digit_bit = 1, at_bit = 2, colon_bit = 4, assign_bit = 8, secret_bit = 16 };
+
+/// Per byte: its run classes and which seed it is. RE2's \s is [\t\n\f\r ]; \d is [0-9].
+struct byte_table {
+  std::array<uint16_t, 256> classes{};
+  std::array<uint8_t, 256> seeds{};
+  std::array<bool, 256> space{};
+  std::array<uint8_t, 256> upper{};  ///< 1 for A-Z
+
+  byte_table() {
+    auto add = [&](uint16_t cls, auto in) {
+      for (int c = 0; c < 256; ++c)
+        if (in(static_cast<unsigned char>(c)))
+          classes[static_cast<size_t>(c)] |= cls;
+    };
+    auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
+    auto upper_letter = [](unsigned char c) { return c >= 'A' && c <= 'Z'; };
+    auto lower = [](unsigned char c) { return c >= 'a' && c <= 'z'; };
+    auto hex = [&](unsigned char c) { return digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); };
+    auto re2_space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; };
+    auto one_of = [](const char* set) {
+      return [set](unsigned char c) { return c != 0 && std::string_view(set).find(static_cast<char>(c)) != std::string_view::npos; };
+    };
+    add(run_class::digits_spaced, [&](unsigned char c) { return digit(c) || one_of(" -")(c); });
+    add(run_class::digits_dashed, [&](unsigned char c) { return digit(c) || c == '-'; });
+    add(run_class::upper_digits, [&](unsigned char c) { return upper_letter(c) || digit(c) || c == ' '; });
+    add(run_class::id_letter, [&](unsigned char c) { return upper_letter(c) || digit(c) || c == '-'; });
+    add(run_class::email, [&](unsigned char c) { return upper_letter(c) || lower(c) || digit(c) || one_of("._%+@-")(c); });
+    add(run_class::phone, [&](unsigned char c) { return digit(c) || one_of("+().-")(c) || re2_space(c); });
+    add(run_class::dotted, [&](unsigned char c) { return digit(c) || c == '.'; });
+    add(run_class::hex_colon, [&](unsigned char c) { return hex(c) || c == ':'; });
+    add(run_class::token, [&](unsigned char c) { return upper_letter(c) || lower(c) || digit(c) || one_of("_.-")(c); });
+    for (int c = '0'; c <= '9'; ++c)
+      seeds[static_cast<size_t>(c)] = digit_bit;
+    seeds['@'] = at_bit;
+    seeds[':'] = colon_bit | assign_bit;
+    seeds['='] = assign_bit;
+    for (unsigned char c : {'-', '_', 'K', 'J', 'x'})  // the telling byte of each key prefix
+      seeds[c] = secret_bit;
+    for (int c = 0; c < 256; ++c) {
+      space[static_cast<size_t>(c)] = re2_space(static_cast<unsigned char>(c));
+      upper[static_cast<size_t>(c)] = upper_letter(static_cast<unsigned char>(c)) ? 1 : 0;
+    }
+  }
+};
+
+const byte_table& bytes() {
+  static const byte_table t;
+  return t;
+}
+
+unsigned char at(std::string_view s, size_t i) {
+  return static_cast<unsigned char>(s[i]);
+}
+
+/// Where a key prefix (sk-, AKIA, gh[pousr]_, xox, eyJ) starts, given the position of its telling byte.
+size_t secret_prefix_at(std::string_view text, size_t i) {
+  auto has = [&](size_t from, std::string_view prefix) { return from <= i && text.substr(from, prefix.size()) == prefix; };
+  switch (text[i]) {
+    case '-':
+      return has(i - 2, "sk-") ? i - 2 : std::string_view::npos;
+    case '_':
+      return i >= 3 && has(i - 3, "gh") && std::string_view("pousr").find(text[i - 1]) != std::string_view::npos
+               ? i - 3
+               : std::string_view::npos;
+    case 'K':
+      return has(i - 1, "AKIA") ? i - 1 : std::string_view::npos;
+    case 'J':
+      return has(i - 2, "eyJ") ? i - 2 : std::string_view::npos;
+    default:  // 'x'
+      return has(i, "xox") ? i : std::string_view::npos;
+  }
+}
+
+/// Appends [begin, end), merged into the last window when they touch.
+void add_window(std::vector<text_window>& out, size_t begin, size_t end) {
+  if (!out.empty() && begin <= out.back().end)
+    out.back().end = std::max(out.back().end, end);
+  else
+    out.push_back({begin, end});
+}
+
+} // namespace
+
+SA_HOT_BYTE_LOOP pii_prefilter::pii_prefilter(std::string_view text) : text_(text) {
+  const auto& t = bytes();
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto s = t.seeds[at(text, i)];
+    if (s == 0)
+      continue;
+    if (s & digit_bit) {  // the first of each run of digits: every run class holds the rest with it
+      if (i == 0 || !(t.seeds[at(text, i - 1)] & digit_bit))
+        digits_.push_back(i);
+      continue;
+    }
+    if (s & at_bit)
+      at_signs_.push_back(i);
+    if (s & colon_bit)
+      colons_.push_back(i);
+    if (s & assign_bit)
+      assignments_.push_back(i);
+    if (s & secret_bit)
+      if (auto p = secret_prefix_at(text, i); p != std::string_view::npos)
+        secrets_.push_back(p);
+  }
+  std::sort(secrets_.begin(), secrets_.end());
+  private_key_ = text.find("-----BEGIN ") != std::string_view::npos;
+}
+
+void pii_prefilter::windows(const window_rule& r, std::vector<text_window>& out) const {
+  using seed = window_rule::seed;
+  out.clear();
+  switch (r.from) {
+    case seed::digit:
+      return run_windows(digits_, r, out);
+    case seed::at_sign:
+      return run_windows(at_signs_, r, out);
+    case seed::colon:
+      return run_windows(colons_, r, out);
+    case seed::secret_prefix:
+      return run_windows(secrets_, r, out);
+    case seed::private_key:
+      if (!private_key_)
+        return;
+      out.push_back({text_.find("-----BEGIN "), text_.size()});
+      return;
+    case seed::assignment:
+      return assignment_windows(r, out);
+  }
+  out.push_back({0, text_.size()});
+}
+
+SA_HOT_BYTE_LOOP void pii_prefilter::run_windows(const std::vector<size_t>& seeds, const window_rule& r,
+                                std::vector<text_window>& out) const {
+  // Table lookups and plain loops: this runs for every pattern on every scan (and on every stream push).
+  const auto& t = bytes();
+  const auto* d = reinterpret_cast<const unsigned char*>(text_.data());
+  const size_t n = text_.size();
+  const auto run = r.run;
+  size_t covered = 0;  // seeds before this lie in a run already judged
+  for (auto p : seeds) {
+    if (p < covered || (t.classes[d[p]] & run) == 0)
+      continue;
+    size_t a = p, b = p + 1;
+    while (a > 0 && (t.classes[d[a - 1]] & run) != 0)
+      --a;
+    while (b < n && (t.classes[d[b]] & run) != 0)
+      ++b;
+    covered = b;
+    if (b - a < r.min_length)
+      continue;
+    size_t digits = 0, upper = 0, counted = 0;
+    for (size_t i = a; i < b; ++i) {
+      digits += t.seeds[d[i]] & digit_bit;
+      upper += t.upper[d[i]];
+    }
+    if (r.counted != 0)
+      counted = static_cast<size_t>(std::count(text_.begin() + static_cast<std::ptrdiff_t>(a),
+                                               text_.begin() + static_cast<std::ptrdiff_t>(b), r.counted));
+    if (digits < r.min_digits || upper < r.min_upper || counted < r.min_counted)
+      continue;
+    add_window(out, a > r.lead ? a - r.lead : 0, b);
+  }
+}
+
+SA_HOT_BYTE_LOOP void pii_prefilter::assignment_windows(const window_rule& r, std::vector<text_window>& out) const {
+  // keyword, spaces, ':' or '=', spaces, one token: the window runs from the keyword's farthest possible start
+  // to the end of the token after the sign.
+  const auto& t = bytes();
+  for (auto c : assignments_) {
+    size_t a = c;
+    while (a > 0 && t.space[at(text_, a - 1)])
+      --a;
+    size_t b = c + 1;
+    while (b < text_.size() && t.space[at(text_, b)])
+      ++b;
+    while (b < text_.size() && !t.space[at(text_, b)])
+      ++b;
+    add_window(out, a > r.lead ? a - r.lead : 0, b);
+  }
+}
+
+} // namespace sa::safety

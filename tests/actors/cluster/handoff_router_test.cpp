@@ -1,0 +1,285 @@
+// The handoff router in one process: fake handoff services stand in for this node's and the other members'
+// (a member is "lost" when the cluster actor's view no longer has it). Waits have deadlines.
+#include "actors/cluster/handoff_router.hpp"
+#include "actors/cluster/rendezvous.hpp"
+#include "tests/actors/cluster/collect_events.hpp"
+
+#include "caf/all.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <optional>
+#include <variant>
+
+using namespace sa;
+using namespace sa::cluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What a fake service tells the test: kind is greet, subscribe, list, attach, probe or an action's op.
+struct fake_event {
+  std::string member;
+  std::string kind;
+  std::string detail;  // the handoff id or session
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fake_event& x) {
+  return f(caf::meta::type_name("fake_event"), x.member, x.kind, x.detail);
+}
+
+handoff_view record(const std::string& id, int64_t created) {
+  handoff_view v;
+  v.tenant = tenant_id{"acme"};
+  v.id = id;
+  v.created_unix_ms = created;
+  return v;
+}
+
+/// A handoff service holding `records` (tenant acme) that reports every request to `probe`.
+handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::vector<handoff_view> records,
+                                 caf::actor probe) {
+  auto fn = [](handoff_actor::pointer self, std::string name, std::vector<handoff_view> records,
+               caf::actor probe) -> handoff_actor::behavior_type {
+    auto of = [records](const tenant_id& t) {
+      handoff_list l;
+      for (auto& r : records)
+        if (r.tenant == t)
+          l.handoffs.push_back(r);
+      return l;
+    };
+    return {
+      [](handoff_open&) { return handoff_opened{"HO-x"}; },
+      [](handoff_route_request&) { return handoff_route{}; },
+      [=](customer_attach& a) { caf::anon_send(probe, fake_event{name, "attach", a.session.value}); },
+      [=](agent_subscribe& s) {
+        caf::anon_send(probe, fake_event{name, "subscribe", s.agent});
+        return of(s.tenant);
+      },
+      [=](handoff_list_request& q) -> caf::result<handoff_list> {
+        // Answer first, then tell the test: the router has the answer in its mailbox before anything the
+        // test sends it next (a greeted member is ready for the test's next request).
+        auto rp = self->make_response_promise<handoff_list>();
+        rp.deliver(of(q.tenant));
+        caf::anon_send(probe, fake_event{name, q.tenant.value.empty() ? "greet" : "list", q.tenant.value});
+        return rp;
+      },
+      [=](agent_action& a) {
+        caf::anon_send(probe, fake_event{name, a.op == handoff_ops::history ? "probe" : a.op, a.handoff});
+        agent_outcome o;
+        o.code = handoff_codes::not_found;
+        for (auto& r : records)
+          if (r.tenant == a.tenant && r.id == a.handoff)
+            o.code.clear(), o.view = r;
+        return o;
+      },
+    };
+  };
+  return sys.spawn(fn, std::move(name), std::move(records), std::move(probe));
+}
+
+/// The cluster view names members by their session routers; these ones take nothing.
+session_router_actor spawn_dummy_router(caf::actor_system& sys) {
+  auto fn = [](session_router_actor::pointer) -> session_router_actor::behavior_type {
+    return {[](user_turn&) {}, [](router_stats_request&) { return router_stats{}; }};
+  };
+  return sys.spawn(fn);
+}
+
+using event = std::variant<fake_event, handoff_queue_changed>;
+
+std::vector<event> collect(caf::scoped_actor& self, const std::function<bool(const std::vector<event>&)>& done,
+                           std::chrono::milliseconds deadline = 10s) {
+  return testing::collect_events<fake_event, handoff_queue_changed>(self, done, deadline);
+}
+
+std::vector<fake_event> events(const std::vector<event>& es, const std::string& kind) {
+  std::vector<fake_event> out;
+  for (auto& e : es)
+    if (auto p = std::get_if<fake_event>(&e); p && p->kind == kind)
+      out.push_back(*p);
+  return out;
+}
+
+auto seen(const std::string& member, const std::string& kind) {
+  return [member, kind](const std::vector<event>& es) {
+    for (auto& e : events(es, kind))
+      if (e.member == member)
+        return true;
+    return false;
+  };
+}
+
+std::vector<std::string> ids(const std::vector<handoff_view>& vs) {
+  std::vector<std::string> out;
+  for (auto& v : vs)
+    out.push_back(v.id);
+  return out;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::optional<caf::scoped_actor> self;
+  handoff_router_actor router;
+  std::vector<caf::actor> spawned;
+
+  fixture() {
+    sys = std::make_unique<caf::actor_system>(cfg);
+    self.emplace(*sys);
+  }
+  ~fixture() {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    self.reset();
+  }
+  caf::actor probe() { return caf::actor_cast<caf::actor>(*self); }
+  handoff_actor service(const std::string& name, std::vector<handoff_view> records) {
+    auto s = spawn_fake_service(*sys, name, std::move(records), probe());
+    spawned.push_back(caf::actor_cast<caf::actor>(s));
+    return s;
+  }
+  void start(handoff_actor local) {
+    handoff_router_options o;
+    o.self_name = "node-a";
+    o.member_timeout = 2s;
+    o.greet_interval = 20ms;
+    router = spawn_handoff_router(*sys, std::move(local), o);
+  }
+  void view(std::vector<std::pair<std::string, handoff_actor>> members) {
+    cluster_view v;
+    for (auto& [name, h] : members) {
+      auto r = spawn_dummy_router(*sys);
+      spawned.push_back(caf::actor_cast<caf::actor>(r));
+      v.members.push_back(cluster_view::member{name, r, h});
+    }
+    (*self)->send(router, std::move(v));
+  }
+  agent_outcome act(const std::string& op, const std::string& id) {
+    agent_outcome out;
+    out.code = "no answer";
+    (*self)->request(router, 5s, agent_action{tenant_id{"acme"}, "bob", "Bob", op, id, "hi", {}, false})
+      .receive([&](agent_outcome& o) { out = std::move(o); }, [&](caf::error&) {});
+    return out;
+  }
+  handoff_list subscribe() {
+    handoff_list out;
+    (*self)->request(router, 5s, agent_subscribe{tenant_id{"acme"}, "bob", "Bob", caf::actor_cast<handoff_agent_listener>(*self)})
+      .receive([&](handoff_list& l) { out = std::move(l); }, [&](caf::error&) {});
+    return out;
+  }
+};
+
+/// A session owned by `first` among {node-a, first}, and by `second` among {node-a, second}.
+std::string session_moving(const std::string& first, const std::string& second) {
+  for (int i = 0;; ++i) {
+    auto id = "s-" + std::to_string(i);
+    if (*rendezvous_owner(id, {"node-a", first}) == first && *rendezvous_owner(id, {"node-a", second}) == second)
+      return id;
+  }
+}
+
+} // namespace
+
+TEST_CASE("an agent action goes only to the member holding the record: found by one probe, then remembered") {
+  fixture f;
+  f.start(f.service("node-a", {record("HO-a1", 10)}));
+  f.view({{"node-b", f.service("node-b", {record("HO-b1", 5)})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+
+  auto taken = f.act(handoff_ops::take, "HO-b1");
+  CHECK(taken.code.empty());
+  CHECK(taken.view.id == "HO-b1");
+  auto es = collect(*f.self, seen("node-b", handoff_ops::take));
+  CHECK(events(es, "probe").size() == 2);  // both members asked, read-only
+  CHECK(events(es, handoff_ops::take).size() == 1);
+
+  CHECK(f.act(handoff_ops::reply, "HO-b1").code.empty());
+  es = collect(*f.self, seen("node-b", handoff_ops::reply));
+  CHECK(events(es, "probe").empty());  // remembered
+  REQUIRE(events(es, handoff_ops::reply).size() == 1);
+  CHECK(events(es, handoff_ops::reply)[0].member == "node-b");
+
+  auto history = f.act(handoff_ops::history, "HO-a1");  // a history is answered by the probe itself
+  CHECK(history.code.empty());
+  CHECK(history.view.id == "HO-a1");
+  es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "probe").size() >= 2; });
+  CHECK(events(es, "probe").size() == 2);
+
+  CHECK(f.act(handoff_ops::take, "HO-nowhere").code == handoff_codes::not_found);
+  es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "probe").size() >= 2; }, 1s);
+  CHECK(events(es, handoff_ops::take).empty());
+}
+
+TEST_CASE("an agent action on a record nobody admits to while a member is silent is unavailable, not not_found") {
+  fixture f;
+  f.start(f.service("node-a", {}));
+  auto b = f.service("node-b", {record("HO-b1", 5)});
+  f.view({{"node-b", b}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  caf::anon_send_exit(b, caf::exit_reason::kill);  // gone, and the cluster actor has not noticed yet
+  CHECK(f.act(handoff_ops::take, "HO-b1").code == handoff_codes::unavailable);
+}
+
+TEST_CASE("an agent sees every member's queue merged; members leaving and joining replace its queue") {
+  fixture f;
+  f.start(f.service("node-a", {record("HO-a1", 10)}));
+  f.view({{"node-b", f.service("node-b", {record("HO-b1", 5)})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+
+  auto snapshot = f.subscribe();
+  CHECK(ids(snapshot.handoffs) == std::vector<std::string>{"HO-b1", "HO-a1"});
+  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "subscribe").size() >= 2; });
+  CHECK(events(es, "subscribe").size() == 2);  // each member sends its changes to the agent itself
+
+  f.view({});  // node-b lost
+  auto has_queue = [](const std::vector<event>& es) {
+    for (auto& e : es)
+      if (std::holds_alternative<handoff_queue_changed>(e))
+        return true;
+    return false;
+  };
+  auto queue_of = [](const std::vector<event>& es) {
+    for (auto& e : es)
+      if (auto q = std::get_if<handoff_queue_changed>(&e))
+        return ids(q->handoffs);
+    return std::vector<std::string>{"none"};
+  };
+  es = collect(*f.self, has_queue);
+  CHECK(queue_of(es) == std::vector<std::string>{"HO-a1"});
+
+  f.view({{"node-c", f.service("node-c", {record("HO-c1", 1)})}});  // node-c joins
+  es = collect(*f.self, has_queue);
+  CHECK(seen("node-c", "subscribe")(es));  // this node's agent is subscribed at the newcomer too
+  CHECK(queue_of(es) == std::vector<std::string>{"HO-c1", "HO-a1"});
+
+  handoff_list listed;
+  (*f.self)->request(f.router, 5s, handoff_list_request{tenant_id{"acme"}, false})
+    .receive([&](handoff_list& l) { listed = std::move(l); }, [&](caf::error&) {});
+  CHECK(ids(listed.handoffs) == std::vector<std::string>{"HO-c1", "HO-a1"});
+}
+
+TEST_CASE("a customer connection is attached at its session's owner, and again at the new owner when it moves") {
+  fixture f;
+  f.start(f.service("node-a", {}));
+  f.view({{"node-b", f.service("node-b", {})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  auto s = session_moving("node-b", "node-c");
+  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{s}, caf::actor_cast<handoff_customer_actor>(*f.self)});
+  auto es = collect(*f.self, seen("node-b", "attach"));
+  REQUIRE(events(es, "attach").size() == 1);
+  CHECK(events(es, "attach")[0].member == "node-b");
+  CHECK(events(es, "attach")[0].detail == s);
+
+  f.view({});  // node-b lost: this node owns the session now
+  es = collect(*f.self, seen("node-a", "attach"));
+  CHECK(seen("node-a", "attach")(es));
+
+  f.view({{"node-c", f.service("node-c", {})}});  // node-c joins and takes the session
+  es = collect(*f.self, seen("node-c", "attach"));
+  CHECK(seen("node-c", "greet")(es));
+  REQUIRE(seen("node-c", "attach")(es));
+  CHECK(events(es, "attach").size() == 1);
+}
