@@ -41,7 +41,7 @@ struct fixture {
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "\"open a ticket about ...\" becomes create_ticket with that subject", "[actions][rules]") {
+TEST_CASE_METHOD(fixture, "open a ticket about ... becomes create_ticket with that subject", "[actions][rules]") {
   auto c = match("Please open a ticket about my build failing since Monday.", plain);
   REQUIRE(c);
   CHECK(c->tool == "create_ticket");
@@ -87,7 +87,7 @@ TEST_CASE_METHOD(fixture, "a long request is cut to a valid subject at a word", 
   CHECK(subject.substr(subject.size() - 3) == "...");
 }
 
-TEST_CASE_METHOD(fixture, "\"status of invoice INV-...\" becomes lookup_order_or_invoice", "[actions][rules]") {
+TEST_CASE_METHOD(fixture, "status of invoice INV-... becomes lookup_order_or_invoice", "[actions][rules]") {
   auto c = match("What's the status of invoice INV-2026-0142?", plain);
   REQUIRE(c);
   CHECK(c->tool == "lookup_order_or_invoice");
@@ -104,7 +104,7 @@ TEST_CASE_METHOD(fixture, "\"status of invoice INV-...\" becomes lookup_order_or
   CHECK(args(*o, plain)["kind"] == "order");
 }
 
-TEST_CASE_METHOD(fixture, "\"escalate my order\" starts the workflow configured for it", "[actions][rules]") {
+TEST_CASE_METHOD(fixture, "escalate my order starts the workflow configured for it", "[actions][rules]") {
   auto c = match("Please escalate my order 88213, it is two weeks late", with_workflow);
   REQUIRE(c);
   CHECK(c->tool == "trigger_workflow");

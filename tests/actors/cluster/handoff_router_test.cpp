@@ -79,12 +79,13 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
   return sys.spawn(fn, std::move(name), std::move(records), std::move(probe));
 }
 
-/// The cluster view names members by their session routers; these ones take nothing.
+/// The cluster view names members by their session routers; these ones take nothing. (Spawned with an
+/// argument: CAF 0.17 dereferences a null argument tuple for argument-less spawns.)
 session_router_actor spawn_dummy_router(caf::actor_system& sys) {
-  auto fn = [](session_router_actor::pointer) -> session_router_actor::behavior_type {
+  auto fn = [](session_router_actor::pointer, int) -> session_router_actor::behavior_type {
     return {[](user_turn&) {}, [](router_stats_request&) { return router_stats{}; }};
   };
-  return sys.spawn(fn);
+  return sys.spawn(fn, 0);
 }
 
 using event = std::variant<fake_event, handoff_queue_changed>;
@@ -223,7 +224,7 @@ TEST_CASE("an agent action on a record nobody admits to while a member is silent
   CHECK(f.act(handoff_ops::take, "HO-b1").code == handoff_codes::unavailable);
 }
 
-TEST_CASE("an agent sees every member's queue merged; members leaving and joining replace its queue") {
+TEST_CASE("an agent sees every member's queue merged, and members leaving and joining replace its queue") {
   fixture f;
   f.start(f.service("node-a", {record("HO-a1", 10)}));
   f.view({{"node-b", f.service("node-b", {record("HO-b1", 5)})}});

@@ -129,7 +129,7 @@ TEST_CASE("anthropic: the doc's stream decodes the same whole, byte by byte and 
   CHECK(runs == 200);
 }
 
-TEST_CASE("anthropic: the doc's stream with \\r\\n line ends, split inside a \\r\\n, decodes the same") {
+TEST_CASE("anthropic: the doc's stream with CRLF line ends, split inside a CRLF, decodes the same") {
   std::string crlf;
   for (char c : anthropic_stream)
     crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);

@@ -71,7 +71,7 @@ TEST_CASE("gemini: a model id that would change the URL is refused") {
   CHECK_FALSE(gemini_protocol{}.build_request(r).ok());
 }
 
-TEST_CASE("gemini: the \\r\\n stream ends at finishReason with the last chunk's usage") {
+TEST_CASE("gemini: the CRLF stream ends at finishReason with the last chunk's usage") {
   auto o = run_whole(make_gemini, gemini_stream);
   CHECK(o.text() == "Hello. You were charged twice because");
   REQUIRE(o.end);
@@ -98,7 +98,7 @@ TEST_CASE("gemini: the stream decodes the same whole, byte by byte and in 200 ra
   CHECK(runs == 200);
 }
 
-TEST_CASE("gemini: a \\r\\n split between chunks is one line end") {
+TEST_CASE("gemini: a CRLF split between chunks is one line end") {
   auto first_crlf = gemini_stream.find("\r\n");
   auto o = run(make_gemini, gemini_stream, {first_crlf + 1, first_crlf + 3});
   auto whole = run_whole(make_gemini, gemini_stream);

@@ -63,7 +63,7 @@ TEST_CASE("sse: comments are ignored and an event without data is not dispatched
   CHECK(c.events[0].type == "message"); // the type of the undispatched event does not leak
 }
 
-TEST_CASE("sse: \\n, \\r\\n and \\r all end lines") {
+TEST_CASE("sse: LF, CRLF and CR all end lines") {
   auto c = parse_in_pieces({"data: a\r\n\r\ndata: b\r\rdata: c\n\n"});
   REQUIRE(c.events.size() == 3);
   CHECK(c.events[0].data == "a");
@@ -71,7 +71,7 @@ TEST_CASE("sse: \\n, \\r\\n and \\r all end lines") {
   CHECK(c.events[2].data == "c");
 }
 
-TEST_CASE("sse: a \\r at the end of one chunk and \\n at the start of the next are one line end") {
+TEST_CASE("sse: a CR at the end of one chunk and LF at the start of the next are one line end") {
   auto c = parse_in_pieces({"data: a\r", "\ndata: b\r", "\n\r", "\n"});
   REQUIRE(c.events.size() == 1);
   CHECK(c.events[0].data == "a\nb");
