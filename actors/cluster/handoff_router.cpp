@@ -158,6 +158,16 @@ std::vector<handoff_view> merged(self_ptr self, gather<handoff_list>& g) {
   return merge_lists(lists);
 }
 
+/// Asks every member (this node included) for its list and answers with the merged one.
+template <class Request>
+caf::result<handoff_list> merged_answer(self_ptr self, const Request& req) {
+  auto rp = self->make_response_promise<handoff_list>();
+  fan_out<handoff_list>(self, req, [self, rp](gather<handoff_list>& g) mutable {
+    rp.deliver(handoff_list{merged(self, g)});
+  });
+  return rp;
+}
+
 /// Every agent connection here gets its tenant's merged queue again (the member set changed).
 void refresh_agents(self_ptr self) {
   std::set<std::string> tenants;
@@ -381,11 +391,7 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
           return self->delegate(st.local, std::move(s));
         self->monitor(s.listener);
         st.agents.push_back(agent_sub{s.tenant, s.agent, s.name, s.listener});
-        auto rp = self->make_response_promise<handoff_list>();
-        fan_out<handoff_list>(self, s, [self, rp](gather<handoff_list>& g) mutable {
-          rp.deliver(handoff_list{merged(self, g)});
-        });
-        return rp;
+        return merged_answer(self, s);
       },
       [self](handoff_list_request& q) -> caf::result<handoff_list> {
         auto from = origin_of(self);
@@ -393,11 +399,7 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
           return refuse_stranger(self, "handoff_list_request");
         if (from == origin::member)
           return self->delegate(self->state.local, std::move(q));
-        auto rp = self->make_response_promise<handoff_list>();
-        fan_out<handoff_list>(self, q, [self, rp](gather<handoff_list>& g) mutable {
-          rp.deliver(handoff_list{merged(self, g)});
-        });
-        return rp;
+        return merged_answer(self, q);
       },
       [self](agent_action& a) -> caf::result<agent_outcome> {
         auto from = origin_of(self);
