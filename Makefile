@@ -64,10 +64,10 @@ soak: build
 	/usr/bin/python3 bench/soak.py --build $(BUILD) $(SOAK_ARGS)
 
 sanitize:
-	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_SANITIZE=ON
+	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DSA_SANITIZE=ON -DSA_BUILD_BENCH=OFF"
 
 tsan:
-	$(MAKE) test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS=-DSA_TSAN=ON
+	$(MAKE) test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DSA_TSAN=ON -DSA_BUILD_BENCH=OFF"
 
 # libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz, each run with its seed corpus.
 fuzz:

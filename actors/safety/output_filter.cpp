@@ -271,9 +271,9 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   opts.set_log_errors(false);
   opts.set_max_mem(64 << 20);  // room for the DFAs of many alternatives: no fallback to the slow NFA
   auto add = [&](const char* kind, const char* re, bool (*valid)(std::string_view), window_rule where,
-                 bool search_start = false, units size = {}) {
+                 bool search_start = false, units size = {}, const re2::RE2::Options* options = nullptr) {
     impl_->patterns.push_back(
-      pattern{kind, std::make_unique<re2::RE2>(re, opts), valid, where, search_start, size});
+      pattern{kind, std::make_unique<re2::RE2>(re, options ? *options : opts), valid, where, search_start, size});
   };
   using seed = window_rule::seed;
   namespace rc = run_class;
@@ -315,11 +315,15 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
       always, {seed::private_key});
   // "password: x": the longest keyword has 8 letters. The spaces around the sign are bounded (a stream cuts at
   // spaces, so a match must fit in max_match_chars up to its last space; found by the fuzz target: a sign
-  // followed by many newlines, then the value). Known gap: a keyword glued to the word before it
-  // ("fe80::8password: x") is not a keyword here, so its value is not redacted; letting it start mid-word
-  // made its redaction expose a number ending just before it (fuzz_pii, seed 1).
-  add("secret", R"((?i)\b(?:password|passwd|api[_ -]?key|secret)\s{0,16}[:=]\s{0,16}\S+)", always,
-      {seed::assignment, 0, 24});
+  // followed by many newlines, then the value). The keyword may be glued to the word before it
+  // ("fe80::8password: x", "db_password=x"): such a match takes that whole word along (see scan).
+  // Latin-1: the value is every byte up to a space. In UTF-8 mode a value starting with a byte that is no
+  // UTF-8 character did not match, and once a later match in that token was redacted, "password: [redacted"
+  // did (fuzz_pii regression-9).
+  auto bytes_opts = opts;
+  bytes_opts.set_encoding(re2::RE2::Options::EncodingLatin1);
+  add("secret", R"((?i)(?:password|passwd|api[_ -]?key|secret)\s{0,16}[:=]\s{0,16}\S+)", always,
+      {seed::assignment, 0, 24}, false, {}, &bytes_opts);
   for (auto& p : impl_->patterns)
     if (!p.re->ok())
       throw std::logic_error(std::string("pii_scanner: bad pattern for ") + p.kind + ": " + p.re->error());
@@ -365,11 +369,23 @@ std::vector<pii_match> pii_scanner::impl::scan(std::string_view text,
       }
     }
   }
-  // A match glued to the word after it ("fe80::8password: x", "::1111123-45-6789") takes the rest of that
-  // token along: its last character hid a \b the next pattern needs, and "[redacted ...]" would expose it
-  // (found by the fuzz target). The extension is a hit too, so a stream never cuts through it.
+  // A match glued to a word takes the rest of that token along: to the word after it ("::1111123-45-6789"),
+  // as its last character hid a \b the next pattern needs and "[redacted ...]" would expose it; and to the
+  // word before it (a password keyword mid-word, "fe80::8password: x"), so that what precedes a redaction
+  // is a space before and after it and a number ending just before is judged the same (a redaction starting
+  // mid-word, "1111 172C[redacted secret]", exposed such a number: tests/fuzz/corpus/fuzz_pii/regression-7).
+  // Both found by the fuzz target. An extension is a hit too, so a stream (which cuts only at spaces) never
+  // cuts through it.
   auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   for (auto& f : found) {
+    if (f.offset > 0 && word(text[f.offset]) && word(text[f.offset - 1])) {
+      auto space = text.find_last_of(" \t\n\f\r", f.offset - 1);
+      auto start = space == std::string_view::npos ? 0 : space + 1;
+      f.length += f.offset - start;
+      f.offset = start;
+      if (candidates)
+        candidates->emplace_back(f.offset, f.length);
+    }
     auto end = f.offset + f.length;
     if (end < text.size() && word(text[end - 1]) && word(text[end])) {
       auto stop = text.find_first_of(" \t\n\f\r", end);
@@ -378,7 +394,10 @@ std::vector<pii_match> pii_scanner::impl::scan(std::string_view text,
         candidates->emplace_back(f.offset, f.length);
     }
   }
-  std::sort(found.begin(), found.end(), [](auto& a, auto& b) {
+  // Stable: two patterns' matches can end up with the same span once extended ("1::8password:x" is an IPv6
+  // hit and a secret), and the kind must not depend on how long the scanned text is (fuzz_pii: a stream
+  // named it differently from the whole text). Pattern order decides.
+  std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
     return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
   });
   // Overlapping matches are joined (the first one's kind): dropping one would leave its other part in the

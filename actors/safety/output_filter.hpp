@@ -42,7 +42,7 @@ public:
   pii_scanner& operator=(const pii_scanner&) = delete;
 
   /// Validated matches in `text`, in order, not overlapping (overlapping ones are joined; one glued to the
-  /// next word takes the rest of that word's token along, so redacting it exposes nothing new). `candidates` (when set) gets every raw
+  /// word before or after it takes the rest of that token along, so redacting it exposes nothing new). `candidates` (when set) gets every raw
   /// pattern hit, valid or not (a stream is never cut inside one, so it is judged on the same text).
   std::vector<pii_match> scan(std::string_view text,
                               std::vector<std::pair<std::size_t, std::size_t>>* candidates = nullptr) const;
