@@ -374,8 +374,7 @@ std::vector<pii_match> pii_scanner::impl::scan(std::string_view text,
   // word before it (a password keyword mid-word, "fe80::8password: x"), so that what precedes a redaction
   // is a space before and after it and a number ending just before is judged the same (a redaction starting
   // mid-word, "1111 172C[redacted secret]", exposed such a number: tests/fuzz/corpus/fuzz_pii/regression-7).
-  // Both found by the fuzz target. An extension is a hit too, so a stream (which cuts only at spaces) never
-  // cuts through it.
+  // Both found by the fuzz target. An extension is a hit too, so a stream never cuts through it.
   auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   for (auto& f : found) {
     if (f.offset > 0 && word(text[f.offset]) && word(text[f.offset - 1])) {
