@@ -73,7 +73,14 @@ TEST_CASE("an escalated turn is audited with its reason and the turn's classific
   CHECK(saw_config);
   auto text = test::read_text(path);
   CHECK(text.find("talk to a human") == std::string::npos);
-  CHECK(text.find("4111") == std::string::npos);
+  // Not a bare "4111": the file's hex hashes and millisecond timestamps contain any four digits now and
+  // then (CI once failed on a hash). The card's own groups, and no digit of it in a record's free fields.
+  CHECK(text.find("4111 1111") == std::string::npos);
+  CHECK(text.find("1111 1111") == std::string::npos);
+  for (auto& x : recs) {
+    CHECK(x.args.find("4111") == std::string::npos);
+    CHECK(x.result.find("4111") == std::string::npos);
+  }
   auto report = audit::verify_file(path);
   INFO(audit::render(report, path));
   CHECK(report.ok());
