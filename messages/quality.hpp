@@ -18,6 +18,22 @@
 
 namespace sa {
 
+/// What judging one sampled turn cost, sent back to the conversation that offered it so its
+/// `sa_conversation_cost_usd` includes judging. A session that has already closed drops it; the judging
+/// components' totals (`sa_component_cost_usd_total{component="judging"}`) count it either way.
+struct judging_cost {
+  session_id session;
+  uint32_t turn = 0;
+  double usd = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, judging_cost& x) {
+  return f(caf::meta::type_name("judging_cost"), x.session, x.turn, x.usd);
+}
+
+/// Where a sample's judging cost goes: the session that offered it.
+using judging_cost_sink_actor = caf::typed_actor<caf::reacts_to<judging_cost>>;
+
 /// A completed turn, offered for sampling. Texts are raw: the service redacts before it stores anything.
 struct quality_sample {
   tenant_id tenant;
@@ -30,11 +46,12 @@ struct quality_sample {
   std::vector<std::string> cited;   ///< source_ids the answer cites
   escalation_reason escalation = escalation_reason::none;
   std::string provider;             ///< what generated the answer ("local", an endpoint name)
+  judging_cost_sink_actor cost_sink; ///< told what judging this sample cost; may be null
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, quality_sample& x) {
   return f(caf::meta::type_name("quality_sample"), x.tenant, x.session, x.turn, x.intent, x.question, x.answer,
-           x.passages, x.cited, x.escalation, x.provider);
+           x.passages, x.cited, x.escalation, x.provider, x.cost_sink);
 }
 
 /// A customer's rating of one answer (`turn` set) or their end-of-conversation survey (`survey`: csat,

@@ -108,6 +108,7 @@ void record_judged(self_ptr self, const quality_sample& s, const quality::judge_
   for (std::size_t i = 0; i < quality::dimensions().size(); ++i)
     values[quality::dimensions()[i]] = scores.values[i];
   record["scores"] = values;
+  record["judge_cost_usd"] = c.cost_usd;
   if (auto* m = st.deps->metrics.get()) {
     auto intent = to_string(s.intent);
     m->quality_sampled(s.tenant.value, intent, judge, "scored");
@@ -135,6 +136,9 @@ void judge(self_ptr self, quality_sample s) {
   self->request(st.deps->judge, st.deps->judge_timeout + std::chrono::seconds{1}, std::move(call))
     .then(
       [self, sample](completion& c) {
+        // Paid whether or not the reply parses: the conversation's cost includes it.
+        if (sample->cost_sink && c.cost_usd > 0)
+          self->send(sample->cost_sink, judging_cost{sample->session, sample->turn, c.cost_usd});
         std::string why;
         if (auto scores = quality::parse_judge_reply(c.text, &why)) {
           record_judged(self, *sample, *scores, c);

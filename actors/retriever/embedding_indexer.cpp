@@ -41,6 +41,8 @@ struct job_state {
   std::vector<std::string> tenants;
   std::unique_ptr<knowledge::embedding_job> work;
   std::map<uint64_t, uint64_t> in_flight; ///< http request id -> batch id
+  std::map<uint64_t, uint64_t> batch_bytes; ///< batch id -> bytes of its texts (for the 4-bytes-a-token estimate)
+  uint64_t tokens = 0;                    ///< input tokens the job's embedding answers were billed for
   uint32_t failures = 0;                  ///< consecutive failed batches
   bool pump_due = false;                  ///< a delayed pump is scheduled
   steady::time_point started = steady::now();
@@ -130,6 +132,10 @@ void pump(self_ptr self) {
                                knowledge::embedding_purpose::document, st.settings.embedding.batch_timeout,
                                self->address(), max_batch_body(st.settings.embedding.batch_size));
     job.in_flight.emplace(id, batch->id);
+    uint64_t bytes = 0;
+    for (const auto& t : batch->texts)
+      bytes += t.size();
+    job.batch_bytes[batch->id] = bytes;
     if (st.settings.stats)
       ++st.settings.stats->index_requests;
   }
@@ -174,8 +180,10 @@ void finish_job(self_ptr self) {
     }
   st.settings.vectors->store(std::move(next));
   st.dropped.erase(job.index.get());
-  st.log->info("event=vectors_ready tenants={} chunks={} dims={} embedded={} cached={} seconds={:.1f} build_ms={:.0f}",
+  st.log->info("event=vectors_ready tenants={} chunks={} dims={} embedded={} cached={} tokens={} cost_usd={:.6f} "
+               "seconds={:.1f} build_ms={:.0f}",
                joined(published), (*built)->size(), (*built)->dimensions(), job.work->embedded(), job.work->cached(),
+               job.tokens, static_cast<double>(job.tokens) * st.settings.embedding.input_per_mtok / 1e6,
                seconds_since(job.started), build_ms);
   st.job.reset();
   self->send(self, check_atom::value); // more to do?
@@ -275,6 +283,7 @@ void on_reply(self_ptr self, embedding_reply& r) {
   job.in_flight.erase(it);
   std::string problem;
   std::size_t count = 0;
+  uint64_t reported_tokens = 0;
   if (r.failed) {
     problem = to_string(r.error) + ": " + r.message;
   } else if (r.status < 200 || r.status >= 300) {
@@ -284,7 +293,7 @@ void on_reply(self_ptr self, embedding_reply& r) {
   } else {
     // The answer must hold one vector per text the job handed out in this batch.
     auto parsed = knowledge::parse_embedding_response(st.settings.embedding.endpoint.wire, r.body,
-                                                      job.work->batch_size(batch));
+                                                      job.work->batch_size(batch), &reported_tokens);
     if (!parsed) {
       problem = parsed.error();
     } else {
@@ -312,8 +321,14 @@ void on_reply(self_ptr self, embedding_reply& r) {
     return;
   }
   job.failures = 0;
-  if (st.settings.stats)
+  // Billed as the question embeddings are: the tokens the answer reports, else 4 bytes a token.
+  const uint64_t tokens = reported_tokens > 0 ? reported_tokens : (job.batch_bytes[batch] + 3) / 4;
+  job.batch_bytes.erase(batch);
+  job.tokens += tokens;
+  if (st.settings.stats) {
     st.settings.stats->texts_embedded += count;
+    st.settings.stats->index_tokens += tokens;
+  }
   log_cache_problems(self);
   auto& w = *job.work;
   if (w.done() || steady::now() - job.last_progress >= std::chrono::seconds(2)) {

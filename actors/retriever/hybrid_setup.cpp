@@ -29,7 +29,7 @@ result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
   deps->rrf_k = cfg.retriever.hybrid.rrf_k;
   deps->candidates = static_cast<std::size_t>(cfg.retriever.hybrid.candidates);
   deps->stats = std::make_shared<hybrid_stats>();
-  if (m != nullptr && !m->add_sampled(hybrid_metrics(deps->stats)))
+  if (m != nullptr && !m->add_sampled(hybrid_metrics(deps->stats, deps->embedding.input_per_mtok)))
     log::get("node")->error("event=metrics_not_registered what=sa_retrieval_*,sa_embedding_*");
   deps->metrics = std::move(m);
   out.deps = std::move(deps);

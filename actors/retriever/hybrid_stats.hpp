@@ -20,11 +20,14 @@ struct hybrid_stats {
   std::atomic<uint64_t> index_failures{0};     ///< ... that failed
   std::atomic<uint64_t> texts_embedded{0};     ///< chunk texts embedded by the API while indexing
   std::atomic<uint64_t> texts_cached{0};       ///< chunk vectors found in the embedding caches while indexing
+  std::atomic<uint64_t> index_tokens{0};       ///< input tokens billed for embedding chunks (reported, else 4 bytes a token)
   std::atomic<int64_t> last_warning_ms{0};     ///< steady-clock ms of the last degraded-retrieval warning (log rate limit)
 };
 
 /// The counters as figures for metrics::add_sampled (names sa_retrieval_* and sa_embedding_*).
-inline std::vector<sampled_metric> hybrid_metrics(const std::shared_ptr<hybrid_stats>& s) {
+/// `input_per_mtok`: the embedding model's price, for what indexing the knowledge cost. Indexing is a cost of
+/// the knowledge base, not of conversations: it is not in sa_component_* nor in cost per conversation.
+inline std::vector<sampled_metric> hybrid_metrics(const std::shared_ptr<hybrid_stats>& s, double input_per_mtok) {
   auto read = [s](std::atomic<uint64_t> hybrid_stats::*field) {
     return [s, field] { return static_cast<double>((*s.*field).load(std::memory_order_relaxed)); };
   };
@@ -48,6 +51,14 @@ inline std::vector<sampled_metric> hybrid_metrics(const std::shared_ptr<hybrid_s
      read(&hybrid_stats::texts_embedded)},
     {"sa_embedding_texts_cached_total", "Knowledge chunk vectors reused from the embedding caches", true,
      read(&hybrid_stats::texts_cached)},
+    {"sa_embedding_index_tokens_total",
+     "Input tokens billed for embedding knowledge chunks (as the API reports them, else 4 characters a token)", true,
+     read(&hybrid_stats::index_tokens)},
+    {"sa_embedding_index_cost_usd_total",
+     "What embedding knowledge chunks cost in US dollars at the embedding model's configured price", true,
+     [s, input_per_mtok] {
+       return static_cast<double>(s->index_tokens.load(std::memory_order_relaxed)) * input_per_mtok / 1e6;
+     }},
   };
 }
 

@@ -57,7 +57,7 @@ typename Inspector::result_type inspect(Inspector& f, turn_deadline& x) {
 }
 
 using session_impl = session_actor::extend<caf::reacts_to<generation_delta>, caf::reacts_to<generation_reset>,
-                                           caf::reacts_to<turn_deadline>>;
+                                           caf::reacts_to<turn_deadline>, caf::reacts_to<judging_cost>>;
 
 /// A turn accepted but not yet answered. If the session dies, each gets a turn_failed.
 struct owed_answer {
@@ -133,8 +133,8 @@ struct session_state {
   // conversation (remembered ones included) went to a human.
   uint32_t answered = 0;
   bool escalated = false;
-  double cost_usd = 0;  // LLM cost since activation: classification, question embeddings, answers
-                        // (sa_conversation_cost_usd; judging is the quality monitor's, not the turn's)
+  double cost_usd = 0;  // LLM cost since activation: classification, question embeddings, answers and
+                        // judging of sampled turns (sa_conversation_cost_usd)
   std::optional<pending_action> pending;  // at most one proposed action, for the next message only
   // Human handoff: while the conversation has an open handoff, each message first asks the handoff service
   // whether an agent holds it (then the message goes to the agent, not the bot).
@@ -393,6 +393,7 @@ void offer_quality_sample(self_ptr self, const escalation_decision& d) {
     s.cited.push_back(c.source_id);
   s.escalation = d.escalate ? d.reason : escalation_reason::none;
   s.provider = t.gen.provider;
+  s.cost_sink = caf::actor_cast<judging_cost_sink_actor>(self);
   self->send(st.deps->quality, std::move(s));
 }
 
@@ -1294,6 +1295,11 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
       auto& st = self->state;
       if (st.turn && st.turn->serial == r.turn && st.turn->generating)
         restart_stream(self, r.reason);
+    },
+    [self](const judging_cost& c) {
+      // The quality monitor judged one of this conversation's turns (seconds after it was answered).
+      if (c.session == self->state.id && c.usd > 0)
+        self->state.cost_usd += c.usd;
     },
     [self](const turn_deadline& d) {
       if (!is_current(self, d.serial))

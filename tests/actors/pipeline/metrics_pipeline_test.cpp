@@ -1,9 +1,11 @@
 // The node's metrics as real turns move them: a node whose services have their own metrics object, turns
 // through the router, then the exposition read with the strict Prometheus text reader. The session
 // updates the figures before it sends turn_completed, so once a turn's answer is in, its figures are too.
+#include "tests/support/fake_provider_fixture.hpp"
 #include "tests/support/prometheus_text.hpp"
 #include "tests/support/test_node.hpp"
 
+#include "actors/providers/provider_graph.hpp"
 #include "actors/retriever/retriever_actor.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/metrics.hpp"
@@ -84,6 +86,42 @@ TEST_CASE("an idle conversation closes as resolved by the bot, or by a human whe
   CHECK(e.sum("sa_conversations_closed_total", {{"tenant", "acme"}, {"resolved_by", "bot"}}) == 1);
   CHECK(e.sum("sa_conversations_closed_total", {{"tenant", "acme"}, {"resolved_by", "human"}}) == 1);
   CHECK(e.sum("sa_active_sessions") == 0);
+}
+
+TEST_CASE("a closed conversation's cost includes judging its sampled turns", "[pipeline][metrics][quality]") {
+  fake_provider_fixture fake;
+  auto svc = services_with_own_metrics([](config::config& c) {
+    c.session.idle_timeout_s = 1;
+    c.quality.sample_rate = 1.0;  // every answer judged
+  });
+  // Only the judge is an LLM (priced): classification and generation stay local and free, so the
+  // conversation's whole cost is its judgements.
+  config::endpoint_config judge;
+  judge.kind = "openai";
+  judge.base_url = fake.base_url();
+  judge.model = "gpt-judge";
+  judge.max_retries = 0;
+  svc->cfg.providers.endpoints["judge-ep"] = judge;
+  svc->cfg.providers.prices["gpt-judge"] = {1.0, 2.0};
+  svc->cfg.quality.judge = "judge-ep";
+  auto endpoints = providers::all_endpoint_settings(svc->cfg);
+  REQUIRE(endpoints.ok());
+  svc->endpoints = std::move(endpoints.value());
+  test_node node{{}, svc};
+  caf::scoped_actor self{*node.sys};
+  REQUIRE(run_turn(self, node.handles.router, "acme", "alice", "s-judged", "How do I add a custom domain?").completed);
+  REQUIRE(run_turn(self, node.handles.router, "acme", "alice", "s-judged", "And how long does DNS take?").completed);
+  // Both judgements are told to the session within seconds; it closes one idle second after the last message.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (stats_of(self, node.handles.router).passivations < 1 && std::chrono::steady_clock::now() < deadline)
+    self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
+  REQUIRE(stats_of(self, node.handles.router).passivations == 1);
+  CHECK(fake.requests("openai") == 2);
+  auto e = scrape(*svc->metrics);
+  auto judging = e.sum("sa_component_cost_usd_total", {{"component", "judging"}});
+  CHECK(judging > 0);
+  CHECK(e.sum("sa_conversation_cost_usd_count", {{"tenant", "acme"}}) == 1);
+  CHECK(e.sum("sa_conversation_cost_usd_sum", {{"tenant", "acme"}}) == Approx(judging));
 }
 
 TEST_CASE("a crashed session child is counted in sa_actor_restarts_total by its role", "[pipeline][metrics]") {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <unistd.h>
 
 using namespace sa;
@@ -219,8 +220,12 @@ SCENARIO("a configured judge scores samples through the provider actors", "[qual
   auto q = spawn_quality(*e.sys, d);
 
   WHEN("the judge answers") {
-    caf::anon_send(q, domain_sample(1, true));
-    caf::anon_send(q, domain_sample(2, false));
+    caf::scoped_actor conversation{*e.sys};  // stands in for the session that offered the samples
+    for (uint32_t turn : {1u, 2u}) {
+      auto sample = domain_sample(turn, turn == 1);
+      sample.cost_sink = caf::actor_cast<judging_cost_sink_actor>(conversation);
+      caf::anon_send(q, std::move(sample));
+    }
     auto s = e.wait_for(q, [](const quality_stats& s) { return s.scored == 2; });
     REQUIRE(s.scored == 2);
     CHECK(s.judge_failures == 0);
@@ -242,6 +247,26 @@ SCENARIO("a configured judge scores samples through the provider actors", "[qual
       CHECK(m.sum("sa_quality_score_count", {{"judge", "judge-ep"}, {"dimension", "tone"}}) == 2);
       CHECK(m.sum("sa_component_cost_usd_total", {{"component", "judging"}, {"model", "gpt-judge"}}) > 0);
       CHECK(m.sum("sa_component_tokens_total", {{"component", "judging"}}) > 0);
+    }
+    THEN("the conversation is told what each judgement cost, which is what the judging component spent") {
+      double told = 0;
+      std::set<uint32_t> turns;
+      for (int i = 0; i < 2; ++i)
+        conversation->receive(
+          [&](const judging_cost& c) {
+            CHECK(c.session.value == "s-1");
+            turns.insert(c.turn);
+            told += c.usd;
+          },
+          caf::after(wait_limit) >> [] { FAIL("no judging_cost within the deadline"); });
+      CHECK(turns == std::set<uint32_t>{1, 2});
+      CHECK(told > 0);
+      CHECK(told == Approx(e.scrape().sum("sa_component_cost_usd_total", {{"component", "judging"}})));
+      auto lines = read_lines(e.dir / "n.samples.jsonl");
+      double stored = 0;
+      for (auto& l : lines)
+        stored += l["judge_cost_usd"].get<double>();
+      CHECK(stored == Approx(told));
     }
     THEN("the judge saw the redacted question, in JSON mode") {
       auto body = json::parse(fake.last_request().request.body);

@@ -180,6 +180,7 @@ TEST_CASE("hybrid retrieval fuses BM25 and vector hits through the fake embeddin
   auto indexer = env.start_indexer(vectors, (env.dir.path() / "state").string());
   REQUIRE(wait_for_vectors(*env.catalog, *vectors, {"acme", "globex"}));
   CHECK(env.stats->texts_embedded > 0);
+  CHECK(env.stats->index_tokens > 0);  // the chunks' tokens as the answers' usage reports them
   env.embedding.input_per_mtok = 0.02;
   auto r = env.hybrid(vectors);
   auto before = env.fake.requests("embeddings");
@@ -245,10 +246,12 @@ TEST_CASE("the embedding cache makes a second load, and a re-ingest, send no emb
                                                  {"globex", {(env.dir.path() / "globex").string()}, {}}}));
     auto vectors = std::make_shared<vector_catalog_slot>();
     env.stats->texts_embedded = 0;
+    env.stats->index_tokens = 0;
     auto indexer = env.start_indexer(vectors, state);
     REQUIRE(wait_for_vectors(*env.catalog, *vectors, {"acme", "globex"}));
     CHECK(env.fake.requests("embeddings") == first);
     CHECK(env.stats->texts_embedded == 0);
+    CHECK(env.stats->index_tokens == 0);  // nothing embedded, nothing billed
     CHECK(env.stats->texts_cached > 0);
     caf::anon_send_exit(indexer, caf::exit_reason::user_shutdown);
   }
@@ -410,6 +413,8 @@ TEST_CASE("hybrid retrieval speaks Gemini's embedContent and batchEmbedContents"
   CHECK(got.hybrid);
   REQUIRE_FALSE(got.passages.empty());
   CHECK(got.passages[0].source_id == "acme-domains.md#0");
+  // Gemini's answers report no usage: the chunks' tokens are estimated at 4 characters a token.
+  CHECK(env.stats->index_tokens > 0);
   auto last = env.fake.last_request(); // chat requests only: embeddings leave it empty
   CHECK(last.request.target.empty());
   caf::anon_send_exit(indexer, caf::exit_reason::user_shutdown);
@@ -440,6 +445,7 @@ TEST_CASE("a node with retriever.embedding answers turns through the hybrid retr
   cfg.providers.endpoints["embedder"] = ep;
   cfg.retriever.embedding.provider = "embedder";
   cfg.retriever.embedding.model = "fake-embedding";
+  cfg.providers.prices["fake-embedding"] = {0.02, 0};
   REQUIRE(config::validate(cfg).empty());
   log::init("warn", "");
   auto built = build_node_services(cfg, [](const std::string&) {});
@@ -459,6 +465,16 @@ TEST_CASE("a node with retriever.embedding answers turns through the hybrid retr
     // The question's embedding counted as a component of the turn's cost (the fake reports its usage).
     CHECK(text.find("sa_component_tokens_total{component=\"retrieval_embeddings\",kind=\"input\","
                     "model=\"fake-embedding\",tenant=\"acme\"} 13") != std::string::npos);
+    // Indexing the knowledge is counted apart (a cost of the knowledge base, not of conversations).
+    auto value_of = [&text](const std::string& name) {
+      auto at = text.find("\n" + name + " ");
+      REQUIRE(at != std::string::npos);
+      return std::stod(text.substr(at + name.size() + 2));
+    };
+    const double tokens = value_of("sa_embedding_index_tokens_total");
+    CHECK(tokens > 0);
+    CHECK(tokens == Approx(static_cast<double>(svc->hybrid->deps->stats->index_tokens)));
+    CHECK(value_of("sa_embedding_index_cost_usd_total") == Approx(tokens * 0.02 / 1e6));
   }
   CHECK(std::filesystem::exists(knowledge::embedding_cache_file(cfg.node.state_dir, "acme")));
 }
