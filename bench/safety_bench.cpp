@@ -65,7 +65,7 @@ figures run(const safety::safety_checks& checks, const std::string& text, int tu
     auto off = checks.check({tenant, safety_source::user_message, v.redacted, cls, true});
     auto t1 = clock_type::now();
     auto own = std::make_shared<safety::own_data>();
-    own->add_from(checks.pii(), text);
+    own->values = std::move(v.own_contacts);  // as the session does: from the message check's own scan
     safety::stream_redactor r{checks.pii(), own};
     for (size_t pos = 0; pos < text.size(); pos += chunk)
       sink += r.push(std::string_view(text).substr(pos, chunk)).size();

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sa {
 
@@ -61,10 +62,14 @@ struct safety_verdict {
   std::string detail;       ///< e.g. "card_number x1", "ignore-instructions"; never the checked text
   uint32_t redactions = 0;  ///< spans replaced when action is redact
   std::string redacted;     ///< the text with PII replaced (equal to the input when nothing was found)
+  /// A customer's message (first check): their own emails and phone numbers in it, normalised as
+  /// safety::own_data holds them, so the answer may repeat them; found by the same scan that redacted them.
+  std::vector<std::string> own_contacts;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, safety_verdict& x) {
-  return f(caf::meta::type_name("safety_verdict"), x.action, x.reason, x.detail, x.redactions, x.redacted);
+  return f(caf::meta::type_name("safety_verdict"), x.action, x.reason, x.detail, x.redactions, x.redacted,
+           x.own_contacts);
 }
 
 using safety_actor = caf::typed_actor<caf::replies_to<safety_check_request>::with<safety_verdict>>;

@@ -451,7 +451,11 @@ void own_data::add_from(const pii_scanner& scanner, std::string_view text) {
   if (text.find('@') == std::string_view::npos &&
       std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) < 8)
     return;
-  for (auto& m : scanner.scan(text))
+  add_matches(scanner.scan(text), text);
+}
+
+void own_data::add_matches(const std::vector<pii_match>& matches, std::string_view text) {
+  for (auto& m : matches)
     if (contact_kind(m.kind))
       values.push_back(comparable(m.kind, text.substr(m.offset, m.length)));
 }

@@ -81,6 +81,8 @@ struct own_data {
   std::vector<std::string> values;
   /// Adds every email and phone number `scanner` finds in `text`.
   void add_from(const pii_scanner& scanner, std::string_view text);
+  /// Adds the emails and phone numbers among `matches`, a scan of `text` (no second scan).
+  void add_matches(const std::vector<pii_match>& matches, std::string_view text);
   bool holds(const pii_match& m, std::string_view text) const;
 };
 

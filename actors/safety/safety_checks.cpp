@@ -38,8 +38,11 @@ safety_checks::safety_checks(std::shared_ptr<const pii_scanner> pii, std::shared
 
 safety_verdict safety_checks::check(const safety_check_request& req) const {
   safety_verdict v;
+  const bool first_message_check = req.source == safety_source::user_message && !req.classified;
   if (!enabled_) {
     v.redacted = req.text;
+    if (first_message_check)
+      v.own_contacts = own_contacts(req.text);
     return v;
   }
   content_finding finding;
@@ -48,11 +51,20 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
     finding = content_->check_classified(req.tenant.value, req.text, req.intent);
   } else {
     std::vector<pii_match> found;
-    if (redact_pii_ || req.source == safety_source::answer) {
+    const bool scanned = redact_pii_ || req.source == safety_source::answer;
+    if (scanned) {
       found = pii_->scan(req.text);
       if (req.source == safety_source::retrieved_passage)
         found.erase(std::remove_if(found.begin(), found.end(), [](auto& m) { return public_kind(m.kind); }),
                     found.end());
+    }
+    if (first_message_check) {  // before `found` turns into replacements: the customer's own data
+      own_data own;
+      if (scanned)
+        own.add_matches(found, req.text);
+      else
+        own.add_from(*pii_, req.text);
+      v.own_contacts = std::move(own.values);
     }
     std::string out;
     size_t pos = 0;
@@ -80,6 +92,12 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
     v.detail = finding.rule + (v.detail.empty() ? "" : "; " + v.detail);
   }
   return v;
+}
+
+std::vector<std::string> safety_checks::own_contacts(std::string_view text) const {
+  own_data own;
+  own.add_from(*pii_, text);
+  return std::move(own.values);
 }
 
 void merge_verdict(safety_verdict& into, const safety_verdict& v) {

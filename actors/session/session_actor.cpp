@@ -844,6 +844,11 @@ safety_verdict check_inline(self_ptr self, const safety_check_request& req) {
   if (deps.safety)
     return deps.safety->check(req);
   safety_verdict v;
+  if (req.source == safety_source::user_message && !req.classified) {
+    safety::own_data own;
+    own.add_from(*deps.pii, req.text);
+    v.own_contacts = std::move(own.values);
+  }
   size_t n = 0;
   v.redacted = deps.pii->redact(req.text, &n);
   if (n > 0 && req.source == safety_source::user_message) {
@@ -871,6 +876,10 @@ void refuse_turn(self_ptr self, safety_reason reason) {
 void apply_message_verdict(self_ptr self, safety_verdict& v) {
   auto& st = self->state;
   auto& t = *st.turn;
+  // The customer's own contact data, found by the scan that redacted the message: the answer may repeat it.
+  t.own->values.insert(t.own->values.end(), std::make_move_iterator(v.own_contacts.begin()),
+                       std::make_move_iterator(v.own_contacts.end()));
+  v.own_contacts.clear();
   t.input.text = std::move(v.redacted);
   v.redacted.clear();
   record_safety(self, v, safety_source::user_message);
@@ -893,7 +902,6 @@ void apply_message_verdict(self_ptr self, safety_verdict& v) {
 void check_message(self_ptr self) {
   auto& st = self->state;
   auto& t = *st.turn;
-  t.own->add_from(*st.deps->pii, t.input.text);  // the customer's own contact data, before redaction
   safety_check_request req{t.input.tenant, safety_source::user_message, t.input.text, {}, false};
   if (!st.deps->children.safety) {
     auto v = check_inline(self, req);

@@ -1,6 +1,7 @@
 // The safety actor on its own, then the checks in a real node's turn: a card number in the question
 // never reaches the answer, memory or audit; refused messages complete the turn politely; self-harm
 // escalates with reason safety; an injected passage is dropped before the generator sees it.
+#include "tests/support/scripted_generator.hpp"
 #include "tests/support/seeded_pii.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -117,6 +118,47 @@ TEST_CASE("a card number in the question never reaches the answer, memory, audit
   CHECK(audit.find(seeded::email) == std::string::npos);
   auto figures = node.services->metrics->render();
   CHECK(figures.find(R"(sa_safety_verdicts_total{action="redact",reason="pii"})") != std::string::npos);
+}
+
+TEST_CASE("the message check hands the session the customer's own contact data, found by its one scan",
+          "[safety][actor]") {
+  auto checks = make_safety_checks(config::safety_config{});
+  tenant_id acme{"acme"};
+  const std::string text = "mail Me@Example.com or call +1 (415) 555-0134, card " + std::string(seeded::card);
+  auto v = checks->check({acme, safety_source::user_message, text, {}, false});
+  safety::own_data rescanned;
+  rescanned.add_from(checks->pii(), text);
+  CHECK(v.own_contacts == rescanned.values);
+  CHECK(v.own_contacts.size() == 2);  // the email and the phone; a card number is nobody's to repeat
+  // Only the first check of a message: the classified re-check, passages and answers carry none.
+  CHECK(checks->check({acme, safety_source::user_message, text, {}, true}).own_contacts.empty());
+  CHECK(checks->check({acme, safety_source::retrieved_passage, text, {}, false}).own_contacts.empty());
+  CHECK(checks->check({acme, safety_source::answer, text, {}, false}).own_contacts.empty());
+  // Redaction of messages switched off (safety.pii = false): the contact data is still found.
+  config::safety_config no_redaction;
+  no_redaction.pii = false;
+  auto plain = make_safety_checks(no_redaction)->check({acme, safety_source::user_message, text, {}, false});
+  CHECK(plain.redacted == text);
+  CHECK(plain.own_contacts == rescanned.values);
+}
+
+TEST_CASE("an answer repeats the customer's own e-mail from their message and redacts another person's",
+          "[safety][session]") {
+  auto script = std::make_shared<generation_script>();
+  const std::string answer = "I will send the invoice to me.customer@example.com and copy bob@corp.example today.";
+  script->delta(answer);
+  script->final_text = answer;
+  auto children = default_children(shared_services());
+  children.generator = scripted_generator_factory(script);
+  test_node node{children};
+  caf::scoped_actor self{*node.sys};
+  auto r = run_turn(self, node.handles.router, "acme", "alice", "safety-own",
+                    "Please send my invoice to me.customer@example.com, I was charged twice this month");
+  REQUIRE(r.completed);
+  CHECK(r.completed->text ==
+        "I will send the invoice to me.customer@example.com and copy [redacted email] today.");
+  CHECK(r.streamed() == r.completed->text);
+  CHECK(r.completed->safety.action == safety_action::redact);
 }
 
 TEST_CASE("an injection attempt is refused politely and the turn completes without escalation",
