@@ -454,6 +454,12 @@ void own_data::add_from(const pii_scanner& scanner, std::string_view text) {
   add_matches(scanner.scan(text), text);
 }
 
+std::vector<std::string> own_data::values_in(const pii_scanner& scanner, std::string_view text) {
+  own_data own;
+  own.add_from(scanner, text);
+  return std::move(own.values);
+}
+
 void own_data::add_matches(const std::vector<pii_match>& matches, std::string_view text) {
   for (auto& m : matches)
     if (contact_kind(m.kind))

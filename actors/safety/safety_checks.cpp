@@ -42,7 +42,7 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
   if (!enabled_) {
     v.redacted = req.text;
     if (first_message_check)
-      v.own_contacts = own_contacts(req.text);
+      v.own_contacts = own_data::values_in(*pii_, req.text);
     return v;
   }
   content_finding finding;
@@ -58,13 +58,12 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
         found.erase(std::remove_if(found.begin(), found.end(), [](auto& m) { return public_kind(m.kind); }),
                     found.end());
     }
-    if (first_message_check) {  // before `found` turns into replacements: the customer's own data
+    if (first_message_check && scanned) {  // the customer's own data, from the scan that redacts the message
       own_data own;
-      if (scanned)
-        own.add_matches(found, req.text);
-      else
-        own.add_from(*pii_, req.text);
+      own.add_matches(found, req.text);
       v.own_contacts = std::move(own.values);
+    } else if (first_message_check) {
+      v.own_contacts = own_data::values_in(*pii_, req.text);
     }
     std::string out;
     size_t pos = 0;
@@ -92,12 +91,6 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
     v.detail = finding.rule + (v.detail.empty() ? "" : "; " + v.detail);
   }
   return v;
-}
-
-std::vector<std::string> safety_checks::own_contacts(std::string_view text) const {
-  own_data own;
-  own.add_from(*pii_, text);
-  return std::move(own.values);
 }
 
 void merge_verdict(safety_verdict& into, const safety_verdict& v) {

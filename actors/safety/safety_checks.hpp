@@ -46,8 +46,6 @@ public:
   bool enabled() const noexcept { return enabled_; }
 
 private:
-  std::vector<std::string> own_contacts(std::string_view text) const;
-
   std::shared_ptr<const pii_scanner> pii_;
   std::shared_ptr<const content_checks> content_;
   bool enabled_;

@@ -844,11 +844,8 @@ safety_verdict check_inline(self_ptr self, const safety_check_request& req) {
   if (deps.safety)
     return deps.safety->check(req);
   safety_verdict v;
-  if (req.source == safety_source::user_message && !req.classified) {
-    safety::own_data own;
-    own.add_from(*deps.pii, req.text);
-    v.own_contacts = std::move(own.values);
-  }
+  if (req.source == safety_source::user_message && !req.classified)
+    v.own_contacts = safety::own_data::values_in(*deps.pii, req.text);
   size_t n = 0;
   v.redacted = deps.pii->redact(req.text, &n);
   if (n > 0 && req.source == safety_source::user_message) {

@@ -91,8 +91,8 @@ TEST_CASE("an idle conversation closes as resolved by the bot, or by a human whe
 TEST_CASE("a closed conversation's cost includes judging its sampled turns", "[pipeline][metrics][quality]") {
   fake_provider_fixture fake;
   auto svc = services_with_own_metrics([](config::config& c) {
-    c.session.idle_timeout_s = 1;
-    c.quality.sample_rate = 1.0;  // every answer judged
+    c.session.idle_timeout_s = 3;  // a judgement (milliseconds on loopback) lands well before the session closes
+    c.quality.sample_rate = 1.0;   // every answer judged
   });
   // Only the judge is an LLM (priced): classification and generation stay local and free, so the
   // conversation's whole cost is its judgements.
@@ -111,7 +111,7 @@ TEST_CASE("a closed conversation's cost includes judging its sampled turns", "[p
   caf::scoped_actor self{*node.sys};
   REQUIRE(run_turn(self, node.handles.router, "acme", "alice", "s-judged", "How do I add a custom domain?").completed);
   REQUIRE(run_turn(self, node.handles.router, "acme", "alice", "s-judged", "And how long does DNS take?").completed);
-  // Both judgements are told to the session within seconds; it closes one idle second after the last message.
+  // Both judgements are told to the session within seconds; it closes three idle seconds after the last message.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (stats_of(self, node.handles.router).passivations < 1 && std::chrono::steady_clock::now() < deadline)
     self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
