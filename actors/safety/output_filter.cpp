@@ -331,82 +331,157 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
 
 pii_scanner::~pii_scanner() = default;
 
-std::vector<pii_match> pii_scanner::impl::scan(std::string_view text,
-                                               std::vector<std::pair<std::size_t, std::size_t>>* candidates,
-                                               bool exhaustive, std::size_t starts_before) const {
+namespace {
+
+/// A pattern hit that is not valid to its end (partly or not at all): once a match that starts inside it is
+/// redacted, its part before that match is followed by "[" and may be valid then.
+struct partial_hit {
+  std::size_t pattern = 0;
+  std::size_t offset = 0, length = 0;
+};
+
+using hit_list = std::vector<std::pair<std::size_t, std::size_t>>;
+
+/// Searches `p` in [pos, end) of `text` (the text outside still counts for \b): valid matches into `found`,
+/// raw hits into `candidates` (when set), hits not valid to their end into `partial`. Returns where the
+/// search stopped.
+std::size_t search(const pattern& p, std::size_t index, std::string_view text, std::size_t pos, std::size_t end,
+                   std::vector<pii_match>& found, hit_list* candidates, std::vector<partial_hit>* partial) {
+  // Match with one submatch (the whole match) needs only RE2's DFAs, no capture engine.
+  const re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece m;
+  while (pos < end && p.re->Match(input, pos, end, re2::RE2::UNANCHORED, &m, 1)) {
+    auto at = static_cast<std::size_t>(m.data() - text.data());
+    if (m.empty()) {
+      pos = at + 1;
+      continue;
+    }
+    std::string_view hit(m.data(), m.size());
+    if (candidates)
+      candidates->emplace_back(at, hit.size());
+    std::size_t valid_end = 0;
+    for (auto [offset, length] : valid_spans(hit, p)) {
+      found.push_back({p.kind, at + offset, length});
+      valid_end = std::max(valid_end, offset + length);
+    }
+    if (partial && valid_end < hit.size())
+      partial->push_back({index, at, hit.size()});
+    pos = at + resume_at(hit, p, valid_end);
+  }
+  return pos;
+}
+
+bool word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+/// A match glued to a word takes the rest of that token along: to the word after it ("::1111123-45-6789"),
+/// as its last character hid a \b the next pattern needs and "[redacted ...]" would expose it; and to the
+/// word before it (a password keyword mid-word, "fe80::8password: x"), so that what precedes a redaction
+/// is a space before and after it and a number ending just before is judged the same (a redaction starting
+/// mid-word, "1111 172C[redacted secret]", exposed such a number: tests/fuzz/corpus/fuzz_pii/regression-7).
+/// Both found by the fuzz target. An extension is a hit too, so a stream never cuts through it.
+void extend_to_words(std::string_view text, std::vector<pii_match>& found, std::size_t from, hit_list* candidates) {
+  for (auto f = found.begin() + static_cast<std::ptrdiff_t>(from); f != found.end(); ++f) {
+    if (f->offset > 0 && word_char(text[f->offset]) && word_char(text[f->offset - 1])) {
+      auto space = text.find_last_of(" \t\n\f\r", f->offset - 1);
+      auto start = space == std::string_view::npos ? 0 : space + 1;
+      f->length += f->offset - start;
+      f->offset = start;
+      if (candidates)
+        candidates->emplace_back(f->offset, f->length);
+    }
+    auto end = f->offset + f->length;
+    if (end < text.size() && word_char(text[end - 1]) && word_char(text[end])) {
+      auto stop = text.find_first_of(" \t\n\f\r", end);
+      f->length = (stop == std::string_view::npos ? text.size() : stop) - f->offset;
+      if (candidates)
+        candidates->emplace_back(f->offset, f->length);
+    }
+  }
+}
+
+/// Sorted, overlapping matches joined (the first one's kind): dropping one would leave its other part in the
+/// text, to be found once its neighbour is redacted. Stable: two patterns' matches can end up with the same
+/// span once extended ("1::8password:x" is an IPv6 hit and a secret), and the kind must not depend on how
+/// long the scanned text is (fuzz_pii: a stream named it differently from the whole text). Pattern order
+/// decides.
+std::vector<pii_match> joined(std::vector<pii_match> found) {
+  std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
+    return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
+  });
+  std::vector<pii_match> out;
+  for (auto& f : found) {
+    if (out.empty() || f.offset >= out.back().offset + out.back().length)
+      out.push_back(std::move(f));
+    else
+      out.back().length = std::max(out.back().length, f.offset + f.length - out.back().offset);
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<pii_match> pii_scanner::impl::scan(std::string_view text, hit_list* candidates, bool exhaustive,
+                                               std::size_t starts_before) const {
   std::vector<pii_match> found;
   const pii_prefilter filter(exhaustive ? std::string_view() : text);
   if (!exhaustive && filter.empty())
     return found;
   std::vector<text_window> windows{{0, text.size()}};
-  const re2::StringPiece input(text.data(), text.size());
-  for (const auto& p : patterns) {
+  std::vector<partial_hit> partial;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    const auto& p = patterns[i];
     if (!exhaustive)
       filter.windows(p.where, windows);
-    size_t pos = 0;
+    std::size_t pos = 0;
     for (auto w : windows) {
       if (w.begin >= starts_before)
         break;
-      // Match with one submatch (the whole match) needs only RE2's DFAs, no capture engine; the text
-      // outside [pos, w.end) still counts for \b.
-      re2::StringPiece m;
-      for (pos = std::max(pos, w.begin);
-           pos < w.end && p.re->Match(input, pos, w.end, re2::RE2::UNANCHORED, &m, 1);) {
-        if (m.empty()) {
-          pos = static_cast<size_t>(m.data() - text.data()) + 1;
-          continue;
-        }
-        std::string_view hit(m.data(), m.size());
-        auto at = static_cast<size_t>(m.data() - text.data());
-        if (candidates)
-          candidates->emplace_back(at, hit.size());
-        size_t valid_end = 0;
-        for (auto [offset, length] : valid_spans(hit, p)) {
-          found.push_back({p.kind, at + offset, length});
-          valid_end = std::max(valid_end, offset + length);
-        }
-        pos = at + resume_at(hit, p, valid_end);
+      pos = search(p, i, text, std::max(pos, w.begin), w.end, found, candidates, &partial);
+    }
+  }
+  extend_to_words(text, found, 0, candidates);
+  auto out = joined(found);
+  // A hit that was not valid up to its end, because it ran on into a match that starts inside it ("+11 1111
+  // 119311)11118 11 13 ..." is no phone number, 17 digits; the card number from "11118" is), is judged
+  // again as the redaction leaves it: its text up to that match, then "[". Whatever is valid then is a match
+  // too (fuzz_pii: tests/fuzz/corpus/fuzz_pii/regression-10). Rare: it takes a hit running into a match.
+  std::vector<std::pair<std::size_t, std::size_t>> judged;  // (partial hit, the match's offset)
+  for (bool added = true; added;) {
+    added = false;
+    for (std::size_t h = 0; h < partial.size(); ++h) {
+      const auto& c = partial[h];
+      auto next = std::upper_bound(out.begin(), out.end(), c.offset,
+                                   [](std::size_t at, const pii_match& m) { return at < m.offset; });
+      if (next == out.end() || next->offset >= c.offset + c.length)
+        continue;
+      if (next != out.begin() && std::prev(next)->offset + std::prev(next)->length > c.offset)
+        continue;  // the hit starts inside a match: redacted with it
+      auto cut = next->offset;
+      if (std::find(judged.begin(), judged.end(), std::make_pair(h, cut)) != judged.end())
+        continue;
+      judged.emplace_back(h, cut);
+      // The hit's text up to the match, one character of context before it and "[" after it.
+      auto base = c.offset > 0 ? c.offset - 1 : 0;
+      std::string redacted(text.substr(base, cut - base));
+      redacted += '[';
+      std::vector<pii_match> more;
+      search(patterns[c.pattern], c.pattern, redacted, c.offset - base, redacted.size(), more, nullptr, nullptr);
+      auto before = found.size();
+      for (auto& f : more) {
+        f.offset += base;
+        f.length = std::min(f.offset + f.length, cut) - f.offset;  // "[" is the redaction's
+        if (f.length > 0)
+          found.push_back(std::move(f));
+      }
+      if (found.size() > before) {
+        extend_to_words(text, found, before, candidates);
+        added = true;
       }
     }
-  }
-  // A match glued to a word takes the rest of that token along: to the word after it ("::1111123-45-6789"),
-  // as its last character hid a \b the next pattern needs and "[redacted ...]" would expose it; and to the
-  // word before it (a password keyword mid-word, "fe80::8password: x"), so that what precedes a redaction
-  // is a space before and after it and a number ending just before is judged the same (a redaction starting
-  // mid-word, "1111 172C[redacted secret]", exposed such a number: tests/fuzz/corpus/fuzz_pii/regression-7).
-  // Both found by the fuzz target. An extension is a hit too, so a stream never cuts through it.
-  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  for (auto& f : found) {
-    if (f.offset > 0 && word(text[f.offset]) && word(text[f.offset - 1])) {
-      auto space = text.find_last_of(" \t\n\f\r", f.offset - 1);
-      auto start = space == std::string_view::npos ? 0 : space + 1;
-      f.length += f.offset - start;
-      f.offset = start;
-      if (candidates)
-        candidates->emplace_back(f.offset, f.length);
-    }
-    auto end = f.offset + f.length;
-    if (end < text.size() && word(text[end - 1]) && word(text[end])) {
-      auto stop = text.find_first_of(" \t\n\f\r", end);
-      f.length = (stop == std::string_view::npos ? text.size() : stop) - f.offset;
-      if (candidates)
-        candidates->emplace_back(f.offset, f.length);
-    }
-  }
-  // Stable: two patterns' matches can end up with the same span once extended ("1::8password:x" is an IPv6
-  // hit and a secret), and the kind must not depend on how long the scanned text is (fuzz_pii: a stream
-  // named it differently from the whole text). Pattern order decides.
-  std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
-    return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
-  });
-  // Overlapping matches are joined (the first one's kind): dropping one would leave its other part in the
-  // text, to be found once its neighbour is redacted.
-  std::vector<pii_match> out;
-  for (auto& f : found) {
-    if (out.empty() || f.offset >= out.back().offset + out.back().length)
-      out.push_back(f);
-    else
-      out.back().length = std::max(out.back().length, f.offset + f.length - out.back().offset);
+    if (added)
+      out = joined(found);
   }
   return out;
 }

@@ -116,6 +116,32 @@ TEST_CASE("redacted text holds nothing the scanner would still flag", "[safety]"
   }
 }
 
+// Found by the fuzz target (fuzz_pii regression-10): a hit that ran on into a match starting inside it was
+// invalid as a whole ("+11 1111 119311)11118 ..." has 17 digits), and once that match was redacted its part
+// before it was a phone number. Such a hit is judged again as the redaction leaves it.
+TEST_CASE("a number that runs on into a match is judged again as the redaction leaves it", "[safety]") {
+  pii_scanner scanner;
+  struct example {
+    std::string text, redacted;
+  };
+  for (const auto& e : std::vector<example>{
+         {"call +11 1111 119311)4111 1111 1111 1111 now", "call [redacted phone])[redacted card_number] now"},
+         {"at 1.2.3.4.4111 1111 1111 1111 ok", "at [redacted ip_address].[redacted card_number] ok"}}) {
+    INFO(e.text);
+    auto redacted = scanner.redact(e.text);
+    CHECK(redacted == e.redacted);
+    CHECK(scanner.scan(redacted).empty());
+    for (size_t chunk : {1, 3, 17, 64}) {
+      stream_redactor r{scanner};
+      INFO("chunk " << chunk);
+      CHECK(sa::test::stream_through(r, e.text, chunk) == redacted);
+    }
+  }
+  // Without a match inside it, a run that is too long is still no phone number and no address.
+  CHECK(scanner.redact("ref +11 1111 119311)11118 ok") == "ref +11 1111 119311)11118 ok");
+  CHECK(scanner.redact("v 1.2.3.4.5 ok") == "v 1.2.3.4.5 ok");
+}
+
 // Found by the fuzz target: "password :" and its value many blank lines later matched as one secret, longer
 // than the hold-back, so a stream released the keyword before the value arrived.
 TEST_CASE("a password's value must follow its sign within a few spaces, so a stream judges it like the whole",
