@@ -193,6 +193,10 @@ struct safety_config {
                                             "write me a poem"};
   /// Per tenant: its own off-topic topics instead of off_topic_topics (an empty list: none).
   std::map<std::string, std::vector<std::string>> tenant_off_topic_topics;
+  /// LLM moderation: a providers endpoint or strategy (called with task moderate) that adds its verdict to
+  /// the rules' on every customer message the rules let through. "" = off.
+  std::string moderation;
+  int moderation_timeout_ms = 1500;  ///< past it (or on any failure) the rules' verdict stands
 };
 
 struct tenants_config {

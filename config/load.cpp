@@ -270,7 +270,7 @@ const std::string local_provider = "local";
 
 /// The tasks a by_task strategy routes (messages/completion.hpp llm_task; sa_config does not link it).
 const std::vector<std::string>& task_names() {
-  static const std::vector<std::string> names{"generate", "classify", "judge", "summarize"};
+  static const std::vector<std::string> names{"generate", "classify", "judge", "summarize", "moderate"};
   return names;
 }
 
@@ -787,12 +787,17 @@ std::vector<std::string> validate(const config& cfg) {
   if (cfg.audit.backend == "redis" && cfg.memory.backend != "redis")
     report("audit.backend = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
            "): the audit stream uses the Redis connection of memory.redis_*");
-  if (const auto& judge = cfg.quality.judge;
-      !judge.empty() && (judge == "local" || (cfg.providers.endpoints.count(judge) == 0 &&
-                                              cfg.providers.strategies.count(judge) == 0)))
-    report("quality.judge = " + quoted(judge) + ": expected the name of a providers endpoint or strategy " +
-           (judge == "local" ? "(the local provider cannot judge)" : "(none is called so)") +
-           "; empty = the local groundedness check");
+  // Members called with a task the local provider cannot do: an endpoint or strategy, never "local".
+  auto remote_member = [&](const char* key, const std::string& name, const char* task, const char* when_empty) {
+    if (!name.empty() && (name == local_provider || (cfg.providers.endpoints.count(name) == 0 &&
+                                                     cfg.providers.strategies.count(name) == 0)))
+      report(std::string(key) + " = " + quoted(name) + ": expected the name of a providers endpoint or strategy " +
+             (name == local_provider ? "(the local provider cannot " + std::string(task) + ")"
+                                     : std::string("(none is called so)")) +
+             "; empty = " + when_empty);
+  };
+  remote_member("quality.judge", cfg.quality.judge, "judge", "the local groundedness check");
+  remote_member("safety.moderation", cfg.safety.moderation, "moderate", "the rules alone");
   if (c.registry == "redis" && cfg.memory.backend != "redis")
     report("cluster.registry = \"redis\" needs memory.backend = \"redis\" (it is " + quoted(cfg.memory.backend) +
            "): the registry uses the Redis connection of memory.redis_*");
@@ -826,7 +831,8 @@ std::vector<std::string> warnings(const config& cfg) {
                     " (anthropic and gemini only)");
   }
   bool llm_used =
-    cfg.generator.backend == "llm" || cfg.classifier.backend == "llm" || !cfg.quality.judge.empty();
+    cfg.generator.backend == "llm" || cfg.classifier.backend == "llm" || !cfg.quality.judge.empty() ||
+    !cfg.safety.moderation.empty();
   const auto& embedder = cfg.retriever.embedding.provider; // an endpoint used for embeddings only is used
   bool only_embedder = p.strategies.empty() && p.endpoints.size() == 1 && p.endpoints.count(embedder) == 1;
   if (!llm_used && !only_embedder && (!p.endpoints.empty() || !p.strategies.empty()))
@@ -837,6 +843,8 @@ std::vector<std::string> warnings(const config& cfg) {
     std::vector<std::string> reached, todo{p.root};
     if (!cfg.quality.judge.empty())
       todo.push_back(cfg.quality.judge);  // the quality monitor's judge is called too
+    if (!cfg.safety.moderation.empty())
+      todo.push_back(cfg.safety.moderation);  // and the safety check's moderator
     while (!todo.empty()) {
       auto n = todo.back();
       todo.pop_back();

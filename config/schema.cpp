@@ -295,6 +295,13 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(safety, off_topic_classifier, boolean(), "the classifier's out_of_scope counts as off topic"),
     SA_CONFIG_KEY(safety, off_topic_topics, string_list(),
                   "off-topic phrases (whole words, case and punctuation ignored) for every tenant"),
+    SA_CONFIG_KEY(safety, moderation, text(),
+                  "providers endpoint or strategy that moderates each customer message the rules let through "
+                  "(called with task moderate; its verdict can refuse or escalate, never allow what the rules "
+                  "stopped); empty = rules only"),
+    SA_CONFIG_KEY(safety, moderation_timeout_ms, integer(50, 60000),
+                  "a moderation call's deadline in ms (the turn waits for it); past it, or on any failure, the "
+                  "rules' verdict stands"),
     key{"safety.tenant_off_topic_topics.<tenant>", string_list(),
         "a tenant's own off-topic phrases, instead of safety.off_topic_topics (empty: none)",
         [](const config& c, const emit_fn& emit) {
@@ -471,7 +478,7 @@ std::vector<key> make_keys() {
                     "hedge: start the next member after this long without a token, in ms"),
     SA_STRATEGY_KEY(samples, integer(2, 16), "self_consistency: samples taken in parallel"),
     key{"providers.strategies.<strategy>.routes.<route>", nonempty_text(),
-        "by_task: task (generate, classify, judge, summarize) -> member; by_intent: intent -> member; "
+        "by_task: task (generate, classify, judge, summarize, moderate) -> member; by_intent: intent -> member; "
         "\"default\" for the rest",
         [](const config& c, const emit_fn& emit) {
           for (const auto& [name, s] : c.providers.strategies)

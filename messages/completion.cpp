@@ -14,12 +14,13 @@ const char* to_string(llm_task x) noexcept {
     case llm_task::classify: return "classify";
     case llm_task::judge: return "judge";
     case llm_task::summarize: return "summarize";
+    case llm_task::moderate: return "moderate";
   }
   return "generate";
 }
 
 bool from_string(const std::string& name, llm_task& out) noexcept {
-  for (auto x : {llm_task::generate, llm_task::classify, llm_task::judge, llm_task::summarize})
+  for (auto x : {llm_task::generate, llm_task::classify, llm_task::judge, llm_task::summarize, llm_task::moderate})
     if (name == to_string(x)) {
       out = x;
       return true;

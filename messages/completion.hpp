@@ -71,9 +71,10 @@ typename Inspector::result_type inspect(Inspector& f, usage& x) {
 
 namespace sa {
 
-/// What a call is for. Route strategies pick a chain by it (classifier, generator and judge each get
-/// their own chain); the local provider only knows how to `generate`.
-enum class llm_task : uint8_t { generate = 0, classify, judge, summarize };
+/// What a call is for. Route strategies pick a chain by it (classifier, generator, judge and moderator each
+/// get their own chain); cost figures count it by component; the local provider only knows how to
+/// `generate`. `moderate`: the safety check's LLM moderation of a customer's message (actors/safety/moderation.hpp).
+enum class llm_task : uint8_t { generate = 0, classify, judge, summarize, moderate };
 const char* to_string(llm_task x) noexcept;
 bool from_string(const std::string& name, llm_task& out) noexcept;
 

@@ -65,11 +65,13 @@ struct safety_verdict {
   /// A customer's message (first check): their own emails and phone numbers in it, normalised as
   /// safety::own_data holds them, so the answer may repeat them; found by the same scan that redacted them.
   std::vector<std::string> own_contacts;
+  /// What the check cost in LLM calls (the moderation call, safety.moderation), for the conversation's cost.
+  double cost_usd = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, safety_verdict& x) {
   return f(caf::meta::type_name("safety_verdict"), x.action, x.reason, x.detail, x.redactions, x.redacted,
-           x.own_contacts);
+           x.own_contacts, x.cost_usd);
 }
 
 using safety_actor = caf::typed_actor<caf::replies_to<safety_check_request>::with<safety_verdict>>;

@@ -138,7 +138,10 @@ struct metrics::impl {
     "Turns handed to a human, by tenant and escalation reason.");
   Family<Counter>& safety_verdicts = r.counter("sa_safety_verdicts_total",
     "Safety checks that did not allow the text as is, by action (redact, refuse, escalate) and reason (pii, harmful, "
-    "abusive, off_topic, prompt_injection, other_person_data).");
+    "abusive, off_topic, prompt_injection, other_person_data, moderation).");
+  Family<Counter>& moderation_calls = r.counter("sa_moderation_calls_total",
+    "LLM moderation calls (safety.moderation), by outcome: allowed, flagged, failed (error or deadline: the rules' "
+    "verdict stood) or unparsable.");
   Family<Counter>& conversations = r.counter("sa_conversations_closed_total",
     "Conversations closed (session idle after answering), by who resolved them: bot (no turn escalated) or "
     "human. Resolution rate = resolved_by=\"bot\" / all.");
@@ -214,6 +217,10 @@ void metrics::escalated(std::string_view tenant, std::string_view reason) {
 
 void metrics::safety_checked(std::string_view action, std::string_view reason) {
   impl_->safety_verdicts.Add({{"action", metric_label(action)}, {"reason", metric_label(reason)}}).Increment();
+}
+
+void metrics::moderation_call(std::string_view outcome) {
+  impl_->moderation_calls.Add({{"outcome", metric_label(outcome)}}).Increment();
 }
 
 void metrics::handoff_event(std::string_view tenant, std::string_view event) {

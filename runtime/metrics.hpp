@@ -58,6 +58,8 @@ public:
   void escalated(std::string_view tenant, std::string_view reason);
   /// A safety check's verdict that was not allow (action redact, refuse, escalate; reason pii, harmful, ...).
   void safety_checked(std::string_view action, std::string_view reason);
+  /// One LLM moderation call ended: allowed, flagged, failed or unparsable (sa_moderation_calls_total).
+  void moderation_call(std::string_view outcome);
   /// A handoff record's event: queued, taken, returned (to the bot), closed.
   void handoff_event(std::string_view tenant, std::string_view event);
   /// An agent took a handoff `seconds` after it was queued.

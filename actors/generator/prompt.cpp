@@ -1,5 +1,7 @@
 #include "actors/generator/prompt.hpp"
 
+#include "actors/providers/reply_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -182,14 +184,10 @@ providers::completion_request classify_prompt(std::string_view text) {
 }
 
 std::optional<classification> parse_classification(std::string_view json_text) {
-  // Models sometimes wrap JSON in a code fence: take the outermost object.
-  auto open = json_text.find('{');
-  auto close = json_text.rfind('}');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+  auto found = providers::object_in_reply(json_text);
+  if (!found)
     return std::nullopt;
-  auto doc = nlohmann::json::parse(json_text.substr(open, close - open + 1), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
-    return std::nullopt;
+  const auto& doc = *found;
   auto it = doc.find("intent");
   auto conf = doc.find("confidence");
   if (it == doc.end() || !it->is_string() || conf == doc.end() || !conf->is_number())

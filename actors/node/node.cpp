@@ -321,12 +321,33 @@ session_children default_children(std::shared_ptr<const node_services> svc) {
     return self->spawn<caf::linked>(rule_escalation, svc->escalation);
   };
   c.safety = [svc](caf::local_actor* self) {
-    return self->spawn<caf::linked>(safety_checker, svc->safety);
+    return self->spawn<caf::linked>(safety_checker, svc->safety, std::shared_ptr<const moderation_deps>{});
   };
   return c;
 }
 
 namespace {
+
+/// With safety.moderation naming a providers member: safety actors that also ask it about each message.
+void use_moderation(session_children& c, const std::shared_ptr<const node_services>& svc,
+                    const providers::provider_graph& graph) {
+  const auto& name = svc->cfg.safety.moderation;
+  if (name.empty() || !svc->safety)
+    return;
+  auto member = graph.members.find(name);
+  if (member == graph.members.end()) {
+    log::get("node")->error("event=moderation_missing moderator={} fallback=rules", name);
+    return;
+  }
+  auto deps = std::make_shared<moderation_deps>();
+  deps->moderator = member->second;
+  deps->name = name;
+  deps->timeout = std::chrono::milliseconds{svc->cfg.safety.moderation_timeout_ms};
+  deps->metrics = svc->metrics;
+  c.safety = [svc, deps = std::shared_ptr<const moderation_deps>{deps}](caf::local_actor* self) {
+    return self->spawn<caf::linked>(safety_checker, svc->safety, deps);
+  };
+}
 
 /// Replaces the local classifier and generator with the LLM ones where the config asks for them.
 void use_llm_children(session_children& c, const std::shared_ptr<const node_services>& svc,
@@ -480,6 +501,8 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
     children = default_children(svc);
     if (h.providers && h.providers->root)
       use_llm_children(children, svc, h.providers->root);
+    if (h.providers)
+      use_moderation(children, svc, *h.providers);
   }
   memory_store::limits limits;
   limits.max_turns = static_cast<size_t>(svc->cfg.memory.max_turns);

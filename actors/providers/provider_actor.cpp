@@ -391,8 +391,9 @@ void succeed(self_ptr self, uint64_t id, const attempt_outcome& outcome) {
     // By component: the call's task, its thinking apart (sa_component_*; README "Cost").
     auto thinking_usd = thinking_cost_usd(t, st.settings.price);
     const char* component = c.call.task == llm_task::classify ? "classification"
-                            : c.call.task == llm_task::judge  ? "judging"
-                                                              : "generation";
+                            : c.call.task == llm_task::judge    ? "judging"
+                            : c.call.task == llm_task::moderate ? "moderation"
+                                                                : "generation";
     st.metrics->component_cost(tenant, component, out.model, t.prompt_tokens, t.completion_tokens - thinking,
                                out.cost_usd - thinking_usd);
     if (thinking > 0)

@@ -100,6 +100,7 @@ std::vector<cost_component> default_components(const config::config& cfg) {
     {"generation", 1.0, {1800, 220}, false, false},
     {"thinking", thinking ? assumed_thinking_share : 0.0, {0, 600}, false, false},
     {"judging", cfg.quality.judge.empty() ? 0.0 : cfg.quality.sample_rate, {1500, 40}, false, false},
+    {"moderation", cfg.safety.moderation.empty() ? 0.0 : 1.0, {300, 25}, false, false},
   };
 }
 

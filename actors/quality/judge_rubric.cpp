@@ -1,6 +1,6 @@
 #include "actors/quality/judge_rubric.hpp"
 
-#include <nlohmann/json.hpp>
+#include "actors/providers/reply_json.hpp"
 
 #include <algorithm>
 
@@ -39,16 +39,10 @@ providers::completion_request judge_request(std::string_view question, std::stri
   }
   if (context.empty())
     context = "(no context was retrieved)\n";
-  providers::completion_request r;
-  r.system = judge_system_prompt();
-  r.messages.emplace_back(providers::chat_role::user,
-                          "QUESTION:\n" + std::string(question) + "\n\nCONTEXT:\n" + context + "ANSWER:\n" +
-                            std::string(answer));
-  r.temperature = 0.0;
-  r.max_tokens = 200;
-  r.json_mode = true;
-  r.stream = false;
-  return r;
+  return providers::json_request(judge_system_prompt(),
+                                 "QUESTION:\n" + std::string(question) + "\n\nCONTEXT:\n" + context + "ANSWER:\n" +
+                                   std::string(answer),
+                                 200);
 }
 
 std::optional<judge_scores> parse_judge_reply(std::string_view reply, std::string* error) {
@@ -57,13 +51,10 @@ std::optional<judge_scores> parse_judge_reply(std::string_view reply, std::strin
       *error = std::move(why);
     return std::nullopt;
   };
-  auto open = reply.find('{');
-  auto close = reply.rfind('}');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
-    return fail("no JSON object in the reply");
-  auto j = nlohmann::json::parse(reply.substr(open, close - open + 1), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return fail("the reply's object is not valid JSON");
+  auto found = providers::object_in_reply(reply, error);
+  if (!found)
+    return std::nullopt;
+  const auto& j = *found;
   judge_scores s;
   for (std::size_t i = 0; i < dimensions().size(); ++i) {
     auto it = j.find(dimensions()[i]);

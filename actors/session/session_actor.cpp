@@ -133,8 +133,8 @@ struct session_state {
   // conversation (remembered ones included) went to a human.
   uint32_t answered = 0;
   bool escalated = false;
-  double cost_usd = 0;  // LLM cost since activation: classification, question embeddings, answers and
-                        // judging of sampled turns (sa_conversation_cost_usd)
+  double cost_usd = 0;  // LLM cost since activation: moderation, classification, question embeddings, answers
+                        // and judging of sampled turns (sa_conversation_cost_usd)
   std::optional<pending_action> pending;  // at most one proposed action, for the next message only
   // Human handoff: while the conversation has an open handoff, each message first asks the handoff service
   // whether an agent holds it (then the message goes to the agent, not the bot).
@@ -877,6 +877,7 @@ void apply_message_verdict(self_ptr self, safety_verdict& v) {
   t.own->values.insert(t.own->values.end(), std::make_move_iterator(v.own_contacts.begin()),
                        std::make_move_iterator(v.own_contacts.end()));
   v.own_contacts.clear();
+  st.cost_usd += v.cost_usd;  // an LLM moderation call (sa_conversation_cost_usd)
   t.input.text = std::move(v.redacted);
   v.redacted.clear();
   record_safety(self, v, safety_source::user_message);

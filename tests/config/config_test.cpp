@@ -675,7 +675,7 @@ TEST_CASE("by_task and by_intent strategies need known route keys, at least one 
       "both": {"kind": "by_task", "members": ["a"], "routes": {"default": "a"}},
       "f": {"kind": "fallback", "members": ["a"], "routes": {"default": "a"}}}})"));
   CHECK_THAT(e, Contains("config error: providers.strategies.t.routes.billing: unknown task (known: generate, "
-                         "classify, judge, summarize, default)"));
+                         "classify, judge, summarize, moderate, default)"));
   CHECK_THAT(e, Contains("config error: providers.strategies.i.routes.generate: unknown intent (known: billing, "
                          "technical, account, general, escalation_request, default)"));
   CHECK_THAT(e, Contains("config error: providers.strategies.empty.routes: a by_intent strategy needs at least one "
@@ -1164,6 +1164,26 @@ TEST_CASE("quality.judge must name a providers endpoint or strategy, and counts 
   CHECK(r->quality.sample_rate == 0.1);
   CHECK(r->quality.seed == 7);
   CHECK(cfg::warnings(*r).empty());  // the judge uses the endpoint: no "not used" warning
+}
+
+TEST_CASE("safety.moderation must name a providers endpoint or strategy, and counts as using them") {
+  CHECK(cfg::defaults().safety.moderation.empty());
+  CHECK(cfg::defaults().safety.moderation_timeout_ms == 1500);
+  CHECK_THAT(error_of(load_text(R"({"safety": {"moderation": "nope"}})")),
+             Contains("config error: safety.moderation = \"nope\": expected the name of a providers endpoint or "
+                      "strategy (none is called so); empty = the rules alone"));
+  CHECK_THAT(error_of(load_text(R"({"safety": {"moderation": "local"}})")),
+             Contains("safety.moderation = \"local\": expected the name of a providers endpoint or strategy (the "
+                      "local provider cannot moderate)"));
+  CHECK_THAT(error_of(load_text(R"({"safety": {"moderation_timeout_ms": 10}})")),
+             Contains("safety.moderation_timeout_ms = 10: expected an integer in [50, 60000]"));
+  auto r = load_text(R"({"providers": {"endpoints": {"mod": {"kind": "openai_compatible",
+      "base_url": "http://127.0.0.1:11434", "model": "m"}}, "prices": {"m": {"input_per_mtok": 0}}},
+    "safety": {"moderation": "mod", "moderation_timeout_ms": 800}})");
+  REQUIRE(r.ok());
+  CHECK(r->safety.moderation == "mod");
+  CHECK(r->safety.moderation_timeout_ms == 800);
+  CHECK(cfg::warnings(*r).empty());  // the moderator uses the endpoint: no "not used" warning
 }
 
 TEST_CASE("handoff.store is file by default, anything but file or memory is refused, naming the key") {

@@ -1,7 +1,7 @@
 // The node's metrics object on its own: label sanitising, the families and their types, histogram
 // buckets, sampled figures, and an exposition that parses as Prometheus text (tests/support/prometheus_text).
 #include "runtime/metrics.hpp"
-#include "tests/support/prometheus_text.hpp"
+#include "tests/support/scrape_metrics.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,12 +20,7 @@ using sa::test::prom_exposition;
 namespace {
 
 prom_exposition parsed(const metrics& m) {
-  prom_exposition e;
-  std::string error;
-  auto text = m.render();
-  INFO(text);
-  REQUIRE(parse_prometheus_text(text, e, error));
-  return e;
+  return sa::test::scrape(m);
 }
 
 /// One update of every family, as the node makes them.

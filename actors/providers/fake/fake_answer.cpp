@@ -288,6 +288,19 @@ std::string json_answer(std::string_view last_user_text) {
     return std::string{"{\"relevance\": 4, \"accuracy\": "} + (no_context ? "2" : "4") +
            ", \"helpfulness\": 3, \"tone\": 5}";
   }
+  // The safety check's moderation request (actors/safety/moderation.cpp): flagged when the message holds
+  // "FLAG:<category>" (e.g. "FLAG:illegal"), so a test or a chaos run chooses the verdict; else not flagged.
+  constexpr std::string_view moderate = "MESSAGE TO MODERATE:\n";
+  if (last_user_text.substr(0, moderate.size()) == moderate) {
+    auto at = last_user_text.find("FLAG:");
+    if (at == std::string_view::npos)
+      return "{\"flagged\": false, \"category\": \"none\"}";
+    auto end = at + 5;
+    while (end < last_user_text.size() && (std::isalnum(static_cast<unsigned char>(last_user_text[end])) ||
+                                           last_user_text[end] == '_'))
+      ++end;
+    return "{\"flagged\": true, \"category\": \"" + std::string(last_user_text.substr(at + 5, end - at - 5)) + "\"}";
+  }
   std::string text;
   for (char c : last_user_text)
     text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

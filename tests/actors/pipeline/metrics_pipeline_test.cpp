@@ -2,7 +2,7 @@
 // through the router, then the exposition read with the strict Prometheus text reader. The session
 // updates the figures before it sends turn_completed, so once a turn's answer is in, its figures are too.
 #include "tests/support/fake_provider_fixture.hpp"
-#include "tests/support/prometheus_text.hpp"
+#include "tests/support/scrape_metrics.hpp"
 #include "tests/support/test_node.hpp"
 
 #include "actors/providers/provider_graph.hpp"
@@ -16,15 +16,6 @@ using namespace sa;
 using namespace sa::test;
 
 namespace {
-
-prom_exposition scrape(const metrics& m) {
-  prom_exposition e;
-  std::string error;
-  auto text = m.render();
-  INFO(text);
-  REQUIRE(parse_prometheus_text(text, e, error));
-  return e;
-}
 
 router_stats stats_of(caf::scoped_actor& self, const session_router_actor& router) {
   router_stats out;

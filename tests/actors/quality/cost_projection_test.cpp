@@ -85,7 +85,7 @@ SCENARIO("a monthly projection matches the hand-computed figures", "[quality][co
       CHECK(table.find("2,161.12") != std::string::npos);
       auto j = nlohmann::json::parse(projection_json(in, *p));
       CHECK(j["usd_per_month"].get<double>() == Approx(2161.12).epsilon(1e-12));
-      CHECK(j["components"].size() == 5);
+      CHECK(j["components"].size() == 6);
     }
   }
   GIVEN("the default configuration: local classifier and generator, no embeddings, no judge") {
@@ -102,9 +102,22 @@ SCENARIO("a monthly projection matches the hand-computed figures", "[quality][co
       CHECK(row(*p, "generation").per_turn == 1);
       CHECK(row(*p, "classification").per_turn == 0);
       CHECK(row(*p, "judging").per_turn == 0);
+      CHECK(row(*p, "moderation").per_turn == 0);
       CHECK(p->usd_per_month == 0);
     }
   }
+}
+
+TEST_CASE("LLM moderation adds one call a turn to the projection", "[quality][cost]") {
+  config::config cfg;
+  cfg.providers.prices["m"] = {1, 2};
+  cfg.safety.moderation = "mod";
+  projection_input in{10, 2, {{"m", 1.0}}, "", cfg.providers.prices, default_components(cfg)};
+  auto p = project_cost(in);
+  REQUIRE(p);
+  // moderation: 2 turns x (300 x 1 + 25 x 2) / 1e6 = 0.7e-3
+  CHECK(row(*p, "moderation").per_turn == 1);
+  CHECK(row(*p, "moderation").usd_per_conversation == Approx(0.7e-3).epsilon(1e-12));
 }
 
 TEST_CASE("token overrides replace the assumptions and switch a component on", "[quality][cost]") {
@@ -132,7 +145,7 @@ TEST_CASE("bad cost arguments fail with a message naming the problem", "[quality
   auto components = default_components(config::config{});
   CHECK(apply_token_overrides("embeddings=1:2", components).error() ==
         "--tokens: unknown component \"embeddings\" (components: classification, retrieval_embeddings, generation, "
-        "thinking, judging)");
+        "thinking, judging, moderation)");
   CHECK_FALSE(apply_token_overrides("generation=1800", components));
   CHECK_FALSE(apply_token_overrides("generation=-1:2", components));
   projection_input in{1, 4, {{"gpt-x", 1.0}}, "", {}, components};

@@ -46,7 +46,7 @@ TEST_CASE("the safety actor answers each source with its verdict", "[safety][act
   caf::actor_system sys{cfg};
   auto checks = make_safety_checks(config::safety_config{});
   caf::scoped_actor self{sys};
-  auto a = self->spawn(safety_checker, checks);
+  auto a = self->spawn(safety_checker, checks, std::shared_ptr<const moderation_deps>{});
   tenant_id acme{"acme"};
 
   auto v = ask(self, a, {acme, safety_source::user_message, "my card is " + std::string(seeded::card), {}, false});
