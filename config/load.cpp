@@ -816,6 +816,10 @@ std::vector<std::string> warnings(const config& cfg) {
                   ") is not below session.child_timeout_ms (" + std::to_string(cfg.session.child_timeout_ms) +
                   "): a slow account API makes the session give up on the account service before the lookups "
                   "that did finish are joined, and the answer has no account facts at all");
+  if (!cfg.safety.moderation.empty() && 2 * cfg.safety.moderation_timeout_ms >= cfg.session.turn_timeout_ms)
+    out.push_back("safety.moderation_timeout_ms (" + std::to_string(cfg.safety.moderation_timeout_ms) +
+                  ") is half of session.turn_timeout_ms (" + std::to_string(cfg.session.turn_timeout_ms) +
+                  ") or more: a slow moderator leaves the rest of the turn too little time to answer");
   if (cfg.account.backend != "http" && !cfg.account.http.base_url.empty())
     out.push_back("account.http.base_url is set but account.backend is \"" + cfg.account.backend +
                   "\": the account API is not used");

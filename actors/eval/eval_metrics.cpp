@@ -83,6 +83,11 @@ eval_report summarize(const std::vector<eval_observation>& obs, unsigned k) {
       esc_pos += *o.should_escalate ? 1 : 0;
       esc_pred += o.escalated ? 1 : 0;
       esc_tp += (*o.should_escalate && o.escalated) ? 1 : 0;
+      if (o.escalated) {
+        auto& by = r.escalation_reasons[o.escalation_reason.empty() ? "unknown" : o.escalation_reason];
+        ++by.escalated;
+        by.right += *o.should_escalate ? 1 : 0;
+      }
     }
     if (o.groundedness) {
       ++grounded_rows;
@@ -142,6 +147,10 @@ void print_table(std::ostream& out, const eval_report& r, const std::string& set
   row("retrieval recall@" + std::to_string(r.k), rate_text(r.recall_at_k));
   row("escalation precision", rate_text(r.escalation_precision));
   row("escalation recall", rate_text(r.escalation_recall));
+  if (!r.escalation_reasons.empty())
+    out << "  escalated rows by reason (rightly: the row should escalate)\n";
+  for (const auto& [reason, by] : r.escalation_reasons)
+    row("  " + reason, std::to_string(by.escalated) + ", " + std::to_string(by.right) + " rightly");
   row("groundedness (sentences)", rate_text(r.groundedness));
   row("groundedness (words)", rate_text(r.word_support));
   row("latency p50/p99/mean ms", lat.str());
@@ -154,6 +163,9 @@ nlohmann::json to_json(const eval_report& r, const std::string& set_name) {
   for (const auto& [name, f] : r.labels)
     labels[name] = {{"support", f.support}, {"predicted", f.predicted}, {"correct", f.correct},
                     {"precision", f.precision}, {"recall", f.recall}, {"f1", f.f1}};
+  nlohmann::json reasons = nlohmann::json::object();
+  for (const auto& [reason, by] : r.escalation_reasons)
+    reasons[reason] = {{"escalated", by.escalated}, {"right", by.right}};
   return {{"bench", "eval"},
           {"set", set_name},
           {"rows", r.rows},
@@ -170,6 +182,7 @@ nlohmann::json to_json(const eval_report& r, const std::string& set_name) {
           {"escalation_precision", rate_json(r.escalation_precision)},
           {"escalation_recall", rate_json(r.escalation_recall)},
           {"escalation_positive_rows", r.escalation_recall.rows},
+          {"escalation_reasons", reasons},
           {"groundedness", rate_json(r.groundedness)},
           {"groundedness_words", rate_json(r.word_support)},
           {"grounded_rows", r.groundedness.rows},

@@ -23,6 +23,7 @@ struct eval_observation {
   bool failed = false;                  ///< turn_failed or no answer in time
   std::optional<bool> should_escalate;  ///< gold escalation label, when the row has one
   bool escalated = false;
+  std::string escalation_reason;        ///< escalated: the rule's reason (low_confidence, sensitive_topic, ...)
   std::vector<std::string> relevant;    ///< gold sources (empty: not counted for recall@k)
   std::vector<std::string> retrieved;   ///< ids of the top-k passages retrieved, best first
   std::optional<double> groundedness;   ///< answered with citations: share of supported sentences
@@ -55,6 +56,12 @@ struct eval_report {
   rate recall_at_k;            ///< over rows with relevant sources: some relevant source in the top k
   rate escalation_precision;   ///< over rows with should_escalate that were escalated
   rate escalation_recall;      ///< over rows with should_escalate = true
+  /// Escalated rows with a gold label, by escalation reason: how many, and how many should have escalated
+  /// (where the precision is lost: a rule that escalates many rows wrongly).
+  struct reason_figures {
+    std::size_t escalated = 0, right = 0;
+  };
+  std::map<std::string, reason_figures> escalation_reasons;
   rate groundedness;           ///< mean sentence share over answers with citations
   rate word_support;           ///< mean content-word share over the same answers
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_mean_ms = 0;

@@ -1184,6 +1184,13 @@ TEST_CASE("safety.moderation must name a providers endpoint or strategy, and cou
   CHECK(r->safety.moderation == "mod");
   CHECK(r->safety.moderation_timeout_ms == 800);
   CHECK(cfg::warnings(*r).empty());  // the moderator uses the endpoint: no "not used" warning
+  auto slow = load_text(R"({"providers": {"endpoints": {"mod": {"kind": "openai_compatible",
+      "base_url": "http://127.0.0.1:11434", "model": "m"}}, "prices": {"m": {"input_per_mtok": 0}}},
+    "safety": {"moderation": "mod", "moderation_timeout_ms": 8000}})");
+  REQUIRE(slow.ok());
+  REQUIRE(cfg::warnings(*slow).size() == 1);
+  CHECK(cfg::warnings(*slow)[0] == "safety.moderation_timeout_ms (8000) is half of session.turn_timeout_ms (15000) or "
+                                   "more: a slow moderator leaves the rest of the turn too little time to answer");
 }
 
 TEST_CASE("handoff.store is file by default, anything but file or memory is refused, naming the key") {

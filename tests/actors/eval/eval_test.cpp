@@ -204,6 +204,10 @@ TEST_CASE("eval on a small fixed set gives the figures worked out by hand", "[ev
   CHECK(r.escalation_precision.rows == 1);
   CHECK(r.escalation_recall.value == Approx(0.5));
   CHECK(r.escalation_recall.rows == 2);
+  // By reason: r4's request for a person, rightly.
+  REQUIRE(r.escalation_reasons.size() == 1);
+  CHECK(r.escalation_reasons.at("user_requested").escalated == 1);
+  CHECK(r.escalation_reasons.at("user_requested").right == 1);
   // Groundedness over the answers with citations (r1, r2, r5): 1/2, 1, 1 by sentence; 4/7, 1, 1 by word.
   CHECK(r.groundedness.rows == 3);
   CHECK(r.groundedness.value == Approx((0.5 + 1 + 1) / 3));
@@ -215,9 +219,11 @@ TEST_CASE("eval on a small fixed set gives the figures worked out by hand", "[ev
   CHECK(j["intent_accuracy"].get<double>() == Approx(4.0 / 7));
   CHECK(j["intents"]["technical"]["f1"].get<double>() == Approx(1.0));
   CHECK(j["recall_at_k"].get<double>() == Approx(2.0 / 3));
+  CHECK(j["escalation_reasons"]["user_requested"]["right"].get<int>() == 1);
   std::ostringstream table;
   print_table(table, r, "fixed.jsonl");
   CHECK_THAT(table.str(), Contains("retrieval recall@2"));
+  CHECK_THAT(table.str(), Contains("user_requested"));
   CHECK_THAT(table.str(), Contains("0.571"));
 }
 
