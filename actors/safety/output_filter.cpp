@@ -564,8 +564,7 @@ std::string apply(std::string_view text, const std::vector<pii_match>& matches, 
     if (own && contact_kind(m.kind))
       ++others;
     ++n;
-    out.append(text.substr(pos, m.offset - pos));
-    out += "[redacted " + m.kind + "]";
+    out.append(text.substr(pos, m.offset - pos)).append("[redacted ").append(m.kind).push_back(']');
     pos = m.offset + m.length;
   }
   out.append(text.substr(pos));

@@ -66,10 +66,10 @@ safety_verdict safety_checks::check(const safety_check_request& req) const {
       v.own_contacts = own_data::values_in(*pii_, req.text);
     }
     std::string out;
+    out.reserve(req.text.size() + found.size() * 16);
     size_t pos = 0;
     for (auto& m : found) {
-      out.append(req.text, pos, m.offset - pos);
-      out += "[redacted " + m.kind + "]";
+      out.append(req.text, pos, m.offset - pos).append("[redacted ").append(m.kind).push_back(']');
       pos = m.offset + m.length;
     }
     out.append(req.text, pos, std::string::npos);

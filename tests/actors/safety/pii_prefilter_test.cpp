@@ -109,3 +109,24 @@ TEST_CASE("random PII-laden text and random bytes scan the same with and without
     check_same(text);
   }
 }
+
+TEST_CASE("a value is found wherever it sits in the prefilter's sixteen-byte blocks, among bytes from 0x80",
+          "[safety][pii][prefilter]") {
+  // The seeds are looked for sixteen bytes at a time; bytes from 0x80 compare as negative numbers there.
+  static const pii_scanner scanner;
+  std::vector<std::string_view> values(seeded::all.begin(), seeded::all.end());
+  for (std::string_view key : {"AKIAABCDEFGHIJKLMNOP", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "xoxb-1234567890abc",
+                               "eyJhbGciOiJIUzI1.eyJzdWIiOiIx.dozjgNryP4J3", "password: hunter2",
+                               "-----BEGIN RSA PRIVATE KEY-----"})
+    values.push_back(key);
+  for (auto v : values) {
+    for (size_t at = 0; at < 40; ++at) {
+      for (char fill : {'\xe9', '\x80', '\xff', ' '}) {
+        std::string text = std::string(at, fill) + " " + std::string(v) + " " + std::string(17, fill);
+        INFO(v << " at " << at);
+        CHECK_FALSE(scanner.scan(text).empty());
+        check_same(text);
+      }
+    }
+  }
+}
