@@ -173,16 +173,29 @@ typename Inspector::result_type inspect(Inspector& f, handoff_customer_event& x)
 
 using handoff_customer_actor = caf::typed_actor<caf::reacts_to<handoff_customer_event>>;
 
+/// The last agent message a customer's client has shown, as it says when it resumes (`agent_seen` in
+/// docs/protocol.md): a message sent to a connection that was dropping at that moment is sent again.
+struct agent_seen {
+  bool given = false;   ///< false: the client did not say; only messages never sent to any connection follow
+  std::string handoff;  ///< that message's handoff id
+  uint32_t seq = 0;     ///< and its seq (0: none of that handoff's)
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_seen& x) {
+  return f(caf::meta::type_name("sa::agent_seen"), x.given, x.handoff, x.seq);
+}
+
 /// A customer connection bound a session: it gets the agent frames of that session from now on (and, at
-/// once, the ones it missed). Detached when the connection actor goes down.
+/// once, the ones it missed: never sent, or sent after `seen`). Detached when the connection actor goes down.
 struct customer_attach {
   tenant_id tenant;
   session_id session;
   handoff_customer_actor listener;
+  agent_seen seen;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, customer_attach& x) {
-  return f(caf::meta::type_name("sa::customer_attach"), x.tenant, x.session, x.listener);
+  return f(caf::meta::type_name("sa::customer_attach"), x.tenant, x.session, x.listener, x.seen);
 }
 
 // --- agents ------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@
   }
 
   function setSession(id) {
+    if ((id || "") !== state.session) state.agentLast = null;  // another conversation: nothing of it shown
     state.session = id || "";
     el.sessionId.textContent = id || "—";
     if (id) localStorage.setItem(storageKey(), id);
@@ -145,6 +146,10 @@
     const key = f.handoff + "#" + f.seq;
     if (seen.has(key)) return;
     seen.add(key);
+    // The last agent message shown: said when resuming (agent_seen), so one sent while the connection was
+    // dropping comes again.
+    if (!state.agentLast || state.agentLast.handoff !== f.handoff || state.agentLast.seq < f.seq)
+      state.agentLast = { handoff: f.handoff, seq: f.seq };
     hideEmpty();
     const div = document.createElement("div");
     div.className = "msg agent";
@@ -329,6 +334,8 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     let url = `${scheme}://${location.host}/ws?token=${encodeURIComponent(t)}`;
     if (state.session) url += `&session=${encodeURIComponent(state.session)}`;
+    if (state.session && state.agentLast)
+      url += `&agent_seen=${encodeURIComponent(state.agentLast.handoff + ":" + state.agentLast.seq)}`;
     const ws = new WebSocket(url);
     state.ws = ws;
     ws.onmessage = (ev) => {

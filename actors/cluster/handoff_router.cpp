@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace sa::cluster {
 
@@ -53,6 +54,7 @@ struct customer_sub {
   session_id session;
   handoff_customer_actor listener;
   std::string attached_at;  // the member whose service has it; empty while its owner is not ready
+  agent_seen seen;          // what the client had shown: for the first owner only (later ones send it all)
 };
 
 struct router_state {
@@ -195,7 +197,7 @@ void attach_pending(self_ptr self) {
       c.attached_at.clear();  // sent when the owner is greeted
       continue;
     }
-    self->send(target, customer_attach{c.tenant, c.session, c.listener});
+    self->send(target, customer_attach{c.tenant, c.session, c.listener, std::exchange(c.seen, agent_seen{})});
     c.attached_at = owner;
   }
 }
@@ -379,7 +381,7 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
           if (c.listener == a.listener && c.session == a.session && c.tenant == a.tenant)
             return;
         self->monitor(a.listener);
-        st.customers.push_back(customer_sub{a.tenant, a.session, a.listener, {}});
+        st.customers.push_back(customer_sub{a.tenant, a.session, a.listener, {}, std::move(a.seen)});
         attach_pending(self);
       },
       [self](agent_subscribe& s) -> caf::result<handoff_list> {

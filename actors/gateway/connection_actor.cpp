@@ -57,12 +57,12 @@ void flush_waiting(self_ptr self) {
   }
 }
 
-void claim(self_ptr self, std::string session, bool resume) {
+void claim(self_ptr self, std::string session, bool resume, agent_seen seen = {}) {
   auto& st = self->state;
   st.claiming = true;
   self->request(st.deps.gateway, claim_timeout, session_claim{st.deps.tenant, st.deps.user, session})
     .then(
-      [self, session](session_grant g) {
+      [self, session, seen = std::move(seen)](session_grant g) mutable {
         auto& st = self->state;
         st.claiming = false;
         st.session = session;
@@ -72,7 +72,8 @@ void claim(self_ptr self, std::string session, bool resume) {
         // Agent frames of this session reach this connection from now on (and, at once, those it missed).
         if (st.deps.handoff)
           self->send(st.deps.handoff, customer_attach{tenant_id{st.deps.tenant}, session_id{session},
-                                                      caf::actor_cast<handoff_customer_actor>(self)});
+                                                      caf::actor_cast<handoff_customer_actor>(self),
+                                                      std::move(seen)});
         flush_waiting(self);
       },
       [self, resume](caf::error& e) {
@@ -179,7 +180,7 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
           st.link.send(error_frame(codes::busy, "A session is being set up; try again."));
           return;
         }
-        claim(self, std::move(r.session), true);
+        claim(self, std::move(r.session), true, std::move(r.seen));
       },
       [self](client_feedback& f) {
         auto& st = self->state;

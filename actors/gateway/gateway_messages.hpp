@@ -46,10 +46,11 @@ typename Inspector::result_type inspect(Inspector& f, client_escalate&) {
 
 struct client_resume {
   std::string session;
+  agent_seen seen;  ///< the last agent message the client showed (given or not)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_resume& x) {
-  return f(caf::meta::type_name("gw_client_resume"), x.session);
+  return f(caf::meta::type_name("gw_client_resume"), x.session, x.seen);
 }
 
 /// The socket is gone (closed by either side, timed out, or the gateway stopped).

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <random>
 
 namespace sa::gateway {
@@ -36,6 +37,20 @@ std::string dump(const json& j) {
 
 } // namespace
 
+bool parse_agent_seen(std::string_view text, agent_seen& out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon - 1 > 9)
+    return false;
+  uint32_t seq = 0;
+  for (auto c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9')
+      return false;
+    seq = seq * 10 + static_cast<uint32_t>(c - '0');
+  }
+  out = agent_seen{true, std::string(text.substr(0, colon)), seq};
+  return true;
+}
+
 parse_result parse_client_frame(const std::string& text) {
   auto j = json::parse(text, nullptr, false);
   if (j.is_discarded())
@@ -60,6 +75,15 @@ parse_result parse_client_frame(const std::string& text) {
     f.kind = client_kind::resume;
     if (!string_field(j, "session", f.session, true) || f.session.empty())
       return fail(codes::bad_request, "A resume frame needs a non-empty string \"session\".");
+    if (auto s = j.find("agent_seen"); s != j.end()) {
+      auto h = s->is_object() ? s->find("handoff") : s->end();
+      auto q = s->is_object() ? s->find("seq") : s->end();
+      if (h == s->end() || !h->is_string() || h->get_ref<const std::string&>().empty() || q == s->end() ||
+          !q->is_number_unsigned() || q->get<uint64_t>() > std::numeric_limits<uint32_t>::max())
+        return fail(codes::bad_request, "\"agent_seen\" must be an object with a non-empty string \"handoff\" and "
+                                        "an unsigned \"seq\" (the last agent_message shown).");
+      f.seen = agent_seen{true, h->get<std::string>(), static_cast<uint32_t>(q->get<uint64_t>())};
+    }
   } else if (type == "feedback") {
     f.kind = client_kind::feedback;
     auto turn = j.find("turn");

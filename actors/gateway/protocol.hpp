@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sa::gateway {
 
@@ -21,6 +22,7 @@ struct client_frame {
   std::string id;         ///< message: the client's message id
   std::string text;       ///< message: the user's text
   std::string session;    ///< resume
+  agent_seen seen;        ///< resume (optional): the last agent message the client showed
   uint32_t turn = 0;      ///< feedback
   int csat = 0;           ///< feedback, survey: 1..5
   std::string comment;    ///< feedback, survey (optional)
@@ -36,6 +38,10 @@ struct parse_result {
 };
 
 parse_result parse_client_frame(const std::string& text);
+
+/// The `agent_seen` query parameter of a resuming connection, "<handoff id>:<seq>" (HO-3f0c9a1b2d4e:2);
+/// false when it is not of that form.
+bool parse_agent_seen(std::string_view text, agent_seen& out);
 
 /// Stable protocol error codes that are not support_errc names.
 namespace codes {

@@ -51,6 +51,7 @@ public:
     if (token_.empty())
       token_ = query_param(target, "token");
     resume_ = query_param(target, "session");
+    agent_seen_ = query_param(target, "agent_seen");
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t;
     t.handshake_timeout = std::chrono::seconds(cfg.handshake_timeout_s);
@@ -176,8 +177,14 @@ private:
                               std::move(link));
     state_->log->info("event=connection_authenticated tenant={} user={}", v.who->tenant, log::tag(v.who->user));
     send(ready_frame(v.who->tenant, v.who->user));
-    if (!resume_.empty())
-      caf::anon_send(actor_, client_resume{std::move(resume_)});
+    if (!resume_.empty()) {
+      agent_seen seen;
+      if (!agent_seen_.empty() && !parse_agent_seen(agent_seen_, seen))
+        send(error_frame(codes::bad_request, "The agent_seen parameter must be <handoff id>:<seq> (the last "
+                                             "agent_message shown, as in HO-3f0c9a1b2d4e:2); the session resumes "
+                                             "without it."));
+      caf::anon_send(actor_, client_resume{std::move(resume_), std::move(seen)});
+    }
   }
 
   void do_read() {
@@ -283,7 +290,7 @@ private:
         caf::anon_send(actor_, client_escalate{});
         break;
       case client_kind::resume:
-        caf::anon_send(actor_, client_resume{std::move(f.session)});
+        caf::anon_send(actor_, client_resume{std::move(f.session), std::move(f.seen)});
         break;
       case client_kind::ping:
         send(pong_frame());
@@ -342,6 +349,7 @@ private:
   std::optional<websocket::close_code> close_after_drain_;
   std::string token_;
   std::string resume_;
+  std::string agent_seen_;  ///< the agent_seen query parameter, read with resume_
   std::string tenant_;
   connection_actor actor_;
   agent_connection_actor agent_actor_;

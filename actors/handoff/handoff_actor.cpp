@@ -96,6 +96,19 @@ bool deliver_pending(self_ptr self, handoff_view& r) {
   return true;
 }
 
+/// Sends `listener` the agent lines of `r` that went to a customer connection before but come after what its
+/// client says it has shown (`seen`): the connection they went to may have been dropping at that moment. A
+/// client that names an earlier handoff of the session has shown none of this one's. Without `seen`, nothing.
+void resend_unseen(self_ptr self, const handoff_customer_actor& listener, const handoff_view& r,
+                   const agent_seen& seen) {
+  if (!seen.given)
+    return;
+  const uint32_t from = seen.handoff == r.id ? seen.seq : 0;
+  for (const auto& l : r.transcript)
+    if (l.role == "agent" && l.seq > from && l.seq <= r.delivered_seq)
+      self->send(listener, handoff_customer_event{"agent_message", r.id, l.agent_name, l.text, l.seq, r.state});
+}
+
 void count(self_ptr self, const handoff_view& r, const char* event) {
   if (auto& m = self->state.deps->metrics)
     m->handoff_event(r.tenant.value, event);
@@ -370,6 +383,7 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
         return;
       if (r->state == handoff_states::assigned)
         self->send(a.listener, handoff_customer_event{"agent_joined", r->id, r->agent_name, {}, 0, r->state});
+      resend_unseen(self, a.listener, *r, a.seen);
       deliver_pending(self, *r);
       if (r->state == handoff_states::queued || r->state == handoff_states::assigned)
         broadcast(self, *r);  // customer_online

@@ -52,7 +52,10 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
     return {
       [](handoff_open&) { return handoff_opened{"HO-x"}; },
       [](handoff_route_request&) { return handoff_route{}; },
-      [=](customer_attach& a) { caf::anon_send(probe, fake_event{name, "attach", a.session.value}); },
+      [=](customer_attach& a) {  // the session, and what the client had shown when it says so
+        auto shown = a.seen.given ? "@" + a.seen.handoff + ":" + std::to_string(a.seen.seq) : std::string{};
+        caf::anon_send(probe, fake_event{name, "attach", a.session.value + shown});
+      },
       [=](agent_subscribe& s) {
         caf::anon_send(probe, fake_event{name, "subscribe", s.agent});
         return of(s.tenant);
@@ -263,20 +266,23 @@ TEST_CASE("an agent sees every member's queue merged, and members leaving and jo
 }
 
 TEST_CASE("a customer connection is attached at its session's owner, and again at the new owner when it moves") {
+  // What the client had shown (agent_seen) goes to the first owner only: a later one sends what it never sent.
   fixture f;
   f.start(f.service("node-a", {}));
   f.view({{"node-b", f.service("node-b", {})}});
   REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
   auto s = session_moving("node-b", "node-c");
-  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{s}, caf::actor_cast<handoff_customer_actor>(*f.self)});
+  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{s}, caf::actor_cast<handoff_customer_actor>(*f.self),
+                                            agent_seen{true, "HO-b1", 2}});
   auto es = collect(*f.self, seen("node-b", "attach"));
   REQUIRE(events(es, "attach").size() == 1);
   CHECK(events(es, "attach")[0].member == "node-b");
-  CHECK(events(es, "attach")[0].detail == s);
+  CHECK(events(es, "attach")[0].detail == s + "@HO-b1:2");
 
   f.view({});  // node-b lost: this node owns the session now
   es = collect(*f.self, seen("node-a", "attach"));
-  CHECK(seen("node-a", "attach")(es));
+  REQUIRE(seen("node-a", "attach")(es));
+  CHECK(events(es, "attach")[0].detail == s);
 
   f.view({{"node-c", f.service("node-c", {})}});  // node-c joins and takes the session
   es = collect(*f.self, seen("node-c", "attach"));

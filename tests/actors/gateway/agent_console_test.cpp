@@ -125,6 +125,51 @@ TEST_CASE("an agent takes over an escalated conversation, replies, and hands it 
   CHECK((*missed)["text"] == later);
   CHECK((*missed)["seq"] == 2);
 
+  // A client that says which agent message it showed last (agent_seen) gets the later ones again, even those
+  // that went to a connection before: one dropping at that moment would have lost them.
+  ws_client again;
+  REQUIRE(connect_ready(again, fx.port(), fx.token("acme", "alice"),
+                        "&session=" + session + "&agent_seen=" + id + "%3A1"));
+  REQUIRE(again.read_until("agent_joined"));
+  auto resent = again.read_until("agent_message");
+  REQUIRE(resent);
+  CHECK((*resent)["seq"] == 2);
+  CHECK((*resent)["text"] == later);
+  again.close();
+  ws_client framed;  // the same by the resume frame, nothing shown yet
+  REQUIRE(connect_ready(framed, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(framed.send_json(
+    {{"type", "resume"}, {"session", session}, {"agent_seen", {{"handoff", id}, {"seq", 0}}}}));
+  REQUIRE(framed.read_until("agent_joined"));
+  for (unsigned seq : {1u, 2u}) {
+    auto m = framed.read_until("agent_message");
+    REQUIRE(m);
+    CHECK((*m)["seq"] == seq);
+  }
+  framed.close();
+  // Shown up to the last one, or an agent_seen that is no cursor (an error frame, then the session resumes
+  // as without it): nothing again, the first agent message is the agent's next reply.
+  ws_client current, garbled;
+  REQUIRE(connect_ready(current, fx.port(), fx.token("acme", "alice"),
+                        "&session=" + session + "&agent_seen=" + id + ":2"));
+  REQUIRE(current.read_until("agent_joined"));
+  REQUIRE(connect_ready(garbled, fx.port(), fx.token("acme", "alice"), "&session=" + session + "&agent_seen=two"));
+  auto refused = garbled.read_until("error");
+  REQUIRE(refused);
+  CHECK((*refused)["code"] == "bad_request");
+  CHECK((*refused)["message"].get<std::string>().find("agent_seen") != std::string::npos);
+  REQUIRE(garbled.read_until("agent_joined"));
+  const std::string third = "The credit note is attached to your account.";
+  REQUIRE(agent_do(agent, {{"type", "reply"}, {"handoff", id}, {"text", third}})["type"] == "ok");
+  for (auto* c : {&current, &garbled}) {
+    auto next = c->read_until("agent_message");
+    REQUIRE(next);
+    CHECK((*next)["seq"] == 3);
+  }
+  current.close();
+  garbled.close();
+  REQUIRE(back.read_until("agent_message"));  // the third reply, on the connection the test goes on with
+
   auto tagged = agent_do(agent, {{"type", "tag"}, {"handoff", id}, {"intent", "billing"}, {"bot_could_answer", false}});
   CHECK(tagged["type"] == "ok");
   auto returned = agent_do(agent, {{"type", "hand_back"}, {"handoff", id}});
@@ -146,7 +191,7 @@ TEST_CASE("an agent takes over an escalated conversation, replies, and hands it 
   for (auto& t : m.turns)
     if (t.user_text.empty())
       agent_lines.push_back(t.answer_text);
-  CHECK(agent_lines == std::vector<std::string>{answer, later});
+  CHECK(agent_lines == std::vector<std::string>{answer, later, third});
   CHECK(m.last_turn == (*bot.final)["turn"].get<unsigned>());
   CHECK(m.turns.back().user_text == "How do I add a custom domain?");
 

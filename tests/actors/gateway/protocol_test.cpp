@@ -28,6 +28,34 @@ TEST_CASE("client frames parse into typed frames or protocol errors", "[gateway]
   CHECK(f.frame.csat == 4);
 }
 
+TEST_CASE("a resume may say which agent message the client showed last, in the frame or the query", "[gateway][protocol]") {
+  auto plain = parse_client_frame(R"({"type":"resume","session":"s-1"})");
+  REQUIRE(plain.ok);
+  CHECK_FALSE(plain.frame.seen.given);
+  auto r = parse_client_frame(R"({"type":"resume","session":"s-1","agent_seen":{"handoff":"HO-1","seq":2}})");
+  REQUIRE(r.ok);
+  CHECK(r.frame.seen.given);
+  CHECK(r.frame.seen.handoff == "HO-1");
+  CHECK(r.frame.seen.seq == 2);
+  for (auto bad : {R"({"type":"resume","session":"s-1","agent_seen":3})",
+                   R"({"type":"resume","session":"s-1","agent_seen":{"seq":2}})",
+                   R"({"type":"resume","session":"s-1","agent_seen":{"handoff":"","seq":2}})",
+                   R"({"type":"resume","session":"s-1","agent_seen":{"handoff":"HO-1","seq":-1}})",
+                   R"({"type":"resume","session":"s-1","agent_seen":{"handoff":"HO-1","seq":4294967296}})"}) {
+    auto e = parse_client_frame(bad);
+    INFO(bad);
+    CHECK(e.code == "bad_request");
+    CHECK(e.message.find("agent_seen") != std::string::npos);
+  }
+  sa::agent_seen q;
+  REQUIRE(parse_agent_seen("HO-3f0c9a1b2d4e:12", q));
+  CHECK(q.given);
+  CHECK(q.handoff == "HO-3f0c9a1b2d4e");
+  CHECK(q.seq == 12);
+  for (auto bad : {"", "HO-1", "HO-1:", ":3", "HO-1:x", "HO-1:-1", "HO-1:1234567890"})
+    CHECK_FALSE(parse_agent_seen(bad, q));
+}
+
 TEST_CASE("a reset frame names the message, session and turn like the other turn frames", "[gateway][protocol]") {
   using nlohmann::json;
   sa::turn_reset r{sa::session_id{"s-1"}, "m1", 3, "connection"};
