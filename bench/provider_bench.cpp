@@ -31,6 +31,7 @@
 // Traffic goes only to 127.0.0.1. The fake dies with us (PR_SET_PDEATHSIG) and is stopped with SIGTERM.
 // Output: a table and one JSON line per figure set (also appended to --json FILE).
 #include "actors/generator/prompt.hpp"
+#include "actors/node/node.hpp"
 #include "actors/providers/openai/openai_protocol.hpp"
 #include "actors/providers/provider_actor.hpp"
 #include "actors/providers/strategies/strategies.hpp"
@@ -101,6 +102,7 @@ struct options {
   std::string fake;
   std::string json_file;
   std::vector<std::string> caf;  // KEY=VALUE for CAF's own options (scheduler experiments)
+  std::string scheduler_idle = sa::config::defaults().node.scheduler_idle;
 };
 
 constexpr const char* usage =
@@ -108,7 +110,7 @@ constexpr const char* usage =
   "                      [--arrival burst|paced|both] [--spread-ms N(=ttft)] [--short-ttft-ms N(20)] [--serial N(100)]\n"
   "                      [--hedge-delay-ms N(100)] [--hedge-calls N(200)] [--hedge-concurrency N(50)]\n"
   "                      [--stall-ms N(60000)] [--fake PATH(<bench dir>/../actors/providers/fake/fake-provider)]\n"
-  "                      [--json FILE] [--caf KEY=VALUE]...\n"
+  "                      [--json FILE] [--scheduler-idle poll|block (node.scheduler_idle)] [--caf KEY=VALUE]...\n"
   "  --ttft-ms          the fake's time to first token for the path-vs-direct rounds\n"
   "  --arrival          burst: all streams sent at once; paced: spread over --spread-ms (default both)\n"
   "  --spread-ms        paced rounds release the streams evenly over this time\n"
@@ -122,7 +124,7 @@ bool parse_options(int argc, char** argv, options& o) {
     .add("--caf", o.caf).add("--spread-ms", o.spread_ms).add("--serial", o.serial)
     .add("--hedge-delay-ms", o.hedge_delay_ms).add("--hedge-calls", o.hedge_calls)
     .add("--hedge-concurrency", o.hedge_concurrency).add("--stall-ms", o.stall_ms).add("--fake", o.fake)
-    .add("--json", o.json_file);
+    .add("--json", o.json_file).add("--scheduler-idle", o.scheduler_idle);
   if (!p.parse(argc, argv))
     return false;
   if (o.streams < 1 || o.rounds < 1 || o.ttft_ms < 0 || o.short_ttft_ms < 0 || o.tokens_per_s < 0 || o.serial < 0 ||
@@ -594,6 +596,11 @@ int main(int argc, char** argv) {
     std::cerr << "bench_provider: " << e.what() << "\n" << usage;
     return 2;
   }
+  if (opt.scheduler_idle != "poll" && opt.scheduler_idle != "block") {
+    std::cerr << "bench_provider: --scheduler-idle must be poll or block, not \"" << opt.scheduler_idle << "\"\n"
+              << usage;
+    return 2;
+  }
   if (opt.fake.empty())
     opt.fake = sa::bench::self_dir() + "/../actors/providers/fake/fake-provider";
   if (::access(opt.fake.c_str(), X_OK) != 0) {
@@ -633,13 +640,11 @@ int main(int argc, char** argv) {
 
   // --- the actor system, as the product configures it (message types, scheduler knobs) ---
   auto product = sa::config::defaults();
+  product.node.scheduler_idle = opt.scheduler_idle;
   caf::actor_system_config cfg;
-  sa::register_message_types(cfg);
-  sa::providers::register_provider_types(cfg);
+  sa::configure_actor_system(cfg, product);
   auto threads = product.node.scheduler_threads > 0 ? product.node.scheduler_threads
                                                     : static_cast<int>(std::thread::hardware_concurrency());
-  cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1, threads)));
-  cfg.set("scheduler.max-throughput", static_cast<size_t>(product.node.scheduler_max_throughput));
   if (!opt.caf.empty()) {
     caf::actor_system_config::string_list args;
     for (auto& kv : opt.caf)
@@ -760,9 +765,9 @@ int main(int argc, char** argv) {
   std::string caf_extra;
   for (auto& kv : opt.caf)
     caf_extra += " " + kv;
-  std::printf("%-30s %d worker threads, max-throughput %d%s; open files limit %ld\n", "CAF scheduler",
-              std::max(1, threads), product.node.scheduler_max_throughput, caf_extra.c_str(),
-              static_cast<long>(nofile));
+  std::printf("%-30s %d worker threads, max-throughput %d, idle %s%s; open files limit %ld\n", "CAF scheduler",
+              std::max(1, threads), product.node.scheduler_max_throughput, product.node.scheduler_idle.c_str(),
+              caf_extra.c_str(), static_cast<long>(nofile));
   std::fflush(stdout);
 
   int exit_code = 0;

@@ -19,7 +19,7 @@ struct node_config {
   std::string name = "node-1";      ///< this node's name in logs and the cluster
   int scheduler_threads = 0;        ///< CAF worker threads; 0 = one per core
   int scheduler_max_throughput = 16;///< messages an actor handles before yielding its thread (fairness)
-  std::string scheduler_idle = "poll"; ///< poll (CAF's spin, sleep-poll, block) or block (spin, then block)
+  std::string scheduler_idle = "block"; ///< block (spin, then block) or poll (CAF's spin, sleep-poll, block)
   std::string log_level = "info";   ///< trace, debug, info, warn, error, off
   std::string log_file;             ///< empty: stderr
   std::string data_dir = "data";    ///< shipped data (knowledge base, tenants, intents), relative to cwd

@@ -6,6 +6,13 @@ const { spawn } = require("child_process");
 const http = require("http");
 const path = require("path");
 
+// Every server started here is killed when this process ends, however it ends: a test that fails before its
+// own cleanup (playwright-core missing, the browser not launching) must not leave a server running.
+const started = new Set();
+process.on("exit", () => {
+  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+});
+
 /// Starts the server; resolves { proc, port } once it prints its address. Everything it writes (model, log,
 /// handoffs, audit, quality samples) goes to `tmp`, never the repository's var/. `extra`: more CLI arguments.
 function startServer(binary, tmp, extra = [], env = process.env) {
@@ -16,6 +23,8 @@ function startServer(binary, tmp, extra = [], env = process.env) {
                                 "--set", `handoff.path=${tmp}/handoffs.jsonl`, "--set", `audit.path=${tmp}/audit.jsonl`,
                                 "--set", `quality.dir=${tmp}/quality`, ...extra],
                        { stdio: ["ignore", "ignore", "pipe"], env });
+    started.add(proc);
+    proc.on("exit", () => started.delete(proc));
     // Training the intent model and indexing take a while on a loaded machine (ctest -j): up to 200 s.
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
