@@ -113,6 +113,15 @@ int run_eval_command(const config::config& cfg, const eval_cli_options& opts, st
       return 1;
     }
   }
+  if (!opts.rows_file.empty()) {
+    std::ofstream f{opts.rows_file};
+    for (std::size_t i = 0; i < obs.size(); ++i)
+      f << row_json(obs[i], (*rows)[i].text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (!f) {
+      err << "support-agent: cannot write " << opts.rows_file << "\n";
+      return 1;
+    }
+  }
   return report.failed == 0 ? 0 : 1;
 }
 

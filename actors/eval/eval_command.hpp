@@ -1,6 +1,6 @@
-// `support-agent eval SET [--json FILE] [--k N] [--limit N] [--tenant T] [--user U]`: runs a labeled set
-// (data/eval/README.md) through an in-process node on the local pipeline and prints a table, then the
-// figures as one JSON line (also written to FILE with --json).
+// `support-agent eval SET [--json FILE] [--rows FILE] [--k N] [--limit N] [--tenant T] [--user U]`: runs a
+// labeled set (data/eval/README.md) through an in-process node on the local pipeline and prints a table,
+// then the figures as one JSON line (also written to FILE with --json); --rows writes each row's outcome.
 #pragma once
 
 #include "config/config.hpp"
@@ -13,6 +13,7 @@ namespace sa::eval {
 struct eval_cli_options {
   std::string set;        ///< path of the JSONL set
   std::string json_file;  ///< empty: JSON on stdout only
+  std::string rows_file;  ///< non-empty: every row's observation, one JSON line each
   std::string k = "5";
   std::string limit;      ///< empty: every row
   std::string tenant = "acme";

@@ -191,4 +191,25 @@ nlohmann::json to_json(const eval_report& r, const std::string& set_name) {
           {"latency_mean_ms", r.latency_mean_ms}};
 }
 
+nlohmann::json row_json(const eval_observation& o, const std::string& text) {
+  nlohmann::json j{{"id", o.id},
+                   {"text", text},
+                   {"gold", o.gold},
+                   {"predicted", o.predicted},
+                   {"failed", o.failed},
+                   {"escalated", o.escalated},
+                   {"confidence", o.confidence},
+                   {"retrieved", o.retrieved},
+                   {"latency_ms", o.latency_ms}};
+  if (o.should_escalate)
+    j["should_escalate"] = *o.should_escalate;
+  if (o.escalated)
+    j["escalation_reason"] = o.escalation_reason;
+  if (!o.relevant.empty())
+    j["relevant"] = o.relevant;
+  if (o.groundedness)
+    j["groundedness"] = *o.groundedness;
+  return j;
+}
+
 } // namespace sa::eval

@@ -24,6 +24,7 @@ struct eval_observation {
   std::optional<bool> should_escalate;  ///< gold escalation label, when the row has one
   bool escalated = false;
   std::string escalation_reason;        ///< escalated: the rule's reason (low_confidence, sensitive_topic, ...)
+  double confidence = 0;                ///< the turn's answer confidence (the escalation threshold compares it)
   std::vector<std::string> relevant;    ///< gold sources (empty: not counted for recall@k)
   std::vector<std::string> retrieved;   ///< ids of the top-k passages retrieved, best first
   std::optional<double> groundedness;   ///< answered with citations: share of supported sentences
@@ -78,5 +79,9 @@ void print_table(std::ostream& out, const eval_report& r, const std::string& set
 
 /// The report as one JSON object (null for figures measured over no rows).
 nlohmann::json to_json(const eval_report& r, const std::string& set_name);
+
+/// One row's observation with its text, as `eval --rows` writes it (one JSON object per line): what to
+/// read when a figure moves.
+nlohmann::json row_json(const eval_observation& o, const std::string& text);
 
 } // namespace sa::eval

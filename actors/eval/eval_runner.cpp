@@ -116,6 +116,7 @@ std::string predicted_label(const turn_completed& c, const turn_trace& trace) {
 void observe_answer(const turn_completed& c, const turn_trace& trace, eval_observation& o) {
   o.predicted = predicted_label(c, trace);
   o.escalated = c.escalation.escalate;
+  o.confidence = c.confidence;
   if (o.escalated)
     o.escalation_reason = to_string(c.escalation.reason);
   if (c.escalation.escalate || c.sources.empty())

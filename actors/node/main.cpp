@@ -8,7 +8,7 @@
 //   support-agent export-training --tenant T [--out FILE]  agents' handoff tags as a labeled CSV for train-intents
 //   support-agent ingest --tenant T [PATH...] [--skip-bad] build or update a tenant's on-disk knowledge index
 //   support-agent audit verify|show ...                    check the audit chain, show a tenant's records
-//   support-agent eval SET [--json FILE] [--k N] [--limit N] offline evaluation of a labeled set (no network)
+//   support-agent eval SET [--json FILE] [--rows FILE] [...]  offline evaluation of a labeled set (no network)
 //   support-agent cost --conversations N [...]              monthly cost projection at the configured prices
 //   support-agent csat [--tenant T] [--since WHEN] [--json FILE|-]  stored CSAT by intent, reason, conversation
 // Common options: --config FILE, --set section.key=value (repeatable); SUPPORT_AGENT_* environment.
@@ -66,10 +66,11 @@ commands:
                                             check the audit chain; exit 3 and name the first broken link
   audit show --tenant T [--limit N] [--file PATH | --redis] [--node N]
                                             print the last N audit records of one tenant (JSON lines)
-  eval SET [--json FILE] [--k N] [--limit N] [--tenant T] [--user U]
+  eval SET [--json FILE] [--rows FILE] [--k N] [--limit N] [--tenant T] [--user U]
                                             run a labeled set (data/eval/README.md) through the local
                                             pipeline: intent accuracy/F1, out-of-scope recall, recall@k,
                                             escalation precision/recall, groundedness, latency
+                                            (--rows FILE: each row's outcome, a JSON line each)
   cost --conversations N [--turns-per-conversation T] [--model-mix MODEL=SHARE,...]
        [--tokens COMPONENT=IN:OUT,...] [--from-metrics URL|FILE] [--json FILE|-]
                                             monthly cost projection by component at providers.prices
@@ -98,7 +99,7 @@ bool parse_cli(int argc, char** argv, cli& out, std::string& error) {
                                                      "--json", "--k", "--conversations",
                                                      "--turns-per-conversation", "--model-mix", "--tokens",
                                                      "--from-metrics", "--since",
-                                                     "--role", "--name"};
+                                                     "--role", "--name", "--rows"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--set") {
@@ -444,6 +445,7 @@ int main(int argc, char** argv) {
     sa::eval::eval_cli_options eo;
     eo.set = args.positional[0];
     eo.json_file = option(args, "--json");
+    eo.rows_file = option(args, "--rows");
     eo.k = option(args, "--k", "5");
     eo.limit = option(args, "--limit");
     eo.tenant = option(args, "--tenant", "acme");

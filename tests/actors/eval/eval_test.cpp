@@ -225,6 +225,19 @@ TEST_CASE("eval on a small fixed set gives the figures worked out by hand", "[ev
   CHECK_THAT(table.str(), Contains("retrieval recall@2"));
   CHECK_THAT(table.str(), Contains("user_requested"));
   CHECK_THAT(table.str(), Contains("0.571"));
+
+  // --rows: each row's outcome with its text (r4 escalated at the customer's request; r1 cited two sources).
+  auto r4 = row_json(obs[3], (*rows)[3].text);
+  CHECK(r4["id"] == obs[3].id);
+  CHECK(r4["text"] == (*rows)[3].text);
+  CHECK(r4["escalated"] == true);
+  CHECK(r4["escalation_reason"] == "user_requested");
+  CHECK(r4["should_escalate"] == true);
+  auto r1 = row_json(obs[0], (*rows)[0].text);
+  CHECK_FALSE(r1.contains("escalation_reason"));
+  CHECK(r1["retrieved"].size() == obs[0].retrieved.size());
+  CHECK(r1["groundedness"].get<double>() == Approx(0.5));
+  CHECK(r1["confidence"].get<double>() == Approx(obs[0].confidence));
 }
 
 TEST_CASE("figures measured over no rows are reported as such", "[eval]") {
