@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -22,6 +23,12 @@ namespace {
 
 enum seed_bits : uint8_t { digit_bit = 1, at_bit = 2, colon_bit = 4, assign_bit = 8, secret_bit = 16 };
 constexpr unsigned digit_shift = 16, upper_shift = 17;  // byte_table::info, above the run classes
+
+/// The bytes the constructor's SSE2 loop passes on to the seed table: '-' to '@' (digits, ':', '=', '@', '-'),
+/// '_', 'J', 'K' and 'x'. Every seed byte must be one of them (byte_table checks).
+constexpr bool simd_candidate(unsigned char c) {
+  return (c >= '-' && c <= '@') || c == '_' || c == 'J' || c == 'K' || c == 'x';
+}
 
 /// Per byte: its run classes and which seed it is. RE2's \s is [\t\n\f\r ]; \d is [0-9].
 struct byte_table {
@@ -61,6 +68,9 @@ struct byte_table {
     seeds['='] = assign_bit;
     for (unsigned char c : {'-', '_', 'K', 'J', 'x'})  // the telling byte of each key prefix
       seeds[c] = secret_bit;
+    for (int c = 0; c < 256; ++c)  // the constructor's SSE2 loop looks at no other byte
+      if (seeds[static_cast<size_t>(c)] != 0 && !simd_candidate(static_cast<unsigned char>(c)))
+        throw std::logic_error("pii_prefilter: a seed byte outside simd_candidate would never be seen");
     for (int c = 0; c < 256; ++c) {
       space[static_cast<size_t>(c)] = re2_space(static_cast<unsigned char>(c));
       info[static_cast<size_t>(c)] = classes[static_cast<size_t>(c)] |
@@ -131,10 +141,9 @@ SA_HOT_BYTE_LOOP pii_prefilter::pii_prefilter(std::string_view text) : text_(tex
   };
   size_t i = 0;
 #if defined(__SSE2__)
-  // Sixteen bytes at a time: a mask of the bytes that may be a seed ('-' to '@' holds the digits, ':', '='
-  // and '@'; then '_', 'J', 'K', 'x'), and only those looked up. Ordinary prose has few; this loop was a
-  // fifth of a PII-dense turn's instructions as a byte-by-byte lookup. Bytes from 0x80 compare negative
-  // (signed), below '-'.
+  // Sixteen bytes at a time: a mask of the bytes that may be a seed (simd_candidate), and only those looked
+  // up. Ordinary prose has few; this loop was a fifth of a PII-dense turn's instructions as a byte-by-byte
+  // lookup. Bytes from 0x80 compare negative (signed), below '-'.
   const __m128i below = _mm_set1_epi8('-' - 1), above = _mm_set1_epi8('@' + 1);
   const __m128i underscore = _mm_set1_epi8('_'), j_byte = _mm_set1_epi8('J'), k_byte = _mm_set1_epi8('K'),
                 x_byte = _mm_set1_epi8('x');
