@@ -7,8 +7,9 @@
 //   - BM25: single-thread query latency p50/p99 (wall clock and thread CPU time) over a few thousand
 //     realistic queries (FAQ questions, ticket subjects, page titles and headings, each reworded the way
 //     customers ask), and hit@5: how often the page/FAQ/ticket a query was derived from is among the top 5
-//     (any edition of it). `bm25` is the product's search (in-memory top-k); `bm25_fts5` ranks the same way
-//     through SQLite FTS5's MATCH ... ORDER BY, for comparison.
+//     (any edition of it). `bm25` is the product's search (in-memory top-k); `bm25+cover` adds what the
+//     retriever actor does next (each passage's coverage of the question, knowledge_index::coverage);
+//     `bm25_fts5` ranks the same way through SQLite FTS5's MATCH ... ORDER BY, for comparison.
 //
 //   bench_retrieval [--chunks N(10000)] [--queries N(3000)] [--kb DIR(data/kb)] [--seed N(42)]
 //
@@ -386,6 +387,21 @@ int main(int argc, char** argv) {
                             std::vector<std::string> ids;
                             for (auto& h : index->search(q, o))
                               ids.push_back(std::move(h.passage.id));
+                            return ids;
+                          }});
+    // What the retriever actor does per turn: the search, then how much of the question each passage covers
+    // (knowledge_index::coverage, which the off-topic gate reads).
+    retrievers.push_back({"bm25+cover", [index](const std::string& q) {
+                            kn::search_options o;
+                            o.limit = 5;
+                            auto hits = index->search(q, o);
+                            std::vector<const kn::chunk*> chunks;
+                            for (const auto& h : hits)
+                              chunks.push_back(&h.passage);
+                            auto cover = index->coverage(q, chunks);
+                            std::vector<std::string> ids;
+                            for (std::size_t i = 0; i < hits.size() && cover.share.size() == hits.size(); ++i)
+                              ids.push_back(std::move(hits[i].passage.id));
                             return ids;
                           }});
     // The same ranking through FTS5's MATCH ... ORDER BY (the reference the in-memory top-k is tested against).

@@ -25,11 +25,14 @@ struct passage {
   std::string text;
   double score = 0;        ///< BM25 x source weight; higher is better (hybrid: the passage's own BM25 score,
                            ///< 0 when only the vector search found it; the order is the fusion's)
+  /// How much of the question this passage covers: the IDF-weighted share of the question's search terms its
+  /// title, section or text holds (knowledge_index::coverage), 0..1; -1 when not measured.
+  double question_coverage = -1;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, passage& x) {
   return f(caf::meta::type_name("passage"), x.source_id, x.kind, x.title, x.section, x.url, x.text,
-           x.score);
+           x.score, x.question_coverage);
 }
 
 struct retrieve_request {
@@ -51,11 +54,12 @@ struct retrieval {
                                    ///< failed or timed out, or the tenant's vectors are not built yet)
   uint32_t embedding_tokens = 0;   ///< the question's embedding: input tokens (reported, else estimated)
   double cost_usd = 0;             ///< what that embedding cost at the embedding model's price
+  uint32_t question_terms = 0;     ///< the question's distinct search terms (the passages' coverage is of these)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retrieval& x) {
   return f(caf::meta::type_name("retrieval"), x.passages, x.knowledge_available, x.hybrid, x.degraded,
-           x.embedding_tokens, x.cost_usd);
+           x.embedding_tokens, x.cost_usd, x.question_terms);
 }
 
 using retriever_actor = caf::typed_actor<caf::replies_to<retrieve_request>::with<retrieval>>;

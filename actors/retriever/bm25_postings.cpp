@@ -150,6 +150,29 @@ result<postings_index> postings_index::load(sqlite3* db, const char* table, cons
   return p;
 }
 
+std::size_t postings_index::document_frequency(const std::string& token) const {
+  auto it = terms_.find(token);
+  return it == terms_.end() ? 0 : it->second.end - it->second.begin;
+}
+
+double postings_index::idf(std::size_t df) const noexcept {
+  const double hits = static_cast<double>(df);
+  return std::log((rows_total_ - hits + 0.5) / (hits + 0.5));
+}
+
+bool postings_index::has_row(sqlite3_int64 rowid) const {
+  return std::binary_search(rowids_.begin(), rowids_.end(), rowid);
+}
+
+bool postings_index::contains(const std::string& token, sqlite3_int64 rowid) const {
+  auto row = std::lower_bound(rowids_.begin(), rowids_.end(), rowid);
+  auto it = terms_.find(token);
+  if (row == rowids_.end() || *row != rowid || it == terms_.end())
+    return false;
+  const auto dense = static_cast<std::uint32_t>(row - rowids_.begin());
+  return std::binary_search(docs_.begin() + it->second.begin, docs_.begin() + it->second.end, dense);
+}
+
 std::vector<postings_index::scored> postings_index::top(const std::vector<std::string>& tokens,
                                                        const double (&kind_weight)[3], std::size_t limit,
                                                        rank_scratch& scratch) const {
@@ -166,8 +189,7 @@ std::vector<postings_index::scored> postings_index::top(const std::vector<std::s
     if (it == terms_.end())
       continue; // matches nothing; contributes nothing to any row
     const auto [begin, end] = it->second;
-    const double hits = static_cast<double>(end - begin);
-    double idf = std::log((rows_total_ - hits + 0.5) / (hits + 0.5));
+    double idf = this->idf(end - begin);
     idf = idf <= 0.0 ? 1e-6 : idf;
     for (auto i = begin; i < end; ++i) {
       const auto doc = docs_[i];

@@ -67,6 +67,14 @@ public:
                           rank_scratch& scratch) const;
 
   std::size_t rows() const noexcept { return rowids_.size(); }
+  /// Rows holding `token` (0 when the index never has it).
+  std::size_t document_frequency(const std::string& token) const;
+  /// BM25's IDF of a term in `df` rows, as top() weighs it: log((N - df + 0.5) / (df + 0.5)).
+  double idf(std::size_t df) const noexcept;
+  /// Whether the row with `rowid` holds `token` (in any column); false for a rowid the index lacks.
+  bool contains(const std::string& token, sqlite3_int64 rowid) const;
+  /// Whether the index has a row with `rowid`.
+  bool has_row(sqlite3_int64 rowid) const;
   std::size_t pairs() const noexcept { return docs_.size(); }
 
 private:

@@ -45,6 +45,9 @@ struct pending_query {
   std::vector<knowledge::source_weight> sources;          ///< the route's
   std::vector<knowledge::search_hit> bm25;                ///< weighted, best first, `candidates` long
   std::shared_ptr<const knowledge::vector_index> vectors; ///< the tenant's, matching its BM25 index
+  std::shared_ptr<const knowledge_catalog> catalog;       ///< the request's snapshot: keeps `index` alive
+  const knowledge::knowledge_index* index = nullptr;      ///< the tenant's BM25 index (measures coverage)
+  std::string question;
   steady::time_point started = steady::now();
   std::size_t query_bytes = 0;                            ///< of the question (the token estimate's base)
   uint32_t embedding_tokens = 0;                          ///< once answered: what the embedding took
@@ -75,8 +78,12 @@ retrieval bm25_only(const pending_query& q) {
   retrieval out;
   out.embedding_tokens = q.embedding_tokens;
   out.cost_usd = q.embedding_usd;
-  for (std::size_t i = 0; i < q.bm25.size() && i < q.limit; ++i)
+  std::vector<const knowledge::chunk*> chunks;
+  for (std::size_t i = 0; i < q.bm25.size() && i < q.limit; ++i) {
     out.passages.push_back(to_passage(q.bm25[i].passage, q.bm25[i].score));
+    chunks.push_back(&q.bm25[i].passage);
+  }
+  measure_coverage(*q.index, q.question, chunks, out);
   return out;
 }
 
@@ -126,8 +133,13 @@ void fuse(self_ptr self, pending_query& q, const std::vector<float>& query) {
   out.hybrid = true;
   out.embedding_tokens = q.embedding_tokens;
   out.cost_usd = q.embedding_usd;
-  for (auto& h : knowledge::reciprocal_rank_fusion(q.bm25, near, fo))
+  auto fused = knowledge::reciprocal_rank_fusion(q.bm25, near, fo);
+  std::vector<const knowledge::chunk*> chunks;
+  for (auto& h : fused) {
     out.passages.push_back(to_passage(h.passage, h.bm25));
+    chunks.push_back(&h.passage);
+  }
+  measure_coverage(*q.index, q.question, chunks, out);
   if (deps.stats)
     ++deps.stats->fused;
   q.promise.deliver(std::move(out));
@@ -198,6 +210,9 @@ hybrid_retriever_actor::behavior_type hybrid_retriever(self_ptr self, std::share
       pending_query q;
       q.tenant = r.tenant.value;
       q.limit = r.limit;
+      q.catalog = catalog;
+      q.index = index;
+      q.question = r.query;
       q.query_bytes = knowledge::clip_embedding_input(r.query).size();
       auto opts = route_search(*deps->base, r.intent, static_cast<unsigned>(std::max<std::size_t>(deps->candidates, r.limit)));
       q.sources = opts.sources;

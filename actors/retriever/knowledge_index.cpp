@@ -15,10 +15,12 @@
 #include "actors/retriever/bm25_postings.hpp"
 #include "actors/retriever/bm25_rank.hpp"
 #include "actors/retriever/index_format.hpp"
+#include "actors/retriever/synonyms.hpp"
 #include "actors/retriever/text_util.hpp"
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 
 namespace sa::knowledge {
@@ -352,12 +354,73 @@ std::vector<search_hit> knowledge_index::search_with(std::string_view query, con
       h.passage.section = column_text(fetch, 2);
       h.passage.url = column_text(fetch, 3);
       h.passage.text = column_text(fetch, 4);
+      h.passage.rowid = rowid;
       hits.push_back(std::move(h));
     }
     sqlite3_reset(fetch);
   }
   impl_->checkin(std::move(conn));
   return hits;
+}
+
+knowledge_index::term_coverage knowledge_index::coverage(std::string_view question,
+                                                         const std::vector<const chunk*>& chunks) const {
+  term_coverage out;
+  out.share.assign(chunks.size(), 0.0);
+  const auto terms = detail::query_terms(question);
+  if (terms.empty())
+    return out;
+  auto conn = impl_->checkout();
+  if (!conn)
+    return out;
+  struct concept_tokens {
+    std::vector<std::string> tokens; // the term's token, then its synonyms'
+    double weight = 0;
+  };
+  std::vector<concept_tokens> concepts;
+  const auto& postings = *impl_->postings;
+  for (const auto& term : terms) {
+    auto own = conn->tokenizer.tokenize(term);
+    if (own.size() != 1)
+      continue;
+    // Two words with one stem ("build", "builds") are one term.
+    if (std::any_of(concepts.begin(), concepts.end(), [&](const auto& c) { return c.tokens.front() == own[0]; }))
+      continue;
+    concept_tokens c;
+    c.tokens.push_back(std::move(own[0]));
+    for (const auto& alt : synonyms_of(term))
+      if (auto t = conn->tokenizer.tokenize(alt); t.size() == 1)
+        c.tokens.push_back(std::move(t[0]));
+    // The concept is as common as its most common word: "yearly" is known when the docs say "annual".
+    std::size_t df = 0;
+    for (const auto& t : c.tokens)
+      df = std::max(df, postings.document_frequency(t));
+    c.weight = std::max(postings.idf(df), min_term_weight);
+    concepts.push_back(std::move(c));
+  }
+  out.terms = concepts.size();
+  double total = 0;
+  for (const auto& c : concepts)
+    total += c.weight;
+  for (std::size_t i = 0; i < chunks.size() && total > 0; ++i) {
+    const chunk& ch = *chunks[i];
+    std::function<bool(const std::string&)> holds;
+    std::vector<std::string> words;
+    if (ch.rowid != 0 && postings.has_row(ch.rowid)) {
+      holds = [&](const std::string& t) { return postings.contains(t, ch.rowid); };
+    } else {
+      words = conn->tokenizer.tokenize(ch.title + '\n' + ch.section + '\n' + ch.text);
+      std::sort(words.begin(), words.end());
+      holds = [&](const std::string& t) { return std::binary_search(words.begin(), words.end(), t); };
+    }
+    double covered = 0;
+    for (const auto& c : concepts)
+      if (std::any_of(c.tokens.begin(), c.tokens.end(), holds))
+        covered += c.weight;
+    out.share[i] = std::min(1.0, covered / total);
+  }
+  impl_->checkin(std::move(conn));
+  return out;
 }
 
 std::vector<chunk> knowledge_index::all_chunks() const {
@@ -376,6 +439,7 @@ std::vector<chunk> knowledge_index::all_chunks() const {
       c.section = column_text(st, 3);
       c.url = column_text(st, 4);
       c.text = column_text(st, 5);
+      c.rowid = sqlite3_column_int64(st, 0);
       out.push_back(std::move(c));
     }
   }

@@ -33,6 +33,7 @@ struct chunk {
   std::string section;   ///< heading path inside the page ("Billing > Invoices"), empty for faq/ticket
   std::string url;       ///< citation link (front matter `url`), or the relative path when there is none
   std::string text;      ///< the chunk's body (plain text, Markdown markup stripped)
+  std::int64_t rowid = 0;///< its row in the index it was read from (search, all_chunks); 0 when not read from one
 };
 
 struct search_hit {
@@ -96,6 +97,20 @@ public:
   /// memory from the postings, bit for bit; slower (every matching row is ranked by SQLite). For tests and
   /// the bench.
   std::vector<search_hit> search_fts(std::string_view query, const search_options& opts) const;
+
+  /// How much of a question each chunk covers, as this index reads both (the same tokenizer, so "builds" and
+  /// "building" are one term). The question's search terms (query_terms(): stop words dropped) each weigh
+  /// their BM25 IDF here (at least `min_term_weight`), so a word the knowledge base uses everywhere counts
+  /// little and one it never uses counts most: a question about something the index does not know is not
+  /// covered by a passage that shares its common words. A term is covered when the chunk's title, section or
+  /// text holds it or one of the single words the documentation uses for it (synonyms.hpp). A chunk read
+  /// from this index is looked up in its postings; any other is tokenized (slower, the same answer).
+  struct term_coverage {
+    std::size_t terms = 0;     ///< the question's distinct search terms (after stemming)
+    std::vector<double> share; ///< per chunk: covered weight / total weight, 0..1; 0 when terms == 0
+  };
+  static constexpr double min_term_weight = 0.05;
+  term_coverage coverage(std::string_view question, const std::vector<const chunk*>& chunks) const;
 
   std::size_t chunk_count() const noexcept;
   /// The ingest generation the index was written as (1, 2, ... per tenant); 0 for build().

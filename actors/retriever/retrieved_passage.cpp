@@ -42,4 +42,12 @@ passage to_passage(const knowledge::chunk& c, double score) {
   return p;
 }
 
+void measure_coverage(const knowledge::knowledge_index& index, std::string_view question,
+                      const std::vector<const knowledge::chunk*>& chunks, retrieval& out) {
+  auto c = index.coverage(question, chunks);
+  out.question_terms = static_cast<uint32_t>(c.terms);
+  for (std::size_t i = 0; i < out.passages.size() && i < c.share.size(); ++i)
+    out.passages[i].question_coverage = c.share[i];
+}
+
 } // namespace sa

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sa {
 
@@ -19,5 +20,10 @@ std::string ticket_resolution(std::string_view text);
 
 /// The passage for `c` with `score`.
 passage to_passage(const knowledge::chunk& c, double score);
+
+/// Measures how much of `question` each of `out`'s passages covers (knowledge_index::coverage): sets
+/// out.question_terms and every passage's question_coverage. `chunks[i]` is the chunk of out.passages[i].
+void measure_coverage(const knowledge::knowledge_index& index, std::string_view question,
+                      const std::vector<const knowledge::chunk*>& chunks, retrieval& out);
 
 } // namespace sa

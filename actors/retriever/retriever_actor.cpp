@@ -37,8 +37,13 @@ retriever_actor::behavior_type bm25_retriever(retriever_actor::pointer self,
         out.knowledge_available = false;
         return out;
       }
-      for (auto& hit : index->search(r.query, route_search(*deps, r.intent, r.limit)))
+      auto hits = index->search(r.query, route_search(*deps, r.intent, r.limit));
+      std::vector<const knowledge::chunk*> chunks;
+      for (auto& hit : hits) {
         out.passages.push_back(to_passage(hit.passage, hit.score)); // tickets carry their resolution
+        chunks.push_back(&hit.passage);
+      }
+      measure_coverage(*index, r.query, chunks, out);
       return out;
     },
   };

@@ -1,9 +1,6 @@
 #include "actors/safety/safety_checks.hpp"
 
-#include "actors/escalation/repetition.hpp"
-
 #include <algorithm>
-#include <cctype>
 #include <map>
 
 namespace sa::safety {
@@ -139,30 +136,20 @@ std::string refusal_message(safety_reason reason) {
   return "I can't help with that, but I'm happy to help with questions about your account or our product.";
 }
 
-bool knowledge_covers(const std::string& question, const std::vector<passage>& passages) {
-  auto words = content_words(question);
-  if (words.size() < 2)
-    return false;
-  for (const auto& p : passages) {
-    auto text = p.title + " " + p.text;
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-    size_t found = 0;
-    for (const auto& w : words)
-      found += text.find(w) != std::string::npos ? 1 : 0;
-    if (found >= 2 && static_cast<double>(found) >= 0.6 * static_cast<double>(words.size()))
-      return true;
-  }
-  return false;
+bool knowledge_covers(const retrieval& r) {
+  constexpr double covered_share = 0.6;
+  return r.question_terms >= 2 && std::any_of(r.passages.begin(), r.passages.end(), [](const passage& p) {
+           return p.question_coverage >= covered_share;
+         });
 }
 
-bool off_topic_candidate(const classification& cls, bool action_requested, const std::string& question,
-                         const std::vector<passage>& passages) {
+bool off_topic_candidate(const classification& cls, bool action_requested, const retrieval& r) {
   if (!cls.out_of_scope || action_requested)
     return false;
   bool names_reference = std::any_of(cls.entities.begin(), cls.entities.end(), [](const entity_mention& e) {
     return e.kind == "invoice_id" || e.kind == "ticket_id";
   });
-  return !names_reference && !knowledge_covers(question, passages);
+  return !names_reference && !knowledge_covers(r);
 }
 
 } // namespace sa::safety

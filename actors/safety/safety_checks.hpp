@@ -63,17 +63,18 @@ safety_verdict answer_verdict(std::size_t redactions, std::size_t other_person);
 /// What the customer reads when their message is refused, by reason (polite, and says what the bot can do).
 std::string refusal_message(safety_reason reason);
 
-/// True when one retrieved passage covers most of the question: at least two of its content words and 60%
-/// of them (stemmed words, content_words of actors/escalation/repetition.hpp, found in the passage's title or
-/// text). Then the knowledge base is on the subject, whatever the intent model thought of it.
-bool knowledge_covers(const std::string& question, const std::vector<passage>& passages);
+/// True when one retrieved passage covers most of the question: the question has at least two search terms and
+/// the passage at least 60% of their IDF-weighted share (passage::question_coverage, measured by the
+/// retriever against the tenant's index, so a word the knowledge base never uses weighs most). Then the
+/// knowledge base is on the subject, whatever the intent model thought of it. Passages not measured count as
+/// covering nothing.
+bool knowledge_covers(const retrieval& r);
 
 /// The off-topic gate after classification and retrieval: true when a message the classifier called
 /// out_of_scope should go to the off-topic check (check_classified), i.e. none of the exemptions holds. A
 /// message asking for one of the tenant's tools (`action_requested`), naming an invoice or ticket
 /// (an invoice_id or ticket_id entity), or that the knowledge base covers (knowledge_covers) is about the
 /// customer's account or the product, whatever the intent model says.
-bool off_topic_candidate(const classification& cls, bool action_requested, const std::string& question,
-                         const std::vector<passage>& passages);
+bool off_topic_candidate(const classification& cls, bool action_requested, const retrieval& r);
 
 } // namespace sa::safety

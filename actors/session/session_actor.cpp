@@ -742,6 +742,10 @@ void generate(self_ptr self) {
   req.turn = t.serial;
   req.question = t.input.text;
   req.intent = t.cls;
+  // The intent model does not know every word the knowledge base does (a page ingested after training): a
+  // question the retrieved passages cover is in scope, and its answer's confidence is the evidence's.
+  if (req.intent.out_of_scope && safety::knowledge_covers(t.ret))
+    req.intent.out_of_scope = false;
   req.passages = t.ret.passages;
   req.account = t.account;
   if (req.account.available)  // tickets the bot opened show among the customer's open tickets
@@ -801,7 +805,7 @@ void gathered_one(self_ptr self) {
     return;
   // The off-topic gate (actors/safety/safety_checks.hpp): a message naming an invoice or ticket, asking for
   // one of the tenant's tools, or that the knowledge base covers is not refused as off-topic.
-  if (safety::off_topic_candidate(t.cls, t.action_requested, t.input.text, t.ret.passages)
+  if (safety::off_topic_candidate(t.cls, t.action_requested, t.ret)
       && refused_off_topic(self, true))
     return;
   generate(self);

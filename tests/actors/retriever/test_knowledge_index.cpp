@@ -419,3 +419,107 @@ TEST_CASE("The in-memory top-k gives exactly FTS5's ranking: the same chunks, or
   auto odd = index->search("domain\xE2\xBA\x80name", {});
   CHECK(ids(odd) == ids(index->search_fts("domain\xE2\xBA\x80name", {})));
 }
+
+namespace {
+
+/// A chunk that is no row of any index: coverage() tokenizes its text.
+chunk loose(std::string text) {
+  chunk c;
+  c.id = "loose#0";
+  c.text = std::move(text);
+  return c;
+}
+
+std::vector<double> shares(const knowledge_index& index, std::string_view question, const std::vector<chunk>& chunks) {
+  std::vector<const chunk*> ptrs;
+  for (const auto& c : chunks)
+    ptrs.push_back(&c);
+  return index.coverage(question, ptrs).share;
+}
+
+} // namespace
+
+TEST_CASE("coverage weighs a question's terms by their IDF in the index, and a word the index lacks most") {
+  temp_dir dir;
+  // "build" is on every page: it tells the pages (and a question's subject) apart the least.
+  dir.write("kb/webhooks.md", "# Webhook signatures\n\nEvery webhook build event carries an HMAC signature header; "
+                              "verify it with your signing secret.\n");
+  dir.write("kb/install.md", "# Installing dependencies\n\nThe build installs the packages of your requirements "
+                             "file before it runs, in a clean environment for the whole world to reproduce.\n");
+  dir.write("kb/billing.md", "# Annual plans\n\nAn annual plan is billed once a year; the build minutes reset "
+                             "monthly.\n");
+  dir.write("kb/logs.md", "# Build logs\n\nEvery build keeps its log for thirty days.\n");
+  auto index = build_ok({(dir.path() / "kb").string()});
+  const auto webhooks = loose("Every webhook build event carries an HMAC signature header; verify it with your "
+                              "signing secret.");
+  const auto install = loose("Installing dependencies. The build installs the packages of your requirements "
+                             "file before it runs, in a clean environment for the whole world to reproduce.");
+  const auto annual = loose("Annual plans. An annual plan is billed once a year.");
+
+  SECTION("the whole question in the text: all of it, whatever the inflection or case") {
+    auto c = index->coverage("How do I verify the webhook signature?", {&webhooks});
+    CHECK(c.terms == 3);
+    CHECK(c.share.at(0) == Approx(1.0));
+    CHECK(shares(*index, "VERIFYING WEBHOOK SIGNATURES", {webhooks}).at(0) == Approx(1.0));
+  }
+  SECTION("whole words only, and the word the index never uses outweighs the common ones") {
+    // "tallest" is in no page ("install" does not hold it); "building" and "world" are, "building" on all.
+    auto c = index->coverage("what is the tallest building in the world", {&install});
+    CHECK(c.terms == 3);
+    CHECK(c.share.at(0) > 0.2);
+    CHECK(c.share.at(0) < 0.5);
+  }
+  SECTION("a term everywhere counts little, a rare one much") {
+    auto s = shares(*index, "build webhook", {loose("our build failed"), webhooks});
+    CHECK(s.at(0) < 0.1);
+    CHECK(s.at(1) == Approx(1.0));
+  }
+  SECTION("the documentation's word for a term covers it") {
+    auto s = shares(*index, "yearly plan", {annual, loose("a plan for a team")});
+    CHECK(s.at(0) == Approx(1.0));
+    CHECK(s.at(1) < 0.6);
+  }
+  SECTION("no search terms: nothing to cover") {
+    auto c = index->coverage("is it the same as before?", {&webhooks, &install});
+    CHECK(c.terms == 0);
+    CHECK(c.share == std::vector<double>{0.0, 0.0});
+    CHECK(index->coverage("webhook", {}).share.empty());
+  }
+}
+
+TEST_CASE("coverage of a searched chunk, read from the postings, equals its text's") {
+  temp_dir dir;
+  dir.write("kb/webhooks.md", "---\ntitle: Webhook signatures\n---\n# Verifying\n\nEvery webhook carries an HMAC "
+                              "signature header; verify it with your signing secret.\n\n# Retries\n\nFailed "
+                              "deliveries are retried five times with exponential backoff.\n");
+  dir.write("kb/billing.md", "# Annual plans\n\nAn annual plan is billed once a year; invoices list each seat.\n");
+  dir.write("kb/faq.csv", "question,answer\nHow do I get a yearly invoice?,Annual invoices are on the billing page.\n");
+  dir.write("kb/tickets.jsonl", "{\"id\":\"T-1\",\"subject\":\"Webhook retries stopped\",\"conversation\":"
+                                "[{\"role\":\"customer\",\"text\":\"our webhook retries stopped\"}],"
+                                "\"resolution\":\"The signing secret was rotated; retries resumed.\",\"tags\":[]}\n");
+  auto index = build_ok({(dir.path() / "kb").string()});
+  for (const std::string question : {"how are webhook retries verified", "yearly invoice per seat",
+                                     "signing secret rotated", "webhook football"}) {
+    INFO(question);
+    search_options o;
+    o.limit = 10;
+    auto hits = index->search(question, o);
+    REQUIRE_FALSE(hits.empty());
+    std::vector<chunk> rows, texts;
+    for (const auto& h : hits) {
+      CHECK(h.passage.rowid != 0);
+      rows.push_back(h.passage);
+      texts.push_back(h.passage);
+      texts.back().rowid = 0;
+    }
+    auto by_row = shares(*index, question, rows);
+    auto by_text = shares(*index, question, texts);
+    REQUIRE(by_row.size() == by_text.size());
+    for (std::size_t i = 0; i < by_row.size(); ++i)
+      CHECK(by_row[i] == Approx(by_text[i]).margin(1e-12));
+  }
+  // A rowid this index does not have is read as text, never as another row.
+  auto stray = loose("webhook retries");
+  stray.rowid = 987654321;
+  CHECK(shares(*index, "webhook retries", {stray}).at(0) == Approx(1.0));
+}

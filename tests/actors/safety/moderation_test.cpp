@@ -256,7 +256,10 @@ TEST_CASE("a node whose moderator fails or stalls answers by the rules, within t
   stall.stall_ms = 10000;
   fake.set_faults({stall});
   auto started = std::chrono::steady_clock::now();
-  auto stalled = run_turn(self, router, "acme", "alice", "s-mod-3", "And how long does DNS take? FLAG:illegal");
+  // A whole question: the marker's words are unknown to the knowledge base, and with a short question they
+  // would tip the off-topic gate (the classifier calls these messages out of scope).
+  auto stalled = run_turn(self, router, "acme", "alice", "s-mod-3",
+                          "And how long does DNS propagation take for my custom domain? FLAG:illegal");
   auto took = std::chrono::steady_clock::now() - started;
   REQUIRE(stalled.completed);
   CHECK(stalled.completed->safety.action == safety_action::allow);

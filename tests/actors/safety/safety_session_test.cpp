@@ -1,6 +1,7 @@
 // The safety actor on its own, then the checks in a real node's turn: a card number in the question
 // never reaches the answer, memory or audit; refused messages complete the turn politely; self-harm
-// escalates with reason safety; an injected passage is dropped before the generator sees it.
+// escalates with reason safety; an injected passage is dropped before the generator sees it; a question the
+// classifier calls out of scope is refused only when the knowledge base does not cover it.
 #include "tests/support/scripted_generator.hpp"
 #include "tests/support/seeded_pii.hpp"
 #include "tests/support/test_node.hpp"
@@ -226,4 +227,48 @@ TEST_CASE("a retrieved passage with injected instructions is dropped before the 
   CHECK(r.completed->safety.reason == safety_reason::prompt_injection);
   CHECK(r.completed->safety.action == safety_action::redact);
   CHECK(r.completed->safety.detail.find("passage_dropped:") != std::string::npos);
+}
+
+TEST_CASE("a question the classifier calls out of scope is answered when the knowledge base covers it",
+          "[safety][session]") {
+  namespace fs = std::filesystem;
+  auto kb = fs::temp_directory_path() / ("sa-kb-oos-" + std::to_string(::getpid()));
+  fs::create_directories(kb);
+  {
+    // A page newer than the intent model: it knows none of these words, the index does.
+    std::ofstream doc{kb / "quokka.md"};
+    doc << "---\ntitle: \"Quokka deliveries\"\n---\n# Quokka deliveries\n\nQuokka deliveries leave the "
+           "depot every morning; a delayed quokka delivery is rescheduled for the next morning.\n";
+    std::ofstream other{kb / "building.md"};
+    other << "# Building your project\n\nThe build installs your requirements in a clean environment for the "
+             "whole world to reproduce.\n";
+  }
+  // The classifier says out of scope, as the local model does for words it never saw.
+  auto svc = services_with_knowledge(kb.string());
+  auto children = default_children(svc);
+  children.classifier = [](caf::local_actor* parent) -> classifier_actor {
+    return parent->spawn<caf::linked>([]() -> classifier_actor::behavior_type {
+      return {[](const classify_request&) {
+        classification c;
+        c.out_of_scope = true;
+        c.confidence = 0.3;
+        return c;
+      }};
+    });
+  };
+  test_node node{children, svc};
+  caf::scoped_actor self{*node.sys};
+  auto covered = run_turn(self, node.handles.router, "acme", "alice", "oos-covered", "my quokka delivery is delayed");
+  // Shares only its common words with the knowledge base ("building", "world"): off topic.
+  auto off = run_turn(self, node.handles.router, "acme", "alice", "oos-off", "what is the tallest building in the world");
+  fs::remove_all(kb);
+  REQUIRE(covered.completed);
+  CHECK(covered.completed->safety.reason != safety_reason::off_topic);
+  CHECK(covered.completed->text.find("rescheduled") != std::string::npos);
+  // The answer's confidence is the evidence's, not capped by the classifier's out_of_scope (0.3).
+  CHECK(covered.completed->confidence > 0.3);
+  REQUIRE(off.completed);
+  CHECK_FALSE(off.completed->escalation.escalate);
+  CHECK(off.completed->safety.reason == safety_reason::off_topic);
+  CHECK(off.completed->text == safety::refusal_message(safety_reason::off_topic));
 }
