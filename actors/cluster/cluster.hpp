@@ -15,6 +15,7 @@
 // spawn_redis_registry (redis_registry.hpp) does, and pass it to start_cluster in place of the seed registry.
 #pragma once
 
+#include "actors/cluster/handoff_router.hpp"
 #include "actors/cluster/membership.hpp"
 #include "config/config.hpp"
 #include "messages/cluster.hpp"
@@ -67,13 +68,13 @@ struct cluster_handles {
 member_registry_actor spawn_seed_registry(caf::actor_system& sys, std::vector<host_port> seeds);
 
 /// Spawns the cluster router in front of `local`, the cluster actor, and publishes the cluster actor on
-/// settings.listen_address:settings.port. `registry` defaults to the seed registry. With `local_handoff`
-/// (this node's handoff service) it also spawns the handoff router in front of it (handoff_router.hpp) and
-/// hands it to the members. The actor system must have loaded the middleman (configure_actor_system does
-/// when cluster.port != 0).
+/// settings.listen_address:settings.port. `registry` defaults to the seed registry. With `handoff_router`
+/// (spawn_handoff_router in front of this node's handoff service, spawned before the node's sessions so
+/// they can use it) it keeps the router informed of the members and hands it to them; stop_cluster stops
+/// it. The actor system must have loaded the middleman (configure_actor_system does when cluster.port != 0).
 result<cluster_handles> start_cluster(caf::actor_system& sys, session_router_actor local, cluster_settings settings,
                                       fatal_fn on_fatal, member_registry_actor registry = {},
-                                      handoff_actor local_handoff = {});
+                                      handoff_router_actor handoff_router = {});
 
 /// Stops the cluster actor, router and registry.
 void stop_cluster(const cluster_handles& h);

@@ -378,15 +378,13 @@ result<cluster_settings> settings_from(const config::config& cfg,
 }
 
 result<cluster_handles> start_cluster(caf::actor_system& sys, session_router_actor local, cluster_settings settings,
-                                      fatal_fn on_fatal, member_registry_actor registry, handoff_actor local_handoff) {
+                                      fatal_fn on_fatal, member_registry_actor registry,
+                                      handoff_router_actor handoff_router) {
   cluster_handles h;
   auto router = spawn_cluster_router(sys, std::move(local), cluster_router_options{settings.name, settings.relay_deadline});
   h.router = router;
-  handoff_router_actor handoff_router;
-  if (local_handoff) {
-    handoff_router = spawn_handoff_router(sys, std::move(local_handoff), handoff_router_options{settings.name});
+  if (handoff_router)
     h.handoff = caf::actor_cast<handoff_actor>(handoff_router);
-  }
   h.registry = registry ? std::move(registry) : spawn_seed_registry(sys, settings.seeds);
   auto listen = settings.listen_address;
   auto port = settings.port;

@@ -184,6 +184,66 @@ void refresh_agents(self_ptr self) {
     });
 }
 
+// --- a session's customer message -----------------------------------------------------------------------
+
+/// Of the members' answers about one session: the one whose record holds the message (an agent has it), else
+/// one with an open record, else one whose closed record an agent wrote into, else "nothing".
+handoff_route strongest(const std::vector<std::optional<handoff_route>>& answers) {
+  handoff_route best;
+  auto rank = [](const handoff_route& r) { return r.held ? 3 : r.open ? 2 : r.had_agent ? 1 : 0; };
+  for (const auto& a : answers)
+    if (a && rank(*a) > rank(best))
+      best = *a;
+  return best;
+}
+
+/// A customer message of a session running here (handoff.hpp: routing). This node's service answers when it
+/// knows a record of the session; else the ready members are asked, because a session that moved here (a
+/// member joined, or this node took over from a lost one) left its record where it ran before. The member
+/// whose agent holds the conversation stores the message for them; the others store nothing. A member that
+/// does not answer within route_timeout counts as knowing nothing (the bot answers).
+caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q) {
+  auto rp = self->make_response_promise<handoff_route>();
+  auto& st = self->state;
+  self->request(st.local, st.opts.member_timeout, q)
+    .then(
+      [self, rp, q](handoff_route& here) mutable {
+        std::vector<std::pair<std::string, handoff_actor>> others;
+        for (auto& [name, m] : self->state.members)
+          if (m.ready && m.handoff)
+            others.emplace_back(name, m.handoff);
+        if (here.held || here.open || here.had_agent || others.empty()) {
+          rp.deliver(here);
+          return;
+        }
+        struct pending {
+          std::vector<std::optional<handoff_route>> answers;
+          std::size_t left = 0;
+        };
+        auto g = std::make_shared<pending>();
+        g->answers.resize(others.size());
+        g->left = others.size();
+        auto finish = [self, rp, g, who = q.tenant.value + "/" + q.session.value]() mutable {
+          if (--g->left != 0)
+            return;
+          auto r = strongest(g->answers);
+          if (r.open)
+            self->state.log->info("event=handoff_route_remote session={} held={}", log::tag(who), r.held);
+          rp.deliver(r);
+        };
+        for (std::size_t i = 0; i < others.size(); ++i)
+          self->request(others[i].second, self->state.opts.route_timeout, q)
+            .then([g, i, finish](handoff_route& r) mutable { g->answers[i] = r, finish(); },
+                  [self, g, member = others[i].first, finish](caf::error& e) mutable {
+                    self->state.log->warn("event=handoff_member_unanswered member={} what=route error={}", member,
+                                          to_string(e));
+                    finish();
+                  });
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
 // --- members joining and leaving ------------------------------------------------------------------------
 
 void attach_pending(self_ptr self) {
@@ -362,9 +422,12 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
         return self->delegate(self->state.local, std::move(o));
       },
       [self](handoff_route_request& q) -> caf::result<handoff_route> {
-        if (origin_of(self) == origin::stranger)
+        auto from = origin_of(self);
+        if (from == origin::stranger)
           return refuse_stranger(self, "handoff_route_request");
-        return self->delegate(self->state.local, std::move(q));
+        if (from == origin::member)
+          return self->delegate(self->state.local, std::move(q));
+        return route_message(self, std::move(q));
       },
       [self](customer_attach& a) {
         auto& st = self->state;

@@ -224,7 +224,17 @@ int serve(const sa::config::config& cfg) {
   caf::actor_system_config sys_cfg;
   sa::configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
-  auto node = sa::start_node(sys, *svc);
+  // Clustered, the sessions reach handoffs through the handoff router: a session that moved here finds the
+  // record it left on the member where it ran before.
+  sa::cluster::handoff_router_actor handoff_router;
+  sa::handoff_front_fn handoff_front;
+  if (cluster_settings)
+    handoff_front = [&](sa::handoff_actor local) {
+      handoff_router = sa::cluster::spawn_handoff_router(sys, std::move(local),
+                                                         sa::cluster::handoff_router_options{cluster_settings->name});
+      return caf::actor_cast<sa::handoff_actor>(handoff_router);
+    };
+  auto node = sa::start_node(sys, *svc, {}, handoff_front);
   // A service whose supervisor gave up (restart budget exhausted) stops the process with exit code 70
   // (EX_SOFTWARE), so systemd or Kubernetes starts it afresh rather than leaving it serving half-alive.
   auto watch = sa::watch_services(sys, sa::node_services_to_watch(node),
@@ -244,7 +254,7 @@ int serve(const sa::config::config& cfg) {
       ro.seeds = cluster_settings->seeds;
       registry = sa::cluster::spawn_redis_registry(sys, (*svc)->redis, std::move(ro));
     }
-    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, node_fatal, registry, node.handoff);
+    auto started = sa::cluster::start_cluster(sys, node.router, *cluster_settings, node_fatal, registry, handoff_router);
     if (!started) {
       std::cerr << "support-agent: " << started.error() << "\n";
       sa::stop_node(node);

@@ -401,6 +401,8 @@ void stop_node(const node_handles& h) {
     caf::anon_send_exit(h.audit, caf::exit_reason::user_shutdown);
   if (h.quality)
     caf::anon_send_exit(h.quality, caf::exit_reason::user_shutdown);
+  if (h.session_handoff && h.session_handoff != h.handoff)
+    caf::anon_send_exit(h.session_handoff, caf::exit_reason::user_shutdown);
   if (h.handoff)
     caf::anon_send_exit(h.handoff, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h.memory, caf::exit_reason::user_shutdown);
@@ -483,7 +485,7 @@ quality_actor start_quality(caf::actor_system& sys, const node_services& svc, co
 } // namespace
 
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
-                        session_children children) {
+                        session_children children, const handoff_front_fn& handoff_front) {
   supervision_policy policy{svc->cfg.session.restart_budget,
                             std::chrono::seconds{svc->cfg.session.restart_window_s}, svc->metrics};
   node_handles h;
@@ -601,6 +603,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   // One compiled scanner for messages, passages, answers, handoff transcripts and quality samples.
   auto pii = svc->safety ? svc->safety->pii_ptr() : std::make_shared<const safety::pii_scanner>();
   h.handoff = start_handoff(sys, *svc, h, pii, policy);
+  h.session_handoff = handoff_front ? handoff_front(h.handoff) : h.handoff;
   h.quality = start_quality(sys, *svc, h, pii, policy);
   auto sdeps = std::make_shared<session_deps>();
   sdeps->cfg = svc->cfg;
@@ -614,7 +617,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
   sdeps->quality = h.quality;
   sdeps->actions = h.actions;
   sdeps->action_settings = svc->actions;
-  sdeps->handoff = h.handoff;
+  sdeps->handoff = h.session_handoff;
   auto rdeps = std::make_shared<router_deps>();
   rdeps->session = sdeps;
   rdeps->tenants = svc->accounts;

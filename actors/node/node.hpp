@@ -110,6 +110,9 @@ struct node_handles {
   account_actor account;
   /// The handoff service (supervised): escalated conversations queued for human agents.
   handoff_actor handoff;
+  /// What the sessions ask about handoffs: `handoff`, or the actor start_node's `handoff_front` put in front
+  /// of it (clustered: the handoff router, which also finds a moved session's record on another member).
+  handoff_actor session_handoff;
   /// The HTTP account backend's client (null with the embedded store); stops when the last owner goes.
   std::shared_ptr<http_client> account_http;
   /// Endpoints, strategies and the local provider; its http client stops when the last owner goes.
@@ -138,11 +141,16 @@ void stop_node(const node_handles& h);
 /// runtime/service_watch.hpp: each is supervised, and one that still fails has exhausted its restart budget.
 std::vector<std::pair<std::string, caf::actor>> node_services_to_watch(const node_handles& h);
 
+/// Puts an actor in front of the node's handoff service for its sessions (the cluster's handoff router).
+using handoff_front_fn = std::function<handoff_actor(handoff_actor local)>;
+
 /// Spawns the node's actors. `children` defaults to default_children(svc), with the LLM classifier
 /// and generator over providers.root where classifier.backend / generator.backend say "llm".
+/// `handoff_front`, when given, is called once with the handoff service before any session exists; the
+/// sessions use what it returns (stop_node stops it).
 /// Throws std::runtime_error for a provider graph the config loader would have refused.
 node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
-                        session_children children = {});
+                        session_children children = {}, const handoff_front_fn& handoff_front = {});
 
 /// The CAF settings the product drives from its own config (scheduler threads; with cluster.port set, the
 /// middleman and its heartbeat interval and connection timeout), plus message types.

@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <mutex>
 
 namespace sa::knowledge {
@@ -404,15 +403,15 @@ knowledge_index::term_coverage knowledge_index::coverage(std::string_view questi
     total += c.weight;
   for (std::size_t i = 0; i < chunks.size() && total > 0; ++i) {
     const chunk& ch = *chunks[i];
-    std::function<bool(const std::string&)> holds;
+    const bool in_index = ch.rowid != 0 && postings.has_row(ch.rowid);
     std::vector<std::string> words;
-    if (ch.rowid != 0 && postings.has_row(ch.rowid)) {
-      holds = [&](const std::string& t) { return postings.contains(t, ch.rowid); };
-    } else {
+    if (!in_index) {
       words = conn->tokenizer.tokenize(ch.title + '\n' + ch.section + '\n' + ch.text);
       std::sort(words.begin(), words.end());
-      holds = [&](const std::string& t) { return std::binary_search(words.begin(), words.end(), t); };
     }
+    auto holds = [&](const std::string& t) {
+      return in_index ? postings.contains(t, ch.rowid) : std::binary_search(words.begin(), words.end(), t);
+    };
     double covered = 0;
     for (const auto& c : concepts)
       if (std::any_of(c.tokens.begin(), c.tokens.end(), holds))

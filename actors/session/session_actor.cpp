@@ -1182,9 +1182,12 @@ void pump(self_ptr self) {
           self->state.memory = std::move(m);
           for (const auto& rec : self->state.memory.turns)
             self->state.escalated = self->state.escalated || rec.escalated;
-          if (!self->state.memory_ever_loaded) {  // a conversation that escalated may be held by an agent
+          // A conversation that escalated may be held by an agent. So may one this node has no history of:
+          // its memory expired or was evicted here, or (clustered) it ran on another member until it moved
+          // here, and its handoff record stayed there (the handoff router asks the members).
+          if (!self->state.memory_ever_loaded) {
             self->state.memory_ever_loaded = true;
-            self->state.handoff_check = self->state.escalated;
+            self->state.handoff_check = self->state.escalated || self->state.memory.last_turn == 0;
           }
           self->state.memory_loaded = true;
           self->state.memory_loading = false;

@@ -25,6 +25,9 @@ Cases:
                 already_taken), replies; the customer reads the agent on node-1's socket and writes back (the
                 agent reads it); hand back; the bot's next answer (on node-2) comes after the agent's turns in
                 the conversation's memory (its turn number counts them).
+  handoff_moved a conversation an agent holds moves to a node that joins (two nodes, then a third): the
+                customer's next message still reaches the agent (the new owner's session finds the record on
+                the member where it ran before), the bot stays quiet, and the agent's reply reaches the customer.
 
 Ports: gateway.port=0 (read back from the start-up line); cluster ports (cluster.port=0 turns clustering
 off) are picked free below the kernel's ephemeral range, which port-0 binds and outgoing connections never
@@ -765,6 +768,65 @@ async def handoff(cluster):
         await peer.close()
 
 
+async def handoff_moved(cluster):
+    a, b = cluster.nodes
+    two, three = [a.name, b.name], [a.name, b.name, "node-3"]
+    token = cluster.tokens[("acme", "alice")]
+    for _ in range(200):  # a session owned by node-2 now and by node-3 once it joins
+        customer = await Peer.open(a.url(token), "ready")
+        await customer.send({"type": "message", "id": "m1", "text": "How do I add a custom domain?"})
+        session = (await customer.until("final"))["session"]
+        if owner(session, two) == b.name and owner(session, three) == "node-3":
+            break
+        await customer.close()
+    else:
+        raise AssertionError("no session moving from node-2 to node-3 in 200 tries")
+    agent = await Peer.open(f"ws://127.0.0.1:{a.port}/agent/ws?token={cluster.token_for('acme', 'bob', 'Bob')}",
+                            "agent_ready")
+    await agent.until("queue")
+    await customer.send({"type": "escalate"})
+    hid = (await customer.until("escalated"))["handoff"]
+    await agent.until("handoff_update", lambda f: f["handoff"]["id"] == hid)
+    assert (await agent.act({"type": "take", "handoff": hid}))["type"] == "ok"
+    await customer.until("agent_joined")
+    assert (await agent.act({"type": "reply", "handoff": hid, "text": "Bob here."}))["delivered"] is True
+    assert (await customer.until("agent_message"))["seq"] == 1
+
+    # node-3 joins: the session moves there, its record stays on node-2 with Bob holding it.
+    for attempt in range(5):
+        c = Node(cluster.binary, cluster.tmp, "node-3", free_ports(1)[0],
+                 [f"127.0.0.1:{n.cluster_port}" for n in (a, b)])
+        if c.wait_serving():
+            break
+        c.stop()
+        if not port_taken(c.text()):
+            raise AssertionError("node-3 did not start:\n" + c.text()[-2000:])
+    else:
+        raise AssertionError("could not start node-3")
+    cluster.nodes.append(c)
+    for n in cluster.nodes:
+        n.wait_members(three)
+    end = time.monotonic() + 60  # node-3's handoff router asks node-2 once it has greeted it
+    while "event=handoff_member_ready member=node-2" not in c.text():
+        assert time.monotonic() < end, "node-3 never greeted node-2's handoff service"
+        await asyncio.sleep(0.05)
+    print(f"node-3 joined: session {session} now runs there, {hid} stays on node-2")
+
+    await customer.send({"type": "message", "id": "m2", "text": "Are you still there? It still does not work."})
+    held = await customer.until("final", lambda f: f["id"] == "m2")
+    assert held.get("handled_by") == "agent", held
+    heard = await agent.until("customer_message")
+    assert heard["handoff"] == hid and heard["turn"] == held["turn"], (heard, held)
+    assert "event=handoff_route_remote" in c.text() and "held=true" in c.text()
+    later = "Still here: the DNS change takes a few minutes."
+    assert (await agent.act({"type": "reply", "handoff": hid, "text": later}))["delivered"] is True
+    said = await customer.until("agent_message")
+    assert said["text"] == later and said["seq"] == 2, said
+    print("the moved session's message reached the agent on node-2, and the agent's reply reached the customer")
+    for peer in (customer, agent):
+        await peer.close()
+
+
 def main():
     binary, case = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -794,9 +856,11 @@ def main():
             extra = ["memory.backend=redis", f"memory.redis_address={os.environ['SA_CLUSTER_TEST_REDIS']}",
                      f"memory.redis_key_prefix=sa-cluster-test-{os.getpid()}"]
         try:
-            cluster = Cluster(binary, tmp, extra=extra)
+            cluster = Cluster(binary, tmp, n=2 if case == "handoff_moved" else 3, extra=extra)
             try:
-                asyncio.run({"reachability": reachability, "failover": failover, "handoff": handoff}[case](cluster))
+                cases = {"reachability": reachability, "failover": failover, "handoff": handoff,
+                         "handoff_moved": handoff_moved}
+                asyncio.run(cases[case](cluster))
             except BaseException:
                 for node in cluster.nodes:
                     print(f"--- {node.name} log (tail) ---\n{node.text()[-3000:]}")

@@ -51,7 +51,18 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
     };
     return {
       [](handoff_open&) { return handoff_opened{"HO-x"}; },
-      [](handoff_route_request&) { return handoff_route{}; },
+      [=](handoff_route_request& q) {  // as the real service answers for its record of the session
+        caf::anon_send(probe, fake_event{name, "route", q.session.value});
+        handoff_route r;
+        for (auto& rec : records)
+          if (rec.tenant == q.tenant && rec.session == q.session) {
+            r.open = rec.state == handoff_states::queued || rec.state == handoff_states::assigned;
+            r.held = rec.state == handoff_states::assigned;
+            r.turn = r.held ? 7 : 0;
+            r.had_agent = !r.open && rec.taken_unix_ms > 0;
+          }
+        return r;
+      },
       [=](customer_attach& a) {  // the session, and what the client had shown when it says so
         auto shown = a.seen.given ? "@" + a.seen.handoff + ":" + std::to_string(a.seen.seq) : std::string{};
         caf::anon_send(probe, fake_event{name, "attach", a.session.value + shown});
@@ -128,6 +139,7 @@ struct fixture {
   std::optional<caf::scoped_actor> self;
   handoff_router_actor router;
   std::vector<caf::actor> spawned;
+  std::chrono::milliseconds route_timeout = 2s;
 
   fixture() {
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -150,6 +162,7 @@ struct fixture {
     o.self_name = "node-a";
     o.member_timeout = 2s;
     o.greet_interval = 20ms;
+    o.route_timeout = route_timeout;
     router = spawn_handoff_router(*sys, std::move(local), o);
   }
   void view(std::vector<std::pair<std::string, handoff_actor>> members) {
@@ -166,6 +179,13 @@ struct fixture {
     out.code = "no answer";
     (*self)->request(router, 5s, agent_action{tenant_id{"acme"}, "bob", "Bob", op, id, "hi", {}, false})
       .receive([&](agent_outcome& o) { out = std::move(o); }, [&](caf::error&) {});
+    return out;
+  }
+  std::optional<handoff_route> route(const std::string& session) {
+    std::optional<handoff_route> out;
+    (*self)->request(router, 5s, handoff_route_request{tenant_id{"acme"}, user_id{"alice"}, session_id{session},
+                                                       "m-1", "is anyone there?"})
+      .receive([&](handoff_route& r) { out = r; }, [&](caf::error&) {});
     return out;
   }
   handoff_list subscribe() {
@@ -289,4 +309,93 @@ TEST_CASE("a customer connection is attached at its session's owner, and again a
   CHECK(seen("node-c", "greet")(es));
   REQUIRE(seen("node-c", "attach")(es));
   CHECK(events(es, "attach").size() == 1);
+}
+
+namespace {
+
+handoff_view session_record(const std::string& id, const std::string& session, const char* state, int64_t taken) {
+  auto v = record(id, 5);
+  v.session = session_id{session};
+  v.user = user_id{"alice"};
+  v.state = state;
+  v.taken_unix_ms = taken;
+  return v;
+}
+
+} // namespace
+
+TEST_CASE("a customer message of a session that moved here goes to the member whose agent holds it") {
+  fixture f;
+  f.start(f.service("node-a", {session_record("HO-a1", "s-here", handoff_states::assigned, 6)}));
+  f.view({{"node-b", f.service("node-b", {session_record("HO-b1", "s-moved", handoff_states::assigned, 6)})},
+          {"node-c", f.service("node-c", {session_record("HO-c1", "s-waiting", handoff_states::queued, 0),
+                                           session_record("HO-c2", "s-was-helped", handoff_states::returned, 6)})}});
+  REQUIRE(seen("node-c", "greet")(collect(*f.self, [](const std::vector<event>& es) {
+    return events(es, "greet").size() >= 2;
+  })));
+
+  // Held on node-b: the message is stored there for the agent (turn 7), the bot stays quiet.
+  auto moved = f.route("s-moved");
+  REQUIRE(moved);
+  CHECK(moved->held);
+  CHECK(moved->open);
+  CHECK(moved->turn == 7);
+  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 3; });
+  CHECK(events(es, "route").size() == 3);  // here first, then both members
+
+  auto waiting = f.route("s-waiting");  // queued on node-c: open, nobody holds it yet
+  REQUIRE(waiting);
+  CHECK(waiting->open);
+  CHECK_FALSE(waiting->held);
+  auto helped = f.route("s-was-helped");  // an agent wrote into it there: the session reloads its memory
+  REQUIRE(helped);
+  CHECK_FALSE(helped->open);
+  CHECK(helped->had_agent);
+  auto unknown = f.route("s-new");
+  REQUIRE(unknown);
+  CHECK_FALSE(unknown->open);
+  CHECK_FALSE(unknown->had_agent);
+  collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 9; });
+
+  // A record here answers at once: the members are not asked.
+  auto here = f.route("s-here");
+  REQUIRE(here);
+  CHECK(here->held);
+  es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 2; }, 500ms);
+  REQUIRE(events(es, "route").size() == 1);
+  CHECK(events(es, "route")[0].member == "node-a");
+}
+
+TEST_CASE("a silent member holds a customer message up for route_timeout at most, then the bot answers") {
+  fixture f;
+  f.route_timeout = 200ms;
+  f.start(f.service("node-a", {}));
+  // Greeted (it answers list requests), then never answers a route request: a member the cluster actor has
+  // not yet found dead.
+  auto silent = f.sys->spawn([](handoff_actor::pointer self, caf::actor probe) -> handoff_actor::behavior_type {
+    return {
+      [](handoff_open&) { return handoff_opened{"HO-x"}; },
+      [self, probe](handoff_route_request& q) {
+        caf::anon_send(probe, fake_event{"node-b", "route", q.session.value});
+        return self->make_response_promise<handoff_route>();  // never delivered
+      },
+      [](customer_attach&) {},
+      [](agent_subscribe&) { return handoff_list{}; },
+      [probe](handoff_list_request&) {
+        caf::anon_send(probe, fake_event{"node-b", "greet", {}});
+        return handoff_list{};
+      },
+      [](agent_action&) { return agent_outcome{}; },
+    };
+  }, f.probe());
+  f.spawned.push_back(caf::actor_cast<caf::actor>(silent));
+  f.view({{"node-b", silent}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  auto started = std::chrono::steady_clock::now();
+  auto r = f.route("s-moved");
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(r);
+  CHECK_FALSE(r->open);
+  CHECK(took >= 200ms);  // it was asked, and waited for
+  CHECK(took < 2s);      // route_timeout, not member_timeout
 }
