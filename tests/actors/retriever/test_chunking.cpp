@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <random>
 #include <string>
 
 using namespace sa::knowledge;
@@ -14,6 +16,98 @@ std::string repeat_sentences(const std::string& stem, int n) {
   std::string out;
   for (int i = 0; i < n; ++i)
     out += stem + " number " + std::to_string(i) + " explains one more detail of the setup. ";
+  return out;
+}
+
+/// The inline stripper as it was written first (recursive, a scan per bracket), kept as the reference the
+/// linear one must agree with; entities are left to the caller (the first one decoded them at every level).
+std::size_t reference_match(std::string_view s, std::size_t open, char o, char c) {
+  int depth = 0;
+  for (std::size_t i = open; i < s.size(); ++i) {
+    if (s[i] == '\\')
+      ++i;
+    else if (s[i] == o)
+      ++depth;
+    else if (s[i] == c && --depth == 0)
+      return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string reference_strip(std::string_view s) {
+  const auto npos = std::string_view::npos;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < s.size() && std::ispunct(static_cast<unsigned char>(s[i + 1]))) {
+      out += s[++i];
+    } else if (c == '`') {
+      std::size_t run = 1;
+      while (i + run < s.size() && s[i + run] == '`')
+        ++run;
+      auto close = s.find(std::string(run, '`'), i + run);
+      if (close == npos) {
+        out.append(s.substr(i, run));
+        i += run - 1;
+      } else {
+        out.append(detail::trim(s.substr(i + run, close - i - run)));
+        i = close + run - 1;
+      }
+    } else if (c == '[' || (c == '!' && i + 1 < s.size() && s[i + 1] == '[')) {
+      std::size_t open = c == '!' ? i + 1 : i;
+      std::size_t close = reference_match(s, open, '[', ']');
+      if (close == npos) {
+        out += c;
+        continue;
+      }
+      std::size_t after = close + 1;
+      std::size_t end = npos;
+      if (after < s.size() && s[after] == '(')
+        end = reference_match(s, after, '(', ')');
+      else if (after < s.size() && s[after] == '[')
+        end = reference_match(s, after, '[', ']');
+      if (end == npos && c != '!') {
+        out += c;
+        continue;
+      }
+      out += reference_strip(s.substr(open + 1, close - open - 1));
+      i = end == npos ? close : end;
+    } else if (c == '<') {
+      auto close = s.find('>', i);
+      if (close == npos) {
+        out += c;
+        continue;
+      }
+      auto inner = s.substr(i + 1, close - i - 1);
+      if (inner.rfind("http://", 0) == 0 || inner.rfind("https://", 0) == 0 || inner.rfind("mailto:", 0) == 0) {
+        out.append(inner);
+        i = close;
+      } else if (!inner.empty() && (std::isalpha(static_cast<unsigned char>(inner[0])) || inner[0] == '/'
+                                    || inner[0] == '!')) {
+        i = close;
+      } else {
+        out += c;
+      }
+    } else if (c == '*' || c == '~') {
+      std::size_t run = 1;
+      while (i + run < s.size() && s[i + run] == c)
+        ++run;
+      bool spaced = (i == 0 || s[i - 1] == ' ') && (i + run >= s.size() || s[i + run] == ' ');
+      if (spaced || (c == '~' && run == 1))
+        out.append(s.substr(i, run));
+      i += run - 1;
+    } else if (c == '_') {
+      std::size_t run = 1;
+      while (i + run < s.size() && s[i + run] == '_')
+        ++run;
+      if (i > 0 && alnum(s[i - 1]) && i + run < s.size() && alnum(s[i + run]))
+        out.append(s.substr(i, run));
+      i += run - 1;
+    } else {
+      out += c;
+    }
+  }
   return out;
 }
 
@@ -90,6 +184,51 @@ TEST_CASE("Markdown markup is stripped to plain text, code and tables kept as te
   CHECK(t.find("```") == std::string::npos);
   CHECK(t.find("---") == std::string::npos);
   CHECK(chunks[0].section == "Setup");
+}
+
+TEST_CASE("inline markup is stripped as the recursive reference strips it, on random markup",
+          "[knowledge][markdown]") {
+  // No '&': the reference would decode entities once per level of link nesting.
+  const std::string alphabet = "[]()!`<>*~_\\ ab:/h";
+  std::mt19937 rng{20261129};
+  for (int n = 0; n < 20000; ++n) {
+    std::string text(std::uniform_int_distribution<std::size_t>{0, 40}(rng), ' ');
+    for (auto& ch : text)
+      ch = alphabet[std::uniform_int_distribution<std::size_t>{0, alphabet.size() - 1}(rng)];
+    INFO(text);
+    REQUIRE(detail::strip_markdown_inline(text) == reference_strip(text));
+  }
+  for (const std::string text : {"a [b [c](x) d](y) e", "![alt ![in](i.png)](o.png)", "[a](b(c)d) e",
+                                 "[x] [y][ref] ![z]", "<https://x.test/a> <b>bold</b> <3", "\\[not](link)",
+                                 "[[b](c](d))", "![[b][c](d)e]"}) {
+    INFO(text);
+    CHECK(detail::strip_markdown_inline(text) == reference_strip(text));
+  }
+  CHECK(detail::strip_markdown_inline("a [b [c](x) d](y) e") == "a b c d e");
+  // The '(' after the inner "[b]" closes only after the outer link: inside it, "[b]" is plain brackets.
+  CHECK(detail::strip_markdown_inline("[[b](c](d))") == "[b](c)"); // the last ")" is text
+}
+
+TEST_CASE("inline markup nested or left open 200,000 deep is stripped without exhausting the stack",
+          "[knowledge][markdown]") {
+  const std::size_t deep = 200000;
+  std::string nested;
+  for (std::size_t k = 0; k < deep; ++k)
+    nested += "![";
+  nested += "x";
+  nested.append(deep, ']');
+  CHECK(detail::strip_markdown_inline(nested) == "x"); // every level an image whose alt text is the next
+  CHECK(detail::strip_markdown_inline(std::string(deep, '[')) == std::string(deep, '['));
+  std::string links;
+  for (std::size_t k = 0; k < deep / 4; ++k)
+    links += "[a](";
+  CHECK(detail::strip_markdown_inline(links) == links);
+  std::string tags;
+  for (std::size_t k = 0; k < deep; ++k)
+    tags += "a<";
+  CHECK(detail::strip_markdown_inline(tags) == tags);
+  // An entity inside a link's text is decoded once, as everywhere else.
+  CHECK(detail::strip_markdown_inline("[&amp;lt; is &lt;](x)") == "&lt; is <");
 }
 
 TEST_CASE("A long section is split into overlapping windows that break at word boundaries") {
