@@ -133,8 +133,13 @@ inline int wait_for_port(pid_t pid, const std::string& log_path, const std::stri
     std::ifstream in{log_path};
     std::string line;
     while (std::getline(in, line))
-      if (auto at = line.find(marker); at != std::string::npos)
-        return std::atoi(line.c_str() + at + marker.size());
+      if (auto at = line.find(marker); at != std::string::npos) {
+        // Only a whole number ends the port: "...:2026-11-29T..." is another process's log line cut in.
+        auto digits = at + marker.size();
+        auto end = line.find_first_not_of("0123456789", digits);
+        if (end != digits && (end == std::string::npos || line[end] == '/' || line[end] == ' '))
+          return std::atoi(line.c_str() + digits);
+      }
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid)
       return 0;

@@ -43,6 +43,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 extern char** environ;
 
@@ -287,10 +288,13 @@ int serve(const sa::config::config& cfg) {
     stop_node();
     return 1;
   }
-  std::cerr << "support-agent: serving on http://" << cfg.gateway.listen_address << ":" << (*gw)->port()
-            << "/ (WebSocket at /ws" << (cfg.gateway.metrics_enabled ? ", metrics at /metrics" : "")
-            << (cfg.gateway.dev_tokens ? ", dev tokens at /dev/token" : "")
-            << "); Ctrl-C stops" << std::endl;
+  // One write: std::cerr is unbuffered, so piece by piece a log line of another thread could land inside
+  // this one, between the address and the port that scripts read from it.
+  std::ostringstream serving;
+  serving << "support-agent: serving on http://" << cfg.gateway.listen_address << ":" << (*gw)->port()
+          << "/ (WebSocket at /ws" << (cfg.gateway.metrics_enabled ? ", metrics at /metrics" : "")
+          << (cfg.gateway.dev_tokens ? ", dev tokens at /dev/token" : "") << "); Ctrl-C stops\n";
+  std::cerr << serving.str() << std::flush;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::string fatal;

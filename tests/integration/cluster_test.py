@@ -157,7 +157,7 @@ class Node:
     def wait_serving(self, deadline=120):
         end = time.monotonic() + deadline
         while time.monotonic() < end:
-            m = re.search(r"serving on http://[\d.]+:(\d+)", self.text())
+            m = re.search(r"serving on http://[\d.]+:(\d+)/", self.text())
             if m:
                 self.port = int(m.group(1))
                 return True

@@ -44,7 +44,7 @@ class Server:
             line = self.proc.stderr.readline()
             if not line:
                 raise RuntimeError("server exited before listening")
-            m = re.search(r"serving on http://[\d.]+:(\d+)", line)
+            m = re.search(r"serving on http://[\d.]+:(\d+)/", line)
             if m:
                 self.port = int(m.group(1))
                 return
