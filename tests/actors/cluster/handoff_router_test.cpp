@@ -381,9 +381,13 @@ TEST_CASE("a silent member holds a customer message up for route_timeout at most
       },
       [](customer_attach&) {},
       [](agent_subscribe&) { return handoff_list{}; },
-      [probe](handoff_list_request&) {
+      [self, probe](handoff_list_request&) -> caf::result<handoff_list> {
+        // Answer first, then tell the test (as the fake service does): the router is ready for node-b
+        // before the test's route request arrives (telling first made it route before, about one run in 20).
+        auto rp = self->make_response_promise<handoff_list>();
+        rp.deliver(handoff_list{});
         caf::anon_send(probe, fake_event{"node-b", "greet", {}});
-        return handoff_list{};
+        return rp;
       },
       [](agent_action&) { return agent_outcome{}; },
     };
