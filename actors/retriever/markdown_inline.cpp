@@ -2,7 +2,8 @@
 //
 // Linear in the paragraph's length however it nests: the brackets are matched in one pass up front, a link's
 // text is stripped in place (an explicit stack of ranges, not recursion: a customer's page of 200,000 nested
-// "![" overflowed the call stack), and the next '>' is remembered, since the text is read left to right once.
+// "![" overflowed the call stack), the next '>' is remembered, since the text is read left to right once, and
+// a code span's closer is looked up among the text's backtick runs (logarithmic).
 #include "actors/retriever/text_util.hpp"
 
 #include <algorithm>
@@ -77,6 +78,75 @@ private:
   std::vector<std::pair<std::size_t, std::size_t>> round_;
 };
 
+/// The first run of `k` backticks at or after a position (a code span's closer), in logarithmic time: searching
+/// the text on from each opener was quadratic ("x ````` ```` ``` `` `" then single backticks: no opener
+/// closes, and each searched to the end).
+class backtick_runs {
+public:
+  explicit backtick_runs(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (s[i] == '`') {
+        std::size_t j = i;
+        while (j < s.size() && s[j] == '`')
+          ++j;
+        runs_.push_back({i, j - i});
+        i = j;
+      }
+    leaves_ = 1;
+    while (leaves_ < runs_.size())
+      leaves_ *= 2;
+    longest_.assign(2 * leaves_, 0);
+    for (std::size_t r = 0; r < runs_.size(); ++r)
+      longest_[leaves_ + r] = runs_[r].length;
+    for (std::size_t n = leaves_ - 1; n > 0; --n)
+      longest_[n] = std::max(longest_[2 * n], longest_[2 * n + 1]);
+  }
+
+  /// Where the first `k` consecutive backticks at or after `from` begin (they may be part of a longer run);
+  /// npos if none.
+  std::size_t find(std::size_t from, std::size_t k) const {
+    // The first run ending after `from`: it may hold `from` itself.
+    auto it = std::lower_bound(runs_.begin(), runs_.end(), from,
+                               [](const run& r, std::size_t at) { return r.start + r.length <= at; });
+    if (it == runs_.end())
+      return npos;
+    std::size_t at = std::max(it->start, from);
+    if (it->start + it->length - at >= k)
+      return at;
+    std::size_t r = first_at_least(static_cast<std::size_t>(it - runs_.begin()) + 1, k);
+    return r == npos ? npos : runs_[r].start;
+  }
+
+private:
+  struct run {
+    std::size_t start;
+    std::size_t length;
+  };
+
+  /// The first run at index `first` or later that is at least `k` long; npos if none. Descends the tree of
+  /// maxima: up from the leaf until a right sibling holds one, then down to its leftmost such leaf.
+  std::size_t first_at_least(std::size_t first, std::size_t k) const {
+    if (first >= runs_.size())
+      return npos;
+    std::size_t n = leaves_ + first;
+    if (longest_[n] >= k)
+      return first;
+    for (;; n /= 2) {
+      if (n == 1)
+        return npos;
+      if (n % 2 == 0 && longest_[n + 1] >= k)
+        break;
+    }
+    for (++n; n < leaves_;)
+      n = longest_[2 * n] >= k ? 2 * n : 2 * n + 1;
+    return n - leaves_;
+  }
+
+  std::vector<run> runs_;
+  std::size_t leaves_ = 1;
+  std::vector<std::size_t> longest_; ///< a tree of maxima of run lengths; leaves from index leaves_
+};
+
 class inline_stripper {
 public:
   explicit inline_stripper(std::string_view s) : s_(s) { out_.reserve(s.size()); }
@@ -115,8 +185,10 @@ private:
       std::size_t run = 1;
       while (i + run < end && s_[i + run] == '`')
         ++run;
-      auto close = s_.substr(0, end).find(std::string(run, '`'), i + run);
-      if (close == npos) {
+      if (!ticks_)
+        ticks_.emplace(s_);
+      auto close = ticks_->find(i + run, run);
+      if (close == npos || close + run > end) {
         out_.append(s_.substr(i, run));
         r.next = i + run;
       } else {
@@ -199,6 +271,7 @@ private:
   std::string out_;
   std::vector<range> ranges_;
   std::optional<bracket_pairs> pairs_; ///< made at the first '[' (most paragraphs have none)
+  std::optional<backtick_runs> ticks_; ///< made at the first '`'
   std::size_t gt_ = npos;
   std::size_t gt_from_ = 0;
   bool gt_searched_ = false;

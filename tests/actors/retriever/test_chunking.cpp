@@ -198,6 +198,15 @@ TEST_CASE("inline markup is stripped as the recursive reference strips it, on ra
     INFO(text);
     REQUIRE(detail::strip_markdown_inline(text) == reference_strip(text));
   }
+  // Code spans: runs of backticks of every length, closed by the first run as long (or part of a longer one).
+  const std::string ticks = "````` a[]b";
+  for (int n = 0; n < 5000; ++n) {
+    std::string text(std::uniform_int_distribution<std::size_t>{0, 300}(rng), ' ');
+    for (auto& ch : text)
+      ch = ticks[std::uniform_int_distribution<std::size_t>{0, ticks.size() - 1}(rng)];
+    INFO(text);
+    REQUIRE(detail::strip_markdown_inline(text) == reference_strip(text));
+  }
   for (const std::string text : {"a [b [c](x) d](y) e", "![alt ![in](i.png)](o.png)", "[a](b(c)d) e",
                                  "[x] [y][ref] ![z]", "<https://x.test/a> <b>bold</b> <3", "\\[not](link)",
                                  "[[b](c](d))", "![[b][c](d)e]"}) {
@@ -209,7 +218,7 @@ TEST_CASE("inline markup is stripped as the recursive reference strips it, on ra
   CHECK(detail::strip_markdown_inline("[[b](c](d))") == "[b](c)"); // the last ")" is text
 }
 
-TEST_CASE("inline markup nested or left open 200,000 deep is stripped without exhausting the stack",
+TEST_CASE("inline markup nested or left open 200,000 deep is stripped without exhausting the stack or time",
           "[knowledge][markdown]") {
   const std::size_t deep = 200000;
   std::string nested;
@@ -227,6 +236,18 @@ TEST_CASE("inline markup nested or left open 200,000 deep is stripped without ex
   for (std::size_t k = 0; k < deep; ++k)
     tags += "a<";
   CHECK(detail::strip_markdown_inline(tags) == tags);
+  // Runs of backticks, each shorter than the one before: none closes (a 1 MB paragraph searched on from each
+  // one took minutes).
+  std::string ticks;
+  for (std::size_t k = 1414; k > 0; --k)
+    ticks.append(k, '`').append(" ");
+  CHECK(detail::strip_markdown_inline(ticks) == ticks);
+  // The same down to 2, then 50,000 code spans that each longer run searches past.
+  std::string spans = ticks.substr(0, ticks.size() - 2);
+  std::string stripped = spans;
+  for (std::size_t k = 0; k < deep / 4; ++k)
+    spans += "a `b` ", stripped += "a b ";
+  CHECK(detail::strip_markdown_inline(spans) == stripped);
   // An entity inside a link's text is decoded once, as everywhere else.
   CHECK(detail::strip_markdown_inline("[&amp;lt; is &lt;](x)") == "&lt; is <");
 }
