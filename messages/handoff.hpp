@@ -130,17 +130,21 @@ typename Inspector::result_type inspect(Inspector& f, handoff_opened& x) {
 
 /// A customer message of a conversation that escalated: is an agent holding it? If so the service stores it
 /// as a turn, forwards it to the agent, and answers held=true with its turn number.
+/// probe: only say what the service's record of the session is (held, open, had_agent; turn 0), at once:
+/// store nothing and wait for no write. The cluster's handoff router probes the members to find the one that
+/// knows the session, then asks that one again without `probe`.
 struct handoff_route_request {
   tenant_id tenant;
   user_id user;
   session_id session;
   std::string client_message_id;
   std::string text;
+  bool probe = false;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, handoff_route_request& x) {
   return f(caf::meta::type_name("sa::handoff_route_request"), x.tenant, x.user, x.session, x.client_message_id,
-           x.text);
+           x.text, x.probe);
 }
 
 struct handoff_route {

@@ -186,33 +186,36 @@ void refresh_agents(self_ptr self) {
 
 // --- a session's customer message -----------------------------------------------------------------------
 
-/// Of the members' answers about one session: the one whose record holds the message (an agent has it), else
-/// one with an open record, else one whose closed record an agent wrote into, else "nothing".
-handoff_route strongest(const std::vector<std::optional<handoff_route>>& answers) {
-  handoff_route best;
-  auto rank = [](const handoff_route& r) { return r.held ? 3 : r.open ? 2 : r.had_agent ? 1 : 0; };
-  for (const auto& a : answers)
-    if (a && rank(*a) > rank(best))
-      best = *a;
+/// Rank of an answer about one session: held (an agent has it) > open > had an agent > nothing.
+int rank(const handoff_route& r) { return r.held ? 3 : r.open ? 2 : r.had_agent ? 1 : 0; }
+
+/// The position of the highest-ranked answer that outranks `floor`; npos if none does.
+std::size_t strongest(const std::vector<std::optional<handoff_route>>& answers, const handoff_route& floor) {
+  std::size_t best = std::string::npos;
+  int best_rank = rank(floor);
+  for (std::size_t i = 0; i < answers.size(); ++i)
+    if (answers[i] && rank(*answers[i]) > best_rank)
+      best = i, best_rank = rank(*answers[i]);
   return best;
 }
 
 /// A customer message of a session running here (handoff.hpp: routing). This node's service answers when it
-/// knows a record of the session; else the ready members are asked, because a session that moved here (a
-/// member joined, or this node took over from a lost one) left its record where it ran before. The member
-/// whose agent holds the conversation stores the message for them; the others store nothing. A member that
-/// does not answer within route_timeout counts as knowing nothing (the bot answers).
+/// has an open record of the session. Otherwise the ready members are probed, because a session that moved here
+/// (a member joined, or this node took over from a lost one) left its record where it ran before, and a record
+/// here that an agent once wrote into may be older than one on another member. A member that does not answer
+/// a probe within route_timeout counts as knowing nothing. The member whose answer outranks this node's is
+/// then sent the message itself: if its agent holds the conversation, it stores the message for them.
 caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q) {
   auto rp = self->make_response_promise<handoff_route>();
   auto& st = self->state;
-  self->request(st.local, st.opts.member_timeout, q)
+  self->request(st.local, st.opts.store_timeout, q)
     .then(
       [self, rp, q](handoff_route& here) mutable {
         std::vector<std::pair<std::string, handoff_actor>> others;
         for (auto& [name, m] : self->state.members)
           if (m.ready && m.handoff)
             others.emplace_back(name, m.handoff);
-        if (here.held || here.open || here.had_agent || others.empty()) {
+        if (here.held || here.open || others.empty()) {
           rp.deliver(here);
           return;
         }
@@ -223,20 +226,34 @@ caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q)
         auto g = std::make_shared<pending>();
         g->answers.resize(others.size());
         g->left = others.size();
-        auto finish = [self, rp, g, who = q.tenant.value + "/" + q.session.value]() mutable {
+        auto finish = [self, rp, g, q, here, others]() mutable {
           if (--g->left != 0)
             return;
-          auto r = strongest(g->answers);
-          if (r.open)
-            self->state.log->info("event=handoff_route_remote session={} held={}", log::tag(who), r.held);
-          rp.deliver(r);
-        };
-        for (std::size_t i = 0; i < others.size(); ++i)
-          self->request(others[i].second, self->state.opts.route_timeout, q)
-            .then([g, i, finish](handoff_route& r) mutable { g->answers[i] = r, finish(); },
-                  [self, g, member = others[i].first, finish](caf::error& e) mutable {
+          auto best = strongest(g->answers, here);
+          if (best == std::string::npos) {
+            rp.deliver(here);
+            return;
+          }
+          auto member = others[best].first;
+          auto target = others[best].second;
+          self->state.log->info("event=handoff_route_remote session={} member={} held={}",
+                                log::tag(q.tenant.value + "/" + q.session.value), member, g->answers[best]->held);
+          self->request(target, self->state.opts.store_timeout, q)
+            .then([rp](handoff_route& r) mutable { rp.deliver(r); },
+                  [self, rp, member](caf::error& e) mutable {
                     self->state.log->warn("event=handoff_member_unanswered member={} what=route error={}", member,
                                           to_string(e));
+                    rp.deliver(std::move(e));
+                  });
+        };
+        auto probe = q;
+        probe.probe = true;
+        for (std::size_t i = 0; i < others.size(); ++i)
+          self->request(others[i].second, self->state.opts.route_timeout, probe)
+            .then([g, i, finish](handoff_route& r) mutable { g->answers[i] = r, finish(); },
+                  [self, g, member = others[i].first, finish](caf::error& e) mutable {
+                    self->state.log->warn("event=handoff_member_unanswered member={} what=route_probe error={}",
+                                          member, to_string(e));
                     finish();
                   });
       },

@@ -14,9 +14,11 @@
 //   else found by a `history` probe to every member (read-only, not audited), then sent there.
 // - handoff_open goes to the local service: a session records its escalations where it runs.
 // - handoff_route_request (a session asking whether an agent holds its conversation; the node's sessions use
-//   this router) goes to the local service, and when that knows no record of the session, to the members too:
-//   a session that moved here left its open record on the member where it ran before, and that member's
-//   agent keeps the conversation (the message is stored there and shown to them; the bot stays quiet).
+//   this router) goes to the local service, and when that knows no open record of the session, to the members
+//   too: a session that moved here left its open record on the member where it ran before, and that member's
+//   agent keeps the conversation (the message is stored there and shown to them; the bot stays quiet). The
+//   members are probed first (read-only, answered at once, route_timeout); the one whose answer ranks highest
+//   (held, open, had an agent), if above this node's, is then asked for real (store_timeout).
 // - From another member (its router fanning out): served by the local service, never forwarded again. A
 //   message from a node that is not a member is refused (requests: cluster_errc::bad_member) or dropped.
 // A member is used once it answered one request from this router ("greeted"): a joiner may hear from us
@@ -40,9 +42,14 @@ using handoff_router_actor = handoff_actor::extend<caf::reacts_to<cluster_view>>
 struct handoff_router_options {
   std::string self_name;                                ///< node.name
   std::chrono::milliseconds member_timeout{2000};       ///< one member's answer to a fanned-out request
-  /// A member's answer about a customer message's session (asked only when this node knows no record of it;
-  /// the customer waits for it, so shorter than member_timeout).
+  /// A member's answer to a probe about a customer message's session (asked only when this node knows no
+  /// open record of it; the customer waits for it, so shorter than member_timeout). A probe is read from the
+  /// member's records in memory: only a member that is down or hung takes this long.
   std::chrono::milliseconds route_timeout{500};
+  /// The answer of the service that stores the message for an agent (this node's, or the member the probes
+  /// found): its memory writes. As long as the session waits for the router (session.child_timeout_ms): a
+  /// router giving up earlier would let the bot answer a message the agent still receives.
+  std::chrono::milliseconds store_timeout{5000};
   std::chrono::milliseconds greet_interval{100};        ///< between attempts to greet a new member
   int greet_attempts = 50;                              ///< then the member is left out until it rejoins
 };

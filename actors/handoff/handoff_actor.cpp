@@ -337,6 +337,12 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
       auto& book = shared(self).book;
       auto rp = self->make_response_promise<handoff_route>();
       auto* r = book.active_for(q.tenant, q.session);
+      if (q.probe) {  // what the record is, now: the router then asks the member that knows it for real
+        bool held = r && r->state == handoff_states::assigned && r->user == q.user;
+        auto* latest = r ? r : book.latest_for(q.tenant, q.session);
+        rp.deliver(handoff_route{held, r != nullptr, !r && latest && latest->taken_unix_ms > 0, 0});
+        return rp;
+      }
       if (r && r->state == handoff_states::assigned && r->user == q.user) {
         write_op w;
         w.rec.client_message_id = q.client_message_id;

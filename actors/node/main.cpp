@@ -231,8 +231,9 @@ int serve(const sa::config::config& cfg) {
   sa::handoff_front_fn handoff_front;
   if (cluster_settings)
     handoff_front = [&](sa::handoff_actor local) {
-      handoff_router = sa::cluster::spawn_handoff_router(sys, std::move(local),
-                                                         sa::cluster::handoff_router_options{cluster_settings->name});
+      sa::cluster::handoff_router_options options{cluster_settings->name};
+      options.store_timeout = std::chrono::milliseconds{cfg.session.child_timeout_ms};
+      handoff_router = sa::cluster::spawn_handoff_router(sys, std::move(local), std::move(options));
       return caf::actor_cast<sa::handoff_actor>(handoff_router);
     };
   auto node = sa::start_node(sys, *svc, {}, handoff_front);

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <optional>
+#include <thread>
 #include <variant>
 
 using namespace sa;
@@ -37,7 +38,22 @@ handoff_view record(const std::string& id, int64_t created) {
   return v;
 }
 
-/// A handoff service holding `records` (tenant acme) that reports every request to `probe`.
+/// What the real service answers about `q`'s session, holding `records`: a stored message is turn 7 (a
+/// probe stores nothing: turn 0).
+handoff_route route_answer(const std::vector<handoff_view>& records, const handoff_route_request& q) {
+  handoff_route r;
+  for (auto& rec : records)
+    if (rec.tenant == q.tenant && rec.session == q.session) {
+      r.open = rec.state == handoff_states::queued || rec.state == handoff_states::assigned;
+      r.held = rec.state == handoff_states::assigned;
+      r.turn = r.held && !q.probe ? 7 : 0;
+      r.had_agent = !r.open && rec.taken_unix_ms > 0;
+    }
+  return r;
+}
+
+/// A handoff service holding `records` (tenant acme) that reports every request to `probe` (kind "route",
+/// or "ask" for the router's probes).
 handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::vector<handoff_view> records,
                                  caf::actor probe) {
   auto fn = [](handoff_actor::pointer self, std::string name, std::vector<handoff_view> records,
@@ -52,16 +68,8 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
     return {
       [](handoff_open&) { return handoff_opened{"HO-x"}; },
       [=](handoff_route_request& q) {  // as the real service answers for its record of the session
-        caf::anon_send(probe, fake_event{name, "route", q.session.value});
-        handoff_route r;
-        for (auto& rec : records)
-          if (rec.tenant == q.tenant && rec.session == q.session) {
-            r.open = rec.state == handoff_states::queued || rec.state == handoff_states::assigned;
-            r.held = rec.state == handoff_states::assigned;
-            r.turn = r.held ? 7 : 0;
-            r.had_agent = !r.open && rec.taken_unix_ms > 0;
-          }
-        return r;
+        caf::anon_send(probe, fake_event{name, q.probe ? "ask" : "route", q.session.value});
+        return route_answer(records, q);
       },
       [=](customer_attach& a) {  // the session, and what the client had shown when it says so
         auto shown = a.seen.given ? "@" + a.seen.handoff + ":" + std::to_string(a.seen.seq) : std::string{};
@@ -163,6 +171,7 @@ struct fixture {
     o.member_timeout = 2s;
     o.greet_interval = 20ms;
     o.route_timeout = route_timeout;
+    o.store_timeout = 3s;
     router = spawn_handoff_router(*sys, std::move(local), o);
   }
   void view(std::vector<std::pair<std::string, handoff_actor>> members) {
@@ -334,14 +343,21 @@ TEST_CASE("a customer message of a session that moved here goes to the member wh
     return events(es, "greet").size() >= 2;
   })));
 
-  // Held on node-b: the message is stored there for the agent (turn 7), the bot stays quiet.
+  // Held on node-b: the message is stored there for the agent (turn 7), the bot stays quiet. Here first,
+  // then both members probed, then node-b alone asked for real.
   auto moved = f.route("s-moved");
   REQUIRE(moved);
   CHECK(moved->held);
   CHECK(moved->open);
   CHECK(moved->turn == 7);
-  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 3; });
-  CHECK(events(es, "route").size() == 3);  // here first, then both members
+  auto es = collect(*f.self, [](const std::vector<event>& es) {
+    return events(es, "route").size() >= 3 || (events(es, "route").size() >= 2 && events(es, "ask").size() >= 2);
+  });
+  CHECK(events(es, "ask").size() == 2);
+  auto routes = events(es, "route");
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].member == "node-a");
+  CHECK(routes[1].member == "node-b");
 
   auto waiting = f.route("s-waiting");  // queued on node-c: open, nobody holds it yet
   REQUIRE(waiting);
@@ -355,7 +371,10 @@ TEST_CASE("a customer message of a session that moved here goes to the member wh
   REQUIRE(unknown);
   CHECK_FALSE(unknown->open);
   CHECK_FALSE(unknown->had_agent);
-  collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 9; });
+  // Each asked here, then probed on both members; the open and the helped one asked again where they are.
+  collect(*f.self, [](const std::vector<event>& es) {
+    return events(es, "route").size() >= 5 && events(es, "ask").size() >= 6;
+  });
 
   // A record here answers at once: the members are not asked.
   auto here = f.route("s-here");
@@ -364,6 +383,68 @@ TEST_CASE("a customer message of a session that moved here goes to the member wh
   es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 2; }, 500ms);
   REQUIRE(events(es, "route").size() == 1);
   CHECK(events(es, "route")[0].member == "node-a");
+  CHECK(events(es, "ask").empty());
+}
+
+TEST_CASE("a record here that an agent once wrote into does not hide a member whose agent holds the session") {
+  // The session ran here, escalated, an agent closed it; it ran on node-b meanwhile (this node was cut off),
+  // escalated again, and an agent there holds it now.
+  fixture f;
+  f.start(f.service("node-a", {session_record("HO-a1", "s-back", handoff_states::closed, 6)}));
+  f.view({{"node-b", f.service("node-b", {session_record("HO-b1", "s-back", handoff_states::assigned, 9)})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  auto r = f.route("s-back");
+  REQUIRE(r);
+  CHECK(r->held);
+  CHECK(r->turn == 7);  // stored on node-b for its agent
+  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "route").size() >= 2; });
+  auto routes = events(es, "route");
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].member == "node-a");
+  CHECK(routes[1].member == "node-b");
+}
+
+TEST_CASE("a member slow to store a message for its agent is waited for, as long as the session waits") {
+  fixture f;
+  f.route_timeout = 200ms;
+  f.start(f.service("node-a", {}));
+  // Answers the probe at once, then takes longer than route_timeout to store the message (its memory is slow):
+  // it is not a silent member, and the bot must not answer a message the agent receives. Detached, so its
+  // sleep blocks only its own thread.
+  auto slow = f.sys->spawn<caf::detached>(
+    [](handoff_actor::pointer, caf::actor probe) -> handoff_actor::behavior_type {
+      auto records = std::vector<handoff_view>{session_record("HO-b1", "s-moved", handoff_states::assigned, 6)};
+      return {
+        [](handoff_open&) { return handoff_opened{"HO-x"}; },
+        [probe, records](handoff_route_request& q) {
+          caf::anon_send(probe, fake_event{"node-b", q.probe ? "ask" : "route", q.session.value});
+          if (!q.probe)
+            std::this_thread::sleep_for(600ms);
+          return route_answer(records, q);
+        },
+        [](customer_attach&) {},
+        [](agent_subscribe&) { return handoff_list{}; },
+        [probe](handoff_list_request&) {
+          caf::anon_send(probe, fake_event{"node-b", "greet", {}});
+          return handoff_list{};
+        },
+        [](agent_action&) { return agent_outcome{}; },
+      };
+    },
+    f.probe());
+  f.spawned.push_back(caf::actor_cast<caf::actor>(slow));
+  f.view({{"node-b", slow}});
+  // The greeting is answered right after it is told: route only once the router has the answer.
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  std::optional<handoff_route> r;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+    r = f.route("s-moved");
+    if (r && r->open)
+      break;  // node-b was ready: probed and asked
+  }
+  REQUIRE(r);
+  CHECK(r->held);
+  CHECK(r->turn == 7);
 }
 
 TEST_CASE("a silent member holds a customer message up for route_timeout at most, then the bot answers") {
