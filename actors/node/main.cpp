@@ -25,6 +25,7 @@
 #include "actors/node/ingest_command.hpp"
 #include "actors/node/node.hpp"
 #include "config/load.hpp"
+#include "runtime/exit_watchdog.hpp"
 #include "runtime/log.hpp"
 #include "runtime/service_watch.hpp"
 
@@ -48,6 +49,10 @@
 extern char** environ;
 
 namespace {
+
+/// How long the actor system's destructor may take once every actor has stopped (normally milliseconds: the
+/// middleman and the scheduler's threads stop); runtime/exit_watchdog.hpp says why it is bounded at all.
+constexpr std::chrono::milliseconds exit_bound{2000};
 
 constexpr const char* usage = R"(usage: support-agent <command> [options]
 
@@ -224,6 +229,7 @@ int serve(const sa::config::config& cfg) {
   settings.metrics = (*svc)->metrics;
   caf::actor_system_config sys_cfg;
   sa::configure_actor_system(sys_cfg, cfg);
+  sa::exit_watchdog watchdog;  // outlives the actor system: bounds its destructor (runtime/exit_watchdog.hpp)
   caf::actor_system sys{sys_cfg};
   // Clustered, the sessions reach handoffs through the handoff router: a session that moved here finds the
   // record it left on the member where it ran before.
@@ -311,7 +317,12 @@ int serve(const sa::config::config& cfg) {
     std::cerr << "support-agent: stopping (signal " << sig << ")" << std::endl;
   (*gw)->stop();
   stop_node();
-  return fatal.empty() ? 0 : fatal_code;
+  int code = fatal.empty() ? 0 : fatal_code;
+  // Every actor was told to stop: wait for them as the actor system's destructor would, then give the rest of
+  // the destructor a bound (it can hang on a detached actor's thread in CAF 0.17).
+  sys.await_all_actors_done();
+  watchdog.arm(exit_bound, code, "the actor system's shutdown");
+  return code;
 }
 
 } // namespace
@@ -534,6 +545,7 @@ int main(int argc, char** argv) {
     }
     caf::actor_system_config sys_cfg;
     sa::configure_actor_system(sys_cfg, cfg);
+    sa::exit_watchdog watchdog;
     caf::actor_system sys{sys_cfg};
     auto node = sa::start_node(sys, *svc);
     if (chat.prompt)
@@ -543,6 +555,8 @@ int main(int argc, char** argv) {
                 << log_file << "\n";
     int rc = sa::run_chat(sys, node.router, chat, std::cin, std::cout);
     sa::stop_node(node);
+    sys.await_all_actors_done();
+    watchdog.arm(exit_bound, rc, "the actor system's shutdown");
     return rc;
   }
   std::cerr << "support-agent: unknown command '" << args.command << "'\n" << usage;
