@@ -248,6 +248,7 @@ caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q)
         };
         auto probe = q;
         probe.probe = true;
+        probe.text.clear();  // the members that do not know the session never see the customer's words
         for (std::size_t i = 0; i < others.size(); ++i)
           self->request(others[i].second, self->state.opts.route_timeout, probe)
             .then([g, i, finish](handoff_route& r) mutable { g->answers[i] = r, finish(); },

@@ -337,13 +337,16 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
       auto& book = shared(self).book;
       auto rp = self->make_response_promise<handoff_route>();
       auto* r = book.active_for(q.tenant, q.session);
-      if (q.probe) {  // what the record is, now: the router then asks the member that knows it for real
-        bool held = r && r->state == handoff_states::assigned && r->user == q.user;
-        auto* latest = r ? r : book.latest_for(q.tenant, q.session);
-        rp.deliver(handoff_route{held, r != nullptr, !r && latest && latest->taken_unix_ms > 0, 0});
+      // What the record says; a probe (the cluster's router looking for the member that knows the session)
+      // gets only that, at once, and nothing is stored.
+      bool held = r && r->state == handoff_states::assigned && r->user == q.user;
+      const auto* latest = r ? r : book.latest_for(q.tenant, q.session);
+      bool had_agent = !r && latest && latest->taken_unix_ms > 0;
+      if (q.probe) {
+        rp.deliver(handoff_route{held, r != nullptr, had_agent, 0});
         return rp;
       }
-      if (r && r->state == handoff_states::assigned && r->user == q.user) {
+      if (held) {
         write_op w;
         w.rec.client_message_id = q.client_message_id;
         w.rec.user_text = q.text;
@@ -368,8 +371,6 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
         rp.deliver(handoff_route{false, true, false, 0});
         return rp;
       }
-      auto* latest = book.latest_for(q.tenant, q.session);
-      bool had_agent = latest && latest->taken_unix_ms > 0;
       // After the agent's last writes: the session reloads its memory and must find them there.
       write_op barrier;
       barrier.barrier = true;

@@ -10,7 +10,6 @@
 
 #include <functional>
 #include <optional>
-#include <thread>
 #include <variant>
 
 using namespace sa;
@@ -409,39 +408,51 @@ TEST_CASE("a member slow to store a message for its agent is waited for, as long
   f.route_timeout = 200ms;
   f.start(f.service("node-a", {}));
   // Answers the probe at once, then takes longer than route_timeout to store the message (its memory is slow):
-  // it is not a silent member, and the bot must not answer a message the agent receives. Detached, so its
-  // sleep blocks only its own thread.
-  auto slow = f.sys->spawn<caf::detached>(
-    [](handoff_actor::pointer, caf::actor probe) -> handoff_actor::behavior_type {
-      auto records = std::vector<handoff_view>{session_record("HO-b1", "s-moved", handoff_states::assigned, 6)};
-      return {
-        [](handoff_open&) { return handoff_opened{"HO-x"}; },
-        [probe, records](handoff_route_request& q) {
-          caf::anon_send(probe, fake_event{"node-b", q.probe ? "ask" : "route", q.session.value});
-          if (!q.probe)
-            std::this_thread::sleep_for(600ms);
+  // it is not a silent member, and the bot must not answer a message the agent receives. The store's answer
+  // comes 600 ms later by a delayed message to itself.
+  using stored_atom = caf::atom_constant<caf::atom("stored")>;
+  using slow_service = handoff_actor::extend<caf::reacts_to<stored_atom>>;
+  struct storing {
+    caf::typed_response_promise<handoff_route> rp;
+    handoff_route_request q;
+  };
+  auto slow_fn = [](slow_service::pointer self, caf::actor probe) -> slow_service::behavior_type {
+    auto records = std::vector<handoff_view>{session_record("HO-b1", "s-moved", handoff_states::assigned, 6)};
+    auto pending = std::make_shared<std::optional<storing>>();
+    return {
+      [](handoff_open&) { return handoff_opened{"HO-x"}; },
+      [self, probe, records, pending](handoff_route_request& q) -> caf::result<handoff_route> {
+        caf::anon_send(probe, fake_event{"node-b", q.probe ? "ask" : "route", q.session.value});
+        if (q.probe)
           return route_answer(records, q);
-        },
-        [](customer_attach&) {},
-        [](agent_subscribe&) { return handoff_list{}; },
-        [probe](handoff_list_request&) {
-          caf::anon_send(probe, fake_event{"node-b", "greet", {}});
-          return handoff_list{};
-        },
-        [](agent_action&) { return agent_outcome{}; },
-      };
-    },
-    f.probe());
+        auto rp = self->make_response_promise<handoff_route>();
+        *pending = storing{rp, q};
+        self->delayed_send(self, 600ms, stored_atom::value);
+        return rp;
+      },
+      [records, pending](stored_atom) {
+        if (*pending)
+          (*pending)->rp.deliver(route_answer(records, (*pending)->q));
+        pending->reset();
+      },
+      [](customer_attach&) {},
+      [](agent_subscribe&) { return handoff_list{}; },
+      [self, probe](handoff_list_request&) -> caf::result<handoff_list> {
+        // Answer first, then tell the test (as the fake service does): the router is ready for node-b
+        // before the test's route request arrives.
+        auto rp = self->make_response_promise<handoff_list>();
+        rp.deliver(handoff_list{});
+        caf::anon_send(probe, fake_event{"node-b", "greet", {}});
+        return rp;
+      },
+      [](agent_action&) { return agent_outcome{}; },
+    };
+  };
+  auto slow = caf::actor_cast<handoff_actor>(f.sys->spawn(slow_fn, f.probe()));
   f.spawned.push_back(caf::actor_cast<caf::actor>(slow));
   f.view({{"node-b", slow}});
-  // The greeting is answered right after it is told: route only once the router has the answer.
   REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
-  std::optional<handoff_route> r;
-  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
-    r = f.route("s-moved");
-    if (r && r->open)
-      break;  // node-b was ready: probed and asked
-  }
+  auto r = f.route("s-moved");
   REQUIRE(r);
   CHECK(r->held);
   CHECK(r->turn == 7);
