@@ -15,8 +15,8 @@ void exit_watchdog::arm(std::chrono::milliseconds within, int exit_code, std::st
     if (done_.wait_for(lock, within, [this] { return disarmed_; }))
       return;
     std::fprintf(stderr,
-                 "support-agent: %s did not finish within %lld ms after every actor stopped (a CAF 0.17 "
-                 "detached-thread shutdown bug); exiting with code %d\n",
+                 "support-agent: %s did not finish within %lld ms after every actor stopped; exiting with "
+                 "code %d\n",
                  what.c_str(), static_cast<long long>(within.count()), exit_code);
     spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
     std::fflush(nullptr);

@@ -6,6 +6,8 @@
 // actor), so ~actor_system hangs in await_detached_threads. Seen here as a cluster node that stopped its
 // actors, drained its stores and then never exited (1 stop in ~40 under load; gdb: the handoff service's
 // thread in private_thread::await_self_destroyed, the main thread in await_detached_threads).
+// The product spawns no detached actor since (their blocking work runs on runtime/blocking_lane.hpp), which
+// removes the cause seen; the bound stays, for whatever else could stall the destructor.
 // By then nothing is left to lose: the stores were drained and their records are durable. The watchdog,
 // armed after actor_system::await_all_actors_done, ends the process with the intended exit code when the
 // destructor does not finish in time, after flushing the logs.

@@ -33,10 +33,16 @@ struct service_state {
   static inline const char* name = "handoff";
   std::shared_ptr<const handoff_deps> deps;
   std::map<std::string, session_writer> writers;  // tenant \x1f session
+  /// What waits for the store: continuations by flush ticket, run in ticket order.
+  uint64_t last_ticket = 0;
+  std::map<uint64_t, std::function<void()>> after_saved;
   std::shared_ptr<spdlog::logger> log;
 };
 
-using self_ptr = handoff_actor::stateful_pointer<service_state>;
+/// The service's own interface: the public one plus the store's "saved up to this ticket".
+using saved_atom = caf::atom_constant<caf::atom("ho_saved")>;
+using service_actor = handoff_actor::extend<caf::reacts_to<saved_atom, uint64_t>>;
+using self_ptr = service_actor::stateful_pointer<service_state>;
 
 std::string key(const tenant_id& t, const session_id& s) {
   return t.value + '\x1f' + s.value;
@@ -127,6 +133,35 @@ void audit(self_ptr self, const agent_action& a, const std::string& result, cons
           [self, op = a.op](caf::error& err) {
             self->state.log->error("event=audit_failed action=handoff_{} error={}", op, to_string(err));
           });
+}
+
+// --- acknowledging once durable -------------------------------------------------------------------------
+
+/// Runs `k` once every change the book has made so far is durable (the store's flush; a message either way).
+void when_saved(self_ptr self, std::function<void()> k) {
+  auto& st = self->state;
+  const auto ticket = ++st.last_ticket;
+  st.after_saved.emplace(ticket, std::move(k));
+  shared(self).book.flush([who = caf::actor_cast<service_actor>(self), ticket] {
+    caf::anon_send(who, saved_atom::value, ticket);
+  });
+}
+
+void on_saved(self_ptr self, uint64_t ticket) {
+  auto& pending = self->state.after_saved;
+  while (!pending.empty() && pending.begin()->first <= ticket) {
+    auto k = std::move(pending.begin()->second);
+    pending.erase(pending.begin());
+    k();
+  }
+}
+
+/// Answers with `value` once the book's changes so far are durable.
+template <class T>
+caf::result<T> reply_when_saved(self_ptr self, T value) {
+  auto rp = self->make_response_promise<T>();
+  when_saved(self, [rp, value = std::move(value)]() mutable { rp.deliver(std::move(value)); });
+  return rp;
 }
 
 // --- memory writes, one at a time per session ------------------------------------------------------
@@ -307,7 +342,7 @@ void on_down(self_ptr self, const caf::actor_addr& who) {
   }
 }
 
-handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handoff_deps> deps) {
+service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handoff_deps> deps) {
   self->state.deps = std::move(deps);
   self->state.log = log::get("handoff");
   self->set_down_handler([self](caf::down_msg& m) { on_down(self, m.source); });
@@ -318,7 +353,7 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
     for (auto& c : list)
       self->monitor(c);
   return {
-    [self](handoff_open& o) -> handoff_opened {
+    [self](handoff_open& o) -> caf::result<handoff_opened> {
       auto opened = shared(self).book.open(o, now_unix_ms());
       auto& r = *opened.record;
       if (opened.superseded) {
@@ -331,7 +366,7 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
                               r.id, log::tag(r.tenant.value + "/" + r.session.value), r.reason);
         broadcast(self, r);
       }
-      return {r.id};
+      return reply_when_saved(self, handoff_opened{r.id});
     },
     [self](handoff_route_request& q) -> caf::result<handoff_route> {
       auto& book = shared(self).book;
@@ -362,7 +397,7 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
                 self->send(a.listener, said);
           }
           // Not stored (memory failed): the message still went nowhere else, and the agent did not see it.
-          rp.deliver(handoff_route{true, true, false, n});
+          when_saved(self, [rp, n]() mutable { rp.deliver(handoff_route{true, true, false, n}); });
         };
         enqueue(self, q.tenant, q.session, std::move(w));
         return rp;
@@ -409,14 +444,20 @@ handoff_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
         out.handoffs.push_back(summary_of(self, *r));
       return out;
     },
-    [self](agent_action& a) -> agent_outcome { return on_action(self, a); },
+    [self](agent_action& a) -> caf::result<agent_outcome> {
+      auto out = on_action(self, a);
+      if (a.op == handoff_ops::history)
+        return out;  // changes nothing
+      return reply_when_saved(self, std::move(out));
+    },
+    [self](saved_atom, uint64_t ticket) { on_saved(self, ticket); },
   };
 }
 
 } // namespace
 
 handoff_actor spawn_handoff(caf::local_actor* parent, std::shared_ptr<const handoff_deps> deps) {
-  return parent->spawn<caf::detached>(service, std::move(deps));
+  return parent->spawn(service, std::move(deps));
 }
 
 } // namespace sa::handoff

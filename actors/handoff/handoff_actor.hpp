@@ -4,8 +4,9 @@
 // the conversation memory, one write at a time per session, so the bot sees them after a hand-back.
 //
 // Supervised like the other node services (actors/node/node.cpp): the book and the subscriber lists live in
-// a hub shared by every incarnation, so a restart loses neither records nor subscriptions. It runs detached
-// (a thread of its own) because the file store fsyncs each change. Agent actions are audited (agent id,
+// a hub shared by every incarnation, so a restart loses neither records nor subscriptions. The file store
+// writes and fsyncs on a thread of its own; an action or an opened handoff is answered once its change is
+// durable there (notifications to agents and customers do not wait). Agent actions are audited (agent id,
 // handoff id, outcome; never text) and counted (sa_handoffs_total, sa_handoff_time_to_take_seconds).
 // To add an agent action: handle its op in on_action (handoff_actor.cpp) after adding it to the book.
 #pragma once
@@ -50,7 +51,7 @@ struct handoff_deps {
   std::chrono::milliseconds memory_timeout{2000};
 };
 
-/// Spawns the service as a detached child of `parent` (its supervisor).
+/// Spawns the service as a child of `parent` (its supervisor).
 handoff_actor spawn_handoff(caf::local_actor* parent, std::shared_ptr<const handoff_deps> deps);
 
 /// Limits of an agent's reply (bytes of UTF-8).

@@ -85,10 +85,11 @@ std::string handoff_book::redact(const std::string& text) const {
 }
 
 void handoff_book::persist(const handoff_view& r) {
-  std::string error;
-  if (!store_->save(r, error))
-    log::get("handoff")->error("event=handoff_store_failed store={} handoff={} error=\"{}\"", store_->describe(),
-                               r.id, error);
+  store_->save(r);
+}
+
+void handoff_book::flush(std::function<void()> done) {
+  store_->flush(std::move(done));
 }
 
 handoff_view* handoff_book::find(const tenant_id& t, const std::string& id) {

@@ -9,7 +9,8 @@
 // Refusals, checked in this order: not_found, closed, handed_back, then the action's own (already_taken
 // for take, not_assigned for reply/hand_back/close). tag and history work in every state. Text that
 // enters a record (transcript, summary, the escalated question) is redacted by the PII scanner first.
-// Each change is written to the store before the call returns. Owned by one actor: not thread-safe.
+// Each change is handed to the store before the call returns; flush() says when those are durable. Owned by
+// one actor: not thread-safe.
 // Memory stays bounded: open records (queued, assigned) are always kept; of the finished ones (closed or
 // handed back) only the `finished_kept` most recently finished stay in memory for history and
 // list(include_closed). Older ones live on in the store only (the file log; export-training reads it), and
@@ -23,6 +24,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,6 +77,10 @@ public:
 
   /// The tenant's records, oldest first: open ones (queued, assigned), or all.
   std::vector<const handoff_view*> list(const tenant_id& t, bool include_closed) const;
+
+  /// Calls `done` once every change made so far is durable (at once with the memory store, else on the
+  /// store's thread: send a message from there, touch nothing of the book).
+  void flush(std::function<void()> done);
 
   std::string redact(const std::string& text) const;
   /// Records in memory (open ones and the finished ones kept).

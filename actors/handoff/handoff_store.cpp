@@ -1,6 +1,7 @@
 #include "actors/handoff/handoff_store.hpp"
 
 #include "actors/handoff/handoff_record.hpp"
+#include "runtime/blocking_lane.hpp"
 #include "runtime/log.hpp"
 
 #include <cerrno>
@@ -21,7 +22,8 @@ namespace fs = std::filesystem;
 class memory_store : public store {
 public:
   std::vector<handoff_view> load() override { return {}; }
-  bool save(const handoff_view&, std::string&) override { return true; }
+  void save(const handoff_view&) override {}
+  void flush(std::function<void()> done) override { done(); }
   std::string describe() const override { return "memory"; }
 };
 
@@ -79,6 +81,7 @@ class file_store : public store {
 public:
   explicit file_store(std::string path) : path_(std::move(path)) {}
   ~file_store() override {
+    lane_.join();  // what is queued is written first
     if (fd_ >= 0)
       ::close(fd_);
   }
@@ -107,18 +110,34 @@ public:
 
   std::vector<handoff_view> load() override { return std::move(records_); }
 
-  bool save(const handoff_view& v, std::string& error) override {
-    auto line = to_json(v, detail::stored).dump() + "\n";
-    if (!write_all(fd_, line) || ::fdatasync(fd_) != 0) {
-      error = path_ + ": " + std::strerror(errno);
-      return false;
-    }
-    return true;
+  void save(const handoff_view& v) override {
+    lane_.post([this, id = v.id, line = to_json(v, detail::stored).dump() + "\n"] {
+      unsynced_ = true;
+      if (!write_all(fd_, line))
+        failed(id, "write");
+    });
+  }
+
+  void flush(std::function<void()> done) override {
+    lane_.post([this, done = std::move(done)] {
+      if (unsynced_) {
+        unsynced_ = false;
+        if (::fdatasync(fd_) != 0)
+          failed("(every record since the last sync)", "fdatasync");
+      }
+      done();
+    });
   }
 
   std::string describe() const override { return "file:" + path_; }
 
 private:
+  void failed(const std::string& id, const char* step) const {
+    const int err = errno;
+    log::get("handoff")->error("event=handoff_store_failed store=file:{} handoff={} step={} error=\"{}\"", path_, id,
+                               step, std::strerror(err));
+  }
+
   /// Rewrites the log with one line per record (to a temporary file, fsynced, renamed over the log).
   bool compact(std::string& error) {
     auto tmp = path_ + ".compact";
@@ -142,6 +161,8 @@ private:
   std::string path_;
   int fd_ = -1;
   std::vector<handoff_view> records_;
+  bool unsynced_ = false;  // on the lane's thread only
+  blocking_lane lane_{"sa-handoff"};
 };
 
 } // namespace

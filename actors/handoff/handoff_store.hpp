@@ -1,17 +1,21 @@
 // handoff_store: where handoff records live between restarts. The handoff service keeps every record in
 // memory (handoff_book) and hands each changed record to its store:
 //   - memory: nothing is written (tests, or a node without a state_dir to write to);
-//   - file: one JSON line per change appended to <node.state_dir>/handoff/handoffs.jsonl and fdatasync'ed
-//     before the change is acknowledged; on open the file is replayed (the last line of each id wins) and
-//     compacted (rewritten with one line per record) when it has grown to more than twice that.
-// A torn last line (a crash mid-write) is skipped with a warning. The file store does blocking I/O: only
-// its owner, the handoff service, calls it, on a thread of its own (a detached actor).
-// To add a backend: implement store and choose it in make_store.
+//   - file: one JSON line per change appended to <node.state_dir>/handoff/handoffs.jsonl; on open the file
+//     is replayed (the last line of each id wins) and compacted (rewritten with one line per record) when it
+//     has grown to more than twice that.
+// A torn last line (a crash mid-write) is skipped with a warning. The file store does its blocking I/O on a
+// thread of its own (a blocking_lane): save() only queues the line, and flush() says when every line queued
+// before it is written and fdatasync'ed, so the handoff service acknowledges a change once it is durable
+// without ever writing on a scheduler thread. Changes queued together share one fdatasync. Destroying the
+// store writes what is queued first. Called by one owner at a time (the book's).
+// To add a backend: implement store and choose it where the node opens one (actors/node/node.cpp).
 #pragma once
 
 #include "messages/handoff.hpp"
 #include "runtime/result.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,15 +27,19 @@ public:
   virtual ~store() = default;
   /// Every record, its latest version, in the order they were first stored.
   virtual std::vector<handoff_view> load() = 0;
-  /// Stores the record's current version durably; false (and `error`) when it could not.
-  virtual bool save(const handoff_view& v, std::string& error) = 0;
+  /// Queues the record's current version for storing. A write that fails is logged with the store and the
+  /// record's id (the record stays in memory; the next change of it writes it whole again).
+  virtual void save(const handoff_view& v) = 0;
+  /// Calls `done` once every version saved before this call is durable (or its write failed and was
+  /// logged): at once in the caller's thread (memory), or on the store's own thread (file).
+  virtual void flush(std::function<void()> done) = 0;
   /// "memory" or "file:<path>".
   virtual std::string describe() const = 0;
 };
 
 std::unique_ptr<store> make_memory_store();
 
-/// Opens (creating it and its directory when missing) the append log at `path`.
+/// Opens (creating it and its directory when missing) the append log at `path`, and starts its writer thread.
 result<std::unique_ptr<store>> open_file_store(const std::string& path);
 
 /// The records of the log at `path` without opening it for writing (export-training); fails when the file

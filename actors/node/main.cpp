@@ -318,9 +318,10 @@ int serve(const sa::config::config& cfg) {
   (*gw)->stop();
   stop_node();
   int code = fatal.empty() ? 0 : fatal_code;
-  // Every actor was told to stop: wait for them as the actor system's destructor would, then give the rest of
-  // the destructor a bound (it can hang on a detached actor's thread in CAF 0.17).
+  // Every actor was told to stop: wait for them as the actor system's destructor would, let the services'
+  // blocking lanes finish their queued writes, then give the rest of the destructor a bound.
   sys.await_all_actors_done();
+  node.blocking_state.clear();
   watchdog.arm(exit_bound, code, "the actor system's shutdown");
   return code;
 }
@@ -556,6 +557,7 @@ int main(int argc, char** argv) {
     int rc = sa::run_chat(sys, node.router, chat, std::cin, std::cout);
     sa::stop_node(node);
     sys.await_all_actors_done();
+    node.blocking_state.clear();  // the services' queued writes, on this thread
     watchdog.arm(exit_bound, rc, "the actor system's shutdown");
     return rc;
   }

@@ -18,6 +18,7 @@
 #include "actors/safety/safety_actor.hpp"
 #include "config/load.hpp"
 #include "messages/registry.hpp"
+#include "runtime/blocking_lane.hpp"
 #include "runtime/http_client.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -438,8 +439,8 @@ std::string handoff_path(const config::config& cfg) {
 
 namespace {
 
-/// The handoff service (supervised, detached): its book replays the store; throws when the file cannot be opened.
-handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, const node_handles& h,
+/// The handoff service (supervised): its book replays the store; throws when the file cannot be opened.
+handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, node_handles& h,
                             std::shared_ptr<const safety::pii_scanner> pii, const supervision_policy& policy) {
   std::unique_ptr<handoff::store> store;
   if (svc.cfg.handoff.store == "file") {
@@ -454,6 +455,7 @@ handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, co
   deps->state = std::make_shared<handoff::hub>(
     handoff::handoff_book{std::move(store), std::move(pii), classifier::intent_model::labels(),
                           static_cast<std::size_t>(svc.cfg.handoff.finished_kept)});
+  h.blocking_state.push_back(deps->state);
   deps->memory = h.memory;
   deps->audit = h.audit;
   deps->metrics = svc.metrics;
@@ -468,7 +470,7 @@ handoff_actor start_handoff(caf::actor_system& sys, const node_services& svc, co
 
 /// The quality monitor, judging through the providers member quality.judge names (the local groundedness
 /// check when none is configured, or when the graph has no such member).
-quality_actor start_quality(caf::actor_system& sys, const node_services& svc, const node_handles& h,
+quality_actor start_quality(caf::actor_system& sys, const node_services& svc, node_handles& h,
                             std::shared_ptr<const safety::pii_scanner> pii, const supervision_policy& policy) {
   completion_actor judge;
   if (const auto& name = svc.cfg.quality.judge; !name.empty()) {
@@ -477,9 +479,13 @@ quality_actor start_quality(caf::actor_system& sys, const node_services& svc, co
     else
       log::get("node")->error("event=quality_judge_missing judge={} fallback=local_groundedness", name);
   }
-  auto deps = quality_deps_from(svc.cfg, svc.metrics, std::move(pii), judge);
+  auto d = std::make_shared<quality_deps>(*quality_deps_from(svc.cfg, svc.metrics, std::move(pii), judge));
+  d->lane = std::make_shared<blocking_lane>("sa-quality");
+  h.blocking_state.push_back(d->lane);
   return spawn_supervised<quality_actor>(
-    sys, "quality", [deps](caf::local_actor* self) { return spawn_quality(self, deps); }, policy);
+    sys, "quality",
+    [deps = std::shared_ptr<const quality_deps>{d}](caf::local_actor* self) { return spawn_quality(self, deps); },
+    policy);
 }
 
 } // namespace
@@ -560,10 +566,15 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
     for (auto& tenant : svc->accounts->tenants())
       if (knowledge::valid_tenant_name(tenant))
         watch.index_files[tenant] = knowledge::tenant_index_file(knowledge_root(svc->cfg), tenant);
+    watch.lane = std::make_shared<blocking_lane>("sa-kb-reload");
+    h.blocking_state.push_back(watch.lane);
     h.knowledge_watcher = spawn_knowledge_watcher(sys, std::move(watch)).address();
   }
-  if (svc->hybrid)
-    h.embedding_indexer = start_embedding_indexer(sys, svc->cfg, *svc->hybrid, svc->accounts->tenants());
+  if (svc->hybrid) {
+    auto lane = std::make_shared<blocking_lane>("sa-embed-index");
+    h.blocking_state.push_back(lane);
+    h.embedding_indexer = start_embedding_indexer(sys, svc->cfg, *svc->hybrid, svc->accounts->tenants(), std::move(lane));
+  }
   if (svc->audit) {
     auto adeps = std::make_shared<audit_deps>();
     adeps->store = svc->audit;

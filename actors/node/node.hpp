@@ -123,14 +123,18 @@ struct node_handles {
   /// The node's audit service (supervised); stop_node waits up to audit.shutdown_drain_ms for its records.
   audit_actor audit;
   std::shared_ptr<audit::store> audit_store;
-  /// The quality monitor and CSAT store (supervised, detached: it writes files).
+  /// The quality monitor and CSAT store (supervised; its files are written on a thread of its own).
   quality_actor quality;
   std::chrono::milliseconds audit_drain{0};
-  /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0). A weak handle: a detached
-  /// actor's thread ends only once nothing holds it, and the actor system waits for that thread.
+  /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0). A weak handle: stop_node
+  /// stops it; nothing else needs it alive.
   caf::actor_addr knowledge_watcher;
   /// Embeds tenants' knowledge for hybrid retrieval (null without retriever.embedding.provider).
   caf::actor embedding_indexer;
+  /// State whose threads do the services' blocking work (the handoff store's writer, the quality files,
+  /// the watcher's and the indexer's lanes): held here too, so that it is released with the handles, after
+  /// the actors have stopped, and its last writes are waited for on the main thread, not a scheduler thread.
+  std::vector<std::shared_ptr<const void>> blocking_state;
 };
 
 /// Stops the node's actors (router, memory, account, providers), then waits up to memory.redis_shutdown_drain_ms

@@ -4,8 +4,8 @@
 // max_records are always there. Lines are flushed, not fsynced: losing the last records in a crash is
 // acceptable for sampled figures.
 //
-// Blocking file I/O: use it only from a detached actor or a thread of its own, never on a CAF scheduler
-// thread. Not thread-safe (one owner). To change retention (more generations, by age), change rotate().
+// Blocking file I/O: use it only from a thread of its own (the quality actor's blocking_lane), never on a
+// CAF scheduler thread. Not thread-safe (one owner). To change retention (more generations, by age), change rotate().
 #pragma once
 
 #include <cstddef>

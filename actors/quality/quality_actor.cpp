@@ -4,6 +4,7 @@
 #include "actors/quality/groundedness.hpp"
 #include "actors/quality/jsonl_store.hpp"
 #include "actors/quality/judge_rubric.hpp"
+#include "runtime/blocking_lane.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 
@@ -22,16 +23,27 @@ using json = nlohmann::json;
 /// A comment longer than this is cut before storage (the frame limit bounds it anyway).
 constexpr std::size_t max_comment_chars = 2000;
 
+/// The two files, opened and written on the lane only (one job at a time); the actor never touches them.
+struct quality_files {
+  std::unique_ptr<quality::jsonl_store> samples;
+  std::unique_ptr<quality::jsonl_store> csat;
+};
+
+enum class file_kind : uint8_t { samples, csat };
+
 struct quality_state {
   static inline const char* name = "quality";
   std::shared_ptr<const quality_deps> deps;
-  std::unique_ptr<quality::jsonl_store> samples;
-  std::unique_ptr<quality::jsonl_store> csat;
+  std::shared_ptr<blocking_lane> lane;
+  std::shared_ptr<quality_files> files;
   quality_stats stats;
   std::shared_ptr<spdlog::logger> log;
 };
 
-using self_ptr = quality_actor::stateful_pointer<quality_state>;
+/// The actor's own interface: the public one plus the lane's "a record was written (or not)".
+using written_atom = caf::atom_constant<caf::atom("q_written")>;
+using service_actor = quality_actor::extend<caf::reacts_to<written_atom, bool, bool>>;  // csat?, ok?
+using self_ptr = service_actor::stateful_pointer<quality_state>;
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -43,12 +55,16 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void store(self_ptr self, quality::jsonl_store& to, const json& record) {
-  auto& st = self->state;
-  if (!to.append(dump(record))) {
-    ++st.stats.store_errors;
-    st.log->error("event=quality_store_failed file={} error={}", to.path(), to.last_error());
-  }
+/// Appends the record on the lane; the actor counts it (scored or csat_stored, or store_errors) once written.
+void store(self_ptr self, file_kind kind, const json& record) {
+  // The job holds the files and a handle, never the lane (a lane must not own itself).
+  self->state.lane->post([files = self->state.files, kind, line = dump(record), who = caf::actor_cast<service_actor>(self)] {
+    auto& to = kind == file_kind::csat ? *files->csat : *files->samples;
+    const bool ok = to.append(line);
+    if (!ok)
+      log::get("quality")->error("event=quality_store_failed file={} error={}", to.path(), to.last_error());
+    caf::anon_send(who, written_atom::value, kind == file_kind::csat, ok);
+  });
 }
 
 /// The redacted sample as stored (never the raw texts).
@@ -93,8 +109,7 @@ void record_local(self_ptr self, const quality_sample& s, const std::string& jud
       m->quality_score(tenant, intent, local_judge_name, "word_support", score.word_support);
     }
   }
-  ++st.stats.scored;
-  store(self, *st.samples, record);
+  store(self, file_kind::samples, record);
 }
 
 void record_judged(self_ptr self, const quality_sample& s, const quality::judge_scores& scores,
@@ -116,8 +131,7 @@ void record_judged(self_ptr self, const quality_sample& s, const quality::judge_
       m->quality_score(s.tenant.value, intent, judge, quality::dimensions()[i],
                        quality::judge_scores::normalised(scores.values[i]));
   }
-  ++st.stats.scored;
-  store(self, *st.samples, record);
+  store(self, file_kind::samples, record);
 }
 
 void judge(self_ptr self, quality_sample s) {
@@ -178,12 +192,17 @@ void count_local_tokens(self_ptr self, const quality_sample& s) {
                     estimate_tokens(s.answer.size()), 0);
 }
 
-quality_actor::behavior_type quality_service(self_ptr self, std::shared_ptr<const quality_deps> deps) {
+service_actor::behavior_type quality_service(self_ptr self, std::shared_ptr<const quality_deps> deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.log = log::get("quality");
-  st.samples = std::make_unique<quality::jsonl_store>(st.deps->samples_path, st.deps->max_records);
-  st.csat = std::make_unique<quality::jsonl_store>(st.deps->csat_path, st.deps->max_records);
+  st.lane = st.deps->lane ? st.deps->lane : std::make_shared<blocking_lane>("sa-quality");
+  st.files = std::make_shared<quality_files>();
+  // Opening counts the lines already there: on the lane, before any write (jobs run in order).
+  st.lane->post([files = st.files, samples = st.deps->samples_path, csat = st.deps->csat_path, n = st.deps->max_records] {
+    files->samples = std::make_unique<quality::jsonl_store>(samples, n);
+    files->csat = std::make_unique<quality::jsonl_store>(csat, n);
+  });
   return {
     [self](quality_sample& s) {
       auto& st = self->state;
@@ -214,10 +233,18 @@ quality_actor::behavior_type quality_service(self_ptr self, std::shared_ptr<cons
         record["turn"] = r.turn;
       if (!r.comment.empty())  // redacted: the customer's words may hold their own or others' data
         record["comment"] = st.deps->pii->redact(r.comment.substr(0, max_comment_chars));
-      ++st.stats.csat_stored;
-      store(self, *st.csat, record);
+      store(self, file_kind::csat, record);
     },
     [self](const quality_stats_request&) { return self->state.stats; },
+    [self](written_atom, bool csat, bool ok) {
+      auto& stats = self->state.stats;
+      if (!ok)
+        ++stats.store_errors;
+      else if (csat)
+        ++stats.csat_stored;
+      else
+        ++stats.scored;
+    },
   };
 }
 
@@ -246,11 +273,11 @@ uint64_t estimate_tokens(std::size_t chars) noexcept {
 }
 
 quality_actor spawn_quality(caf::local_actor* parent, std::shared_ptr<const quality_deps> deps) {
-  return parent->spawn<caf::detached>(quality_service, std::move(deps));
+  return parent->spawn(quality_service, std::move(deps));
 }
 
 quality_actor spawn_quality(caf::actor_system& sys, std::shared_ptr<const quality_deps> deps) {
-  return sys.spawn<caf::detached>(quality_service, std::move(deps));
+  return sys.spawn(quality_service, std::move(deps));
 }
 
 } // namespace sa

@@ -8,8 +8,9 @@
 // sends it CSAT ratings and surveys, stored redacted in <quality.dir>/<node>.csat.jsonl (comments are never
 // logged).
 //
-// It writes files, so it runs detached (a thread of its own), never on a scheduler thread; the judge's
-// answer arrives as a message, so a slow judge never blocks it. It also counts the local provider's
+// Its files are opened and written on a blocking_lane (a thread of its own), never on a scheduler thread; a
+// sample counts as scored, and a rating as stored, once its line is written. The judge's answer arrives as
+// a message, so a slow judge never blocks it. It also counts the local provider's
 // generation tokens (an estimate, 4 characters a token, at 0 USD) for sa_component_tokens_total.
 // To add a score: the rubric or the local check, then record() here and the README's metric table.
 #pragma once
@@ -29,6 +30,7 @@
 
 namespace sa {
 
+class blocking_lane;
 class metrics;
 
 struct quality_deps {
@@ -41,6 +43,9 @@ struct quality_deps {
   std::string samples_path;                        ///< scored samples (JSON lines)
   std::string csat_path;                           ///< ratings and surveys (JSON lines)
   std::size_t max_records = 10000;                 ///< per file, before it rotates
+  /// Where the files are written; null: a lane of each incarnation's own. The node passes one it also holds
+  /// (and shares between incarnations), so the last writes are waited for on the main thread at shutdown.
+  std::shared_ptr<blocking_lane> lane;
 };
 
 /// The deps `cfg.quality` describes. `judge` is the providers member named by quality.judge (null when
@@ -52,7 +57,7 @@ std::shared_ptr<const quality_deps> quality_deps_from(const config::config& cfg,
 /// The judge label of locally scored samples.
 inline constexpr const char* local_judge_name = "local_groundedness";
 
-/// Spawns the actor (detached) in `parent`'s context (a supervisor).
+/// Spawns the actor in `parent`'s context (a supervisor).
 quality_actor spawn_quality(caf::local_actor* parent, std::shared_ptr<const quality_deps> deps);
 
 /// The same, spawned by the system (tests).

@@ -1,16 +1,20 @@
-// embedding indexer: a detached actor running one embedding_job at a time (see embedding_indexer.hpp). It owns
-// the tenants' embedding caches and the job; the slots it reads and writes belong to the node.
+// embedding indexer: an actor running one embedding_job at a time (see embedding_indexer.hpp). Its state and
+// logic (indexer_core: the tenants' embedding caches and the job) live on a blocking_lane, where the actor
+// forwards each of its messages, so they are handled one at a time and in order, as an actor's would be,
+// without cache reads and graph builds on a scheduler thread. The slots it reads and writes belong to the node.
 #include "actors/retriever/embedding_indexer.hpp"
 
 #include "actors/retriever/embedding_cache.hpp"
 #include "actors/retriever/embedding_job.hpp"
 #include "actors/retriever/knowledge_store.hpp"
+#include "runtime/blocking_lane.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
 
 #include "caf/all.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -67,11 +71,17 @@ struct indexer_state {
       for (const auto& [http_id, batch] : job->in_flight)
         settings.http->cancel(http_id);
   }
-
-  static inline const char* name = "embedding_indexer";
 };
 
-using self_ptr = caf::stateful_actor<indexer_state>*;
+/// What runs on the lane. `me` is the actor: timers and the http client's answers go to it, and it forwards
+/// them here. `stopped`: the actor has exited; jobs still queued do nothing.
+struct indexer_core {
+  indexer_state state;
+  caf::actor me;
+  std::atomic<bool> stopped{false};
+};
+
+using self_ptr = indexer_core*;
 
 knowledge::embedding_cache* cache_for(self_ptr self, const std::string& tenant) {
   auto& st = self->state;
@@ -117,7 +127,7 @@ void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
   if (job.pump_due)
     return;
   job.pump_due = true;
-  self->delayed_send(self, delay, pump_atom::value);
+  caf::delayed_anon_send(self->me, delay, pump_atom::value);
 }
 
 /// Requests batches until max_in_flight are out or none is left.
@@ -130,7 +140,7 @@ void pump(self_ptr self) {
       break;
     auto id = submit_embedding(*st.settings.http, st.settings.embedding, batch->texts,
                                knowledge::embedding_purpose::document, st.settings.embedding.batch_timeout,
-                               self->address(), max_batch_body(st.settings.embedding.batch_size));
+                               self->me.address(), max_batch_body(st.settings.embedding.batch_size));
     job.in_flight.emplace(id, batch->id);
     uint64_t bytes = 0;
     for (const auto& t : batch->texts)
@@ -186,7 +196,7 @@ void finish_job(self_ptr self) {
                job.tokens, static_cast<double>(job.tokens) * st.settings.embedding.input_per_mtok / 1e6,
                seconds_since(job.started), build_ms);
   st.job.reset();
-  self->send(self, check_atom::value); // more to do?
+  caf::anon_send(self->me, check_atom::value); // more to do?
 }
 
 void start_job(self_ptr self, std::shared_ptr<const knowledge::knowledge_index> index, std::vector<std::string> tenants) {
@@ -345,30 +355,70 @@ void on_reply(self_ptr self, embedding_reply& r) {
     pump(self);
 }
 
-caf::behavior embedding_indexer(self_ptr self, embedding_indexer_settings settings) {
+/// The actor: forwards every message to the core on the lane. Holds the lane; the lane's jobs hold the core.
+struct facade_state {
+  static inline const char* name = "embedding_indexer";
+  std::shared_ptr<indexer_core> core;
+  std::shared_ptr<blocking_lane> lane;
+  ~facade_state() {
+    if (core)
+      core->stopped = true;
+  }
+};
+
+caf::behavior embedding_indexer(caf::stateful_actor<facade_state>* self, embedding_indexer_settings settings,
+                                std::shared_ptr<blocking_lane> lane) {
   log_exceptions(self, "embedding_indexer");
-  self->state.settings = std::move(settings);
+  auto core = std::make_shared<indexer_core>();
+  core->state.settings = std::move(settings);
+  core->me = caf::actor{self};
+  self->state.core = std::move(core);
+  self->state.lane = std::move(lane);
+  // Runs `f` on the core, on the lane, unless the actor has exited by then. An exception ends the indexer,
+  // as it would have ended an actor handling the message (tenants keep BM25 alone).
+  auto on_lane = [self](std::function<void(self_ptr)> f) {
+    self->state.lane->post([core = self->state.core, f = std::move(f)] {
+      if (core->stopped)
+        return;
+      try {
+        f(core.get());
+      } catch (const std::exception& e) {
+        core->stopped = true;
+        core->state.log->error("event=embedding_indexer_failed error=\"{}\" (hybrid retrieval stops indexing)", e.what());
+        caf::anon_send_exit(core->me, caf::exit_reason::unhandled_exception);
+      }
+    });
+  };
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
-      check(self);
-      self->delayed_send(self, self->state.settings.check_interval, tick_atom::value);
+      on_lane([](self_ptr c) {
+        check(c);
+        caf::delayed_anon_send(c->me, c->state.settings.check_interval, tick_atom::value);
+      });
     },
-    [=](check_atom) { check(self); },
+    [=](check_atom) { on_lane([](self_ptr c) { check(c); }); },
     [=](pump_atom) {
-      if (!self->state.job)
-        return;
-      self->state.job->pump_due = false;
-      pump(self);
+      on_lane([](self_ptr c) {
+        if (!c->state.job)
+          return;
+        c->state.job->pump_due = false;
+        pump(c);
+      });
     },
-    [=](embedding_reply& r) { on_reply(self, r); },
+    [=](embedding_reply& r) { on_lane([r = std::move(r)](self_ptr c) mutable { on_reply(c, r); }); },
   };
 }
 
 } // namespace
 
 caf::actor spawn_embedding_indexer(caf::actor_system& sys, embedding_indexer_settings settings) {
-  return sys.spawn<caf::detached>(embedding_indexer, std::move(settings));
+  // The core (which the lane's jobs hold) keeps the settings, so they must not hold the lane.
+  auto lane = std::move(settings.lane);
+  settings.lane = nullptr;
+  if (!lane)
+    lane = std::make_shared<blocking_lane>("sa-embed-index");
+  return sys.spawn(embedding_indexer, std::move(settings), std::move(lane));
 }
 
 } // namespace sa

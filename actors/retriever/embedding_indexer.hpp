@@ -9,7 +9,8 @@
 // is built and published. Progress is logged; a failed batch is retried with backoff, and a job that keeps
 // failing is dropped and tried again later - meanwhile the tenant is answered from BM25 alone.
 //
-// A detached actor (its own thread): reading caches and building the graph never occupy a scheduler thread.
+// Its work runs on a blocking_lane (a thread of its own): reading caches and building the graph never occupy
+// a scheduler thread.
 #pragma once
 
 #include "actors/retriever/embedding_client.hpp"
@@ -29,6 +30,7 @@
 
 namespace sa {
 
+class blocking_lane;
 class http_client;
 
 struct embedding_indexer_settings {
@@ -48,9 +50,12 @@ struct embedding_indexer_settings {
   std::chrono::milliseconds job_retry_initial{5000};         ///< a dropped job is tried again after this, doubling ...
   std::chrono::milliseconds job_retry_max{300000};           ///< ... up to this
   std::shared_ptr<hybrid_stats> stats;                       ///< optional
+  /// Where the work runs; null: a lane of the indexer's own. The node passes one it also holds, so a build
+  /// still running at shutdown is waited for on the main thread.
+  std::shared_ptr<blocking_lane> lane;
 };
 
-/// Spawns the indexer (detached); it starts checking at once. Stop it with an exit message: requests in
+/// Spawns the indexer; it starts checking at once. Stop it with an exit message: requests in
 /// flight are cancelled.
 caf::actor spawn_embedding_indexer(caf::actor_system& sys, embedding_indexer_settings settings);
 

@@ -37,7 +37,7 @@ result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
 }
 
 caf::actor start_embedding_indexer(caf::actor_system& sys, const config::config& cfg, const hybrid_setup& setup,
-                                   std::vector<std::string> tenants) {
+                                   std::vector<std::string> tenants, std::shared_ptr<blocking_lane> lane) {
   embedding_indexer_settings s;
   s.tenants = std::move(tenants);
   s.catalog = setup.deps->base->catalog;
@@ -47,6 +47,7 @@ caf::actor start_embedding_indexer(caf::actor_system& sys, const config::config&
   s.state_dir = cfg.node.state_dir;
   s.index.ef_search = static_cast<std::size_t>(cfg.retriever.hybrid.ef_search);
   s.stats = setup.deps->stats;
+  s.lane = std::move(lane);
   return spawn_embedding_indexer(sys, std::move(s));
 }
 

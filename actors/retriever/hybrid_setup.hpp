@@ -17,6 +17,8 @@
 
 namespace sa {
 
+class blocking_lane;
+
 class metrics;
 
 struct hybrid_setup {
@@ -32,8 +34,9 @@ result<hybrid_setup> make_hybrid_setup(const config::config& cfg,
                                        const std::map<std::string, providers::endpoint_settings>& endpoints,
                                        std::shared_ptr<const retriever_deps> bm25, std::shared_ptr<metrics> m);
 
-/// Spawns the embedding indexer for `tenants` (caches under <node.state_dir>/embeddings/).
+/// Spawns the embedding indexer for `tenants` (caches under <node.state_dir>/embeddings/), working on `lane`
+/// (null: a lane of its own).
 caf::actor start_embedding_indexer(caf::actor_system& sys, const config::config& cfg, const hybrid_setup& setup,
-                                   std::vector<std::string> tenants);
+                                   std::vector<std::string> tenants, std::shared_ptr<blocking_lane> lane = nullptr);
 
 } // namespace sa

@@ -1,7 +1,8 @@
-// knowledge watcher: a detached actor with a timer over knowledge_reloader (see knowledge_watcher.hpp).
-// It owns nothing but the reloader; the catalog slot it publishes to belongs to the node.
+// knowledge watcher: an actor with a timer over knowledge_reloader, whose passes run on a blocking_lane (see
+// knowledge_watcher.hpp). It owns nothing but the reloader; the catalog slot it publishes to belongs to the node.
 #include "actors/retriever/knowledge_watcher.hpp"
 
+#include "runtime/blocking_lane.hpp"
 #include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
 
@@ -48,23 +49,42 @@ std::vector<std::string> knowledge_reloader::check() {
 namespace {
 
 using reload_tick_atom = caf::atom_constant<caf::atom("kb_reload")>;
+using reload_done_atom = caf::atom_constant<caf::atom("kb_rl_done")>;
 
-caf::behavior knowledge_watcher(caf::event_based_actor* self, std::shared_ptr<knowledge_reloader> reloader) {
+struct watcher_state {
+  static inline const char* name = "knowledge_watcher";
+  std::shared_ptr<knowledge_reloader> reloader;  // used on the lane only, one pass at a time
+  std::shared_ptr<blocking_lane> lane;           // destroyed with the state, at the actor's exit
+};
+
+caf::behavior knowledge_watcher(caf::stateful_actor<watcher_state>* self, std::shared_ptr<knowledge_reloader> reloader,
+                                std::shared_ptr<blocking_lane> lane) {
   log_exceptions(self, "knowledge_watcher");
   const auto interval = reloader->settings().interval;
+  self->state.lane = std::move(lane);
+  self->state.reloader = std::move(reloader);
   self->delayed_send(self, interval, reload_tick_atom::value);
   return {
-    [=](reload_tick_atom) {
-      reloader->check();
-      self->delayed_send(self, interval, reload_tick_atom::value);
+    [self](reload_tick_atom) {
+      // The job holds the reloader and a handle, never the lane (a lane must not own itself).
+      self->state.lane->post([reloader = self->state.reloader, who = caf::actor{self}] {
+        reloader->check();
+        caf::anon_send(who, reload_done_atom::value);
+      });
     },
+    [self, interval](reload_done_atom) { self->delayed_send(self, interval, reload_tick_atom::value); },
   };
 }
 
 } // namespace
 
 caf::actor spawn_knowledge_watcher(caf::actor_system& sys, knowledge_watch_settings settings) {
-  return sys.spawn<caf::detached>(knowledge_watcher, std::make_shared<knowledge_reloader>(std::move(settings)));
+  // The reloader travels in the lane's jobs, so it must not hold the lane (a lane must not own itself).
+  auto lane = std::move(settings.lane);
+  settings.lane = nullptr;
+  if (!lane)
+    lane = std::make_shared<blocking_lane>("sa-kb-reload");
+  return sys.spawn(knowledge_watcher, std::make_shared<knowledge_reloader>(std::move(settings)), std::move(lane));
 }
 
 } // namespace sa

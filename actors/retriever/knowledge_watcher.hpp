@@ -5,7 +5,8 @@
 // mtime) differs from the file the tenant's current index was read from is opened (read into memory) and
 // published as a new catalog through the node's knowledge_catalog_slot. New retrievals use it; retrievals
 // in flight finish on the catalog they hold, and the old index is freed when the last of them lets go.
-// The watcher is a detached actor, so reading an index file never blocks a scheduler thread.
+// The watcher is an actor with a timer; each pass runs on a blocking_lane (a thread of its own), so reading
+// an index file never blocks a scheduler thread. The next pass is timed from the end of the one before.
 #pragma once
 
 #include "actors/retriever/knowledge_catalog.hpp"
@@ -20,10 +21,15 @@
 
 namespace sa {
 
+class blocking_lane;
+
 struct knowledge_watch_settings {
   std::shared_ptr<knowledge_catalog_slot> slot;
   std::map<std::string, std::string> index_files; ///< tenant -> its ingested index file (watched even while missing)
   std::chrono::milliseconds interval{2000};
+  /// Where the passes run; null: a lane of the watcher's own. The node passes one it also holds, so the
+  /// lane (and a pass still running) is waited for on the main thread at shutdown.
+  std::shared_ptr<blocking_lane> lane;
 };
 
 /// One watcher pass as a plain class (the actor calls it on a timer; tests call it directly).
@@ -43,7 +49,7 @@ private:
   std::map<std::string, knowledge::file_stamp> failed_; ///< tenant -> the file version that failed to open
 };
 
-/// Spawns the watcher (detached) running `check()` every `settings.interval`. Stop it with an exit message.
+/// Spawns the watcher running `check()` on its lane every `settings.interval`. Stop it with an exit message.
 caf::actor spawn_knowledge_watcher(caf::actor_system& sys, knowledge_watch_settings settings);
 
 } // namespace sa

@@ -196,8 +196,9 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        # Sanitizer builds (make sanitize) report into the log: any report fails the test.
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        # Sanitizer builds (make sanitize) report into the log: any report fails the test. So does a shutdown
+        # that needed the exit watchdog (runtime/exit_watchdog.hpp): the actor system's destructor hung.
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "did not finish within"):
             text = self.text()
             assert marker not in text, f"{self.name}: {marker}\n{text[text.find(marker) - 200:][:20000]}"
 

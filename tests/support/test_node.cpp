@@ -98,7 +98,7 @@ test_node::test_node(session_children children, std::shared_ptr<const node_servi
 
 test_node::~test_node() {
   stop_node(handles);
-  handles = node_handles{}; // a detached actor (knowledge watcher, embedding indexer) is joined only once unreferenced
+  handles = node_handles{}; // the services' blocking lanes finish their queued writes here
   sys.reset();
 }
 

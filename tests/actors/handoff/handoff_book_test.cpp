@@ -11,8 +11,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <unistd.h>
@@ -29,6 +32,29 @@ std::shared_ptr<const safety::pii_scanner> scanner() {
 
 handoff_book make_book(std::unique_ptr<store> s = make_memory_store()) {
   return handoff_book{std::move(s), scanner(), classifier::intent_model::labels()};
+}
+
+/// A book on the file store at `path` (opened, or the test fails).
+handoff_book file_book(const std::string& path) {
+  auto s = open_file_store(path);
+  REQUIRE(s);
+  return make_book(std::move(*s));
+}
+
+/// Waits until the book's changes so far are durable (the file store writes on its own thread).
+void settle(handoff_book& book) {
+  std::promise<void> done;
+  book.flush([&] { done.set_value(); });
+  REQUIRE(done.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+}
+
+std::size_t lines_in(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line))
+    ++n;
+  return n;
 }
 
 turn_record turn(turn_number n, std::string user, std::string answer) {
@@ -223,15 +249,53 @@ TEST_CASE("the file store keeps every record across a restart and skips a torn l
   // Many changes later the log is compacted on open: one line per record.
   for (int i = 0; i < 40; ++i)
     REQUIRE(book.tag(acme, id, i % 2 ? "billing" : "account", true).code.empty());
+  settle(book);
   auto again = open_file_store(path);
   REQUIRE(again);
   CHECK(make_book(std::move(*again)).size() == 2);
-  std::ifstream in(path);
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line))
-    ++lines;
-  CHECK(lines == 2);
+  CHECK(lines_in(path) == 2);
+}
+
+TEST_CASE("the file store says a change is durable only once it is in the file, in order", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  auto book = file_book(path);
+  // Each flush is answered after the changes before it, and only those, reached the file.
+  std::vector<std::size_t> seen;
+  std::mutex m;
+  std::promise<void> last;
+  for (int i = 0; i < 50; ++i) {
+    book.open(escalation("acme", "s-" + std::to_string(i)), 1000 + i);
+    const bool final = i == 49;
+    book.flush([&, i, final] {
+      {
+        std::lock_guard<std::mutex> g(m);
+        seen.push_back(lines_in(path) - static_cast<std::size_t>(i) - 1);  // lines beyond those flushed so far
+      }
+      if (final)
+        last.set_value();
+    });
+  }
+  REQUIRE(last.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  std::lock_guard<std::mutex> g(m);
+  REQUIRE(seen.size() == 50);
+  // Never fewer lines than flushed (a negative count wraps to a huge number).
+  for (auto extra : seen)
+    CHECK(extra <= 49);
+  CHECK(lines_in(path) == 50);
+}
+
+TEST_CASE("destroying the file store writes what was queued", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  {
+    auto book = file_book(path);
+    for (int i = 0; i < 200; ++i)
+      book.open(escalation("acme", "s-" + std::to_string(i)), 1000 + i);
+  }
+  auto all = read_file_records(path);
+  REQUIRE(all);
+  CHECK(all->size() == 200);
 }
 
 TEST_CASE("memory keeps every open record and only the most recently finished ones", "[handoff]") {
@@ -273,6 +337,7 @@ TEST_CASE("memory keeps every open record and only the most recently finished on
   CHECK(book.size() == 2 + 3);
   CHECK(book.history(acme, ids[5]).code == handoff_codes::not_found);
   // The store still has every record, and a book opened on it keeps the same bound.
+  settle(book);
   auto all = read_file_records(path);
   REQUIRE(all);
   CHECK(all->size() == 11);

@@ -65,7 +65,7 @@ struct two_tenants {
   }
 
   knowledge_watch_settings settings(std::chrono::milliseconds interval = std::chrono::milliseconds(20)) const {
-    return {slot, {{"acme", acme_file}, {"globex", globex_file}}, interval};
+    return {slot, {{"acme", acme_file}, {"globex", globex_file}}, interval, nullptr};
   }
 };
 
