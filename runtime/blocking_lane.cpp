@@ -1,12 +1,12 @@
 #include "runtime/blocking_lane.hpp"
 
+#include "runtime/exceptions.hpp"
 #include "runtime/log.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <pthread.h>
 
-#include <exception>
 #include <utility>
 
 namespace sa {
@@ -25,10 +25,9 @@ void blocking_lane::post(std::function<void()> job) {
   boost::asio::post(pool_, [job = std::move(job), name = name_] {
     try {
       job();
-    } catch (const std::exception& e) {
-      log::get("runtime")->error("event=lane_job_failed lane={} error=\"{}\"", name, e.what());
-    } catch (...) {
-      log::get("runtime")->error("event=lane_job_failed lane={} error=unknown", name);
+    } catch (...) {  // the type only: a message could quote customer text
+      log::get("runtime")->error("event=lane_job_failed lane={} exception_type={}", name,
+                                 exception_type(std::current_exception()));
     }
   });
 }

@@ -8,7 +8,10 @@
 //
 // A Boost.Asio thread pool of one thread does the queueing. The destructor runs every job already posted
 // (nothing queued is lost), then joins the thread: owners destroy a lane on the main thread after the actors
-// are done (a job may still send to them; a stopped actor drops the message). A job must not own its lane.
+// are done (a job may still send to them; a stopped actor drops the message). A job must not own its lane,
+// not even through an actor handle: a job holding a handle to an actor whose state holds the lane always
+// sends that actor a message (its answer, even after an exception), so the job's reference is never the
+// actor's last while the actor runs.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -27,8 +30,8 @@ public:
   blocking_lane(const blocking_lane&) = delete;
   blocking_lane& operator=(const blocking_lane&) = delete;
 
-  /// Queues `job`; it runs after the jobs posted before it. An exception leaving a job is logged and
-  /// swallowed (the lane keeps running the next ones).
+  /// Queues `job`; it runs after the jobs posted before it. An exception leaving a job is logged (its type)
+  /// and swallowed (the lane keeps running the next ones): a job that must answer catches its own.
   void post(std::function<void()> job);
 
   /// Runs every job posted so far and waits for them. Called by the destructor; later posts are dropped.

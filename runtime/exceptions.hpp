@@ -3,6 +3,8 @@
 // the role and the exception type, never its message (which could quote customer text).
 #pragma once
 
+#include <exception>
+
 namespace caf {
 class scheduled_actor;
 }
@@ -10,5 +12,9 @@ class scheduled_actor;
 namespace sa {
 
 void log_exceptions(caf::scheduled_actor* self, const char* role);
+
+/// The dynamic type of the exception `eptr` holds (its mangled name; "unknown" when it is not a
+/// std::exception), what logs say about an exception instead of its message.
+const char* exception_type(const std::exception_ptr& eptr) noexcept;
 
 } // namespace sa

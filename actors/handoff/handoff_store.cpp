@@ -4,6 +4,7 @@
 #include "runtime/blocking_lane.hpp"
 #include "runtime/log.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +25,7 @@ public:
   std::vector<handoff_view> load() override { return {}; }
   void save(const handoff_view&) override {}
   void flush(std::function<void()> done) override { done(); }
+  uint64_t syncs() const override { return 0; }
   std::string describe() const override { return "memory"; }
 };
 
@@ -118,16 +120,28 @@ public:
     });
   }
 
+  /// Group commit: a flush with another flush queued behind it leaves its callback to that one, so a burst
+  /// of changes (each followed by its flush) shares one fdatasync; the last flush queued syncs and answers all.
   void flush(std::function<void()> done) override {
-    lane_.post([this, done = std::move(done)] {
+    ++flushes_queued_;
+    lane_.post([this, done = std::move(done)]() mutable {
+      waiting_.push_back(std::move(done));
+      if (--flushes_queued_ > 0)
+        return;  // a later flush covers these writes too
       if (unsynced_) {
         unsynced_ = false;
+        ++syncs_;
         if (::fdatasync(fd_) != 0)
           failed("(every record since the last sync)", "fdatasync");
       }
-      done();
+      auto ready = std::move(waiting_);
+      waiting_.clear();
+      for (auto& f : ready)
+        f();
     });
   }
+
+  uint64_t syncs() const override { return syncs_; }
 
   std::string describe() const override { return "file:" + path_; }
 
@@ -161,7 +175,10 @@ private:
   std::string path_;
   int fd_ = -1;
   std::vector<handoff_view> records_;
-  bool unsynced_ = false;  // on the lane's thread only
+  std::atomic<int> flushes_queued_{0};           // posted and not yet started
+  std::atomic<uint64_t> syncs_{0};
+  bool unsynced_ = false;                        // on the lane's thread only, as is waiting_
+  std::vector<std::function<void()>> waiting_;
   blocking_lane lane_{"sa-handoff"};
 };
 

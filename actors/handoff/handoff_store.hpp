@@ -15,6 +15,7 @@
 #include "messages/handoff.hpp"
 #include "runtime/result.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +34,8 @@ public:
   /// Calls `done` once every version saved before this call is durable (or its write failed and was
   /// logged): at once in the caller's thread (memory), or on the store's own thread (file).
   virtual void flush(std::function<void()> done) = 0;
+  /// fdatasync calls made so far (0 for memory): fewer than flushes when changes arrive together.
+  virtual uint64_t syncs() const = 0;
   /// "memory" or "file:<path>".
   virtual std::string describe() const = 0;
 };

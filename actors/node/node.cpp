@@ -568,7 +568,7 @@ node_handles start_node(caf::actor_system& sys, std::shared_ptr<const node_servi
         watch.index_files[tenant] = knowledge::tenant_index_file(knowledge_root(svc->cfg), tenant);
     watch.lane = std::make_shared<blocking_lane>("sa-kb-reload");
     h.blocking_state.push_back(watch.lane);
-    h.knowledge_watcher = spawn_knowledge_watcher(sys, std::move(watch)).address();
+    h.knowledge_watcher = spawn_knowledge_watcher(sys, std::move(watch));
   }
   if (svc->hybrid) {
     auto lane = std::make_shared<blocking_lane>("sa-embed-index");

@@ -126,9 +126,8 @@ struct node_handles {
   /// The quality monitor and CSAT store (supervised; its files are written on a thread of its own).
   quality_actor quality;
   std::chrono::milliseconds audit_drain{0};
-  /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0). A weak handle: stop_node
-  /// stops it; nothing else needs it alive.
-  caf::actor_addr knowledge_watcher;
+  /// Reloads re-ingested tenants (none with retriever.reload_interval_ms = 0); stop_node stops it.
+  caf::actor knowledge_watcher;
   /// Embeds tenants' knowledge for hybrid retrieval (null without retriever.embedding.provider).
   caf::actor embedding_indexer;
   /// State whose threads do the services' blocking work (the handoff store's writer, the quality files,

@@ -382,9 +382,10 @@ caf::behavior embedding_indexer(caf::stateful_actor<facade_state>* self, embeddi
         return;
       try {
         f(core.get());
-      } catch (const std::exception& e) {
+      } catch (...) {  // logged by type (a message could quote a document); the actor exits as it would have
         core->stopped = true;
-        core->state.log->error("event=embedding_indexer_failed error=\"{}\" (hybrid retrieval stops indexing)", e.what());
+        core->state.log->error("event=embedding_indexer_failed exception_type={} (hybrid retrieval stops indexing)",
+                               exception_type(std::current_exception()));
         caf::anon_send_exit(core->me, caf::exit_reason::unhandled_exception);
       }
     });

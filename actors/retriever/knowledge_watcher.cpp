@@ -68,8 +68,13 @@ caf::behavior knowledge_watcher(caf::stateful_actor<watcher_state>* self, std::s
     [self](reload_tick_atom) {
       // The job holds the reloader and a handle, never the lane (a lane must not own itself).
       self->state.lane->post([reloader = self->state.reloader, who = caf::actor{self}] {
-        reloader->check();
-        caf::anon_send(who, reload_done_atom::value);
+        try {
+          reloader->check();
+        } catch (...) {  // logged by type; the tenants keep the indexes they have, and the timer goes on
+          log::get("knowledge")->error("event=knowledge_reload_failed exception_type={}",
+                                       exception_type(std::current_exception()));
+        }
+        caf::anon_send(who, reload_done_atom::value);  // always: see blocking_lane.hpp
       });
     },
     [self, interval](reload_done_atom) { self->delayed_send(self, interval, reload_tick_atom::value); },

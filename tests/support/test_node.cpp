@@ -98,7 +98,8 @@ test_node::test_node(session_children children, std::shared_ptr<const node_servi
 
 test_node::~test_node() {
   stop_node(handles);
-  handles = node_handles{}; // the services' blocking lanes finish their queued writes here
+  sys->await_all_actors_done();  // as ~actor_system would, so that ...
+  handles = node_handles{};      // ... the services' blocking lanes finish their queued writes on this thread
   sys.reset();
 }
 

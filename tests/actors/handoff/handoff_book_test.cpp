@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -282,6 +283,38 @@ TEST_CASE("the file store says a change is durable only once it is in the file, 
   // Never fewer lines than flushed (a negative count wraps to a huge number).
   for (auto extra : seen)
     CHECK(extra <= 49);
+  CHECK(lines_in(path) == 50);
+}
+
+TEST_CASE("changes flushed while the store is busy share one fdatasync", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  auto s = open_file_store(path);
+  REQUIRE(s);
+  const store* raw = s->get();
+  auto book = make_book(std::move(*s));
+  // The first flush's callback holds the store's thread while 49 more changes, each with its flush, queue up.
+  std::promise<void> release, entered, last;
+  book.open(escalation("acme", "s-0"), 1000);
+  book.flush([&] {
+    entered.set_value();
+    release.get_future().wait();
+  });
+  entered.get_future().wait();
+  std::atomic<int> answered{0};
+  for (int i = 1; i < 50; ++i) {
+    book.open(escalation("acme", "s-" + std::to_string(i)), 1000 + i);
+    book.flush([&, i] {
+      ++answered;
+      if (i == 49)
+        last.set_value();
+    });
+  }
+  CHECK(answered == 0);
+  release.set_value();
+  REQUIRE(last.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  CHECK(answered == 49);
+  CHECK(raw->syncs() == 2);  // the first change, then the 49 together
   CHECK(lines_in(path) == 50);
 }
 
