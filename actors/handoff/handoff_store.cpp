@@ -26,7 +26,6 @@ public:
   void save(const handoff_view&) override {}
   void flush(std::function<void()> done) override { done(); }
   uint64_t syncs() const override { return 0; }
-  std::string describe() const override { return "memory"; }
 };
 
 struct replayed {
@@ -143,7 +142,6 @@ public:
 
   uint64_t syncs() const override { return syncs_; }
 
-  std::string describe() const override { return "file:" + path_; }
 
 private:
   void failed(const std::string& id, const char* step) const {

@@ -36,8 +36,6 @@ public:
   virtual void flush(std::function<void()> done) = 0;
   /// fdatasync calls made so far (0 for memory): fewer than flushes when changes arrive together.
   virtual uint64_t syncs() const = 0;
-  /// "memory" or "file:<path>".
-  virtual std::string describe() const = 0;
 };
 
 std::unique_ptr<store> make_memory_store();

@@ -38,7 +38,6 @@ struct gated_store final : store {
     s_->waiting.push_back(std::move(done));
   }
   uint64_t syncs() const override { return 0; }
-  std::string describe() const override { return "gated"; }
   std::shared_ptr<shared> s_;
 };
 
