@@ -1,5 +1,6 @@
 #include "actors/safety/output_filter.hpp"
 
+#include "actors/safety/checksum_spans.hpp"
 #include "actors/safety/pii_prefilter.hpp"
 
 #include <re2/re2.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 
 namespace sa::safety {
@@ -34,10 +36,38 @@ struct pattern {
   /// Whether a hit with no valid number in it is a veto (a reference or version word in front): the search
   /// goes on after it, not inside it.
   bool veto = false;
+  /// The checksum `valid` computes, if valid_spans can judge sub-spans by prefix sums (checksum_spans.hpp).
+  enum class checksum : uint8_t { none, luhn, iban } sum = checksum::none;
 };
 
 /// (offset, length) inside a candidate.
 using span = std::pair<std::size_t, std::size_t>;
+
+/// p.valid of a hit's sub-span [begin, end): from prefix sums when p's validator is a checksum (a long run of
+/// digit groups has thousands of sub-spans to judge), else by asking the validator.
+class span_judge {
+public:
+  span_judge(std::string_view hit, const pattern& p) : hit_(hit), p_(p) {
+    if (p.sum == pattern::checksum::luhn)
+      luhn_.emplace(hit);
+    else if (p.sum == pattern::checksum::iban)
+      iban_.emplace(hit);
+  }
+
+  bool operator()(std::size_t begin, std::size_t end) const {
+    if (luhn_)
+      return luhn_->valid(begin, end);
+    if (iban_)
+      return iban_->valid(begin, end);
+    return p_.valid(hit_.substr(begin, end - begin));
+  }
+
+private:
+  std::string_view hit_;
+  const pattern& p_;
+  std::optional<luhn_spans> luhn_;
+  std::optional<iban_spans> iban_;
+};
 
 /// The valid numbers inside one regex candidate: for each place one may start, the longest valid one
 /// (they may overlap; scan() keeps the leftmost, then longest, of all kinds). The patterns match
@@ -61,6 +91,7 @@ std::vector<span> valid_spans(std::string_view hit, const pattern& p) {
     for (std::size_t i = 0; i < hit.size(); ++i)
       before[i + 1] = before[i] + (p.size.counts(hit[i]) ? 1 : 0);
   }
+  const span_judge valid(hit, p);
   std::vector<span> out;
   for (auto s : starts) {
     // Ends within max_match_chars of the start, longest first: a run may be long, a number is not.
@@ -73,7 +104,7 @@ std::vector<span> valid_spans(std::string_view hit, const pattern& p) {
         if (n < p.size.min)
           break;  // shorter ends hold fewer
       }
-      if (p.valid(hit.substr(s, *e - s))) {
+      if (valid(s, *e)) {
         out.push_back(span{s, *e - s});
         break;
       }
@@ -285,6 +316,7 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   // in it is found by valid_spans, so the result does not depend on where a scanned text starts.
   add("card_number", R"(\b(?:\d[ -]?){12,}\d\b)", luhn, {seed::digit, rc::digits_spaced, 0, 13}, true,
       {is_digit, 13, 19});
+  impl_->patterns.back().sum = pattern::checksum::luhn;
   add("ssn", R"(\b\d{3}-\d{2}-\d{4}\b)", ssn, {seed::digit, rc::digits_dashed, 0, 9});
   add("national_id", R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b)", nino,  // UK NINO
       {seed::digit, rc::upper_digits, 0, 6, 0, 2});
@@ -293,6 +325,7 @@ pii_scanner::pii_scanner() : impl_(std::make_unique<impl>()) {
   // Unbounded for the same reason; an IBAN inside the run starts at a group with its country code.
   add("iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,}(?: ?[A-Z0-9]{1,4})?\b)", iban,
       {seed::digit, rc::upper_digits, 0, 2, 12, 2}, true, {not_space, 15, 34});
+  impl_->patterns.back().sum = pattern::checksum::iban;
   add("email",
       R"(\b[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)",
       always, {seed::at_sign, rc::email});

@@ -226,7 +226,10 @@ SA_HOT_BYTE_LOOP void pii_prefilter::run_windows(const seed_list& seeds, const w
 SA_HOT_BYTE_LOOP void pii_prefilter::assignment_windows(const window_rule& r, std::vector<text_window>& out) const {
   // keyword, spaces, ':' or '=', spaces, one token: the window runs from the keyword's farthest possible start
   // to the end of the token after the sign.
+  // Signs in one token ("a:a:a:...") share its end: found once, not once per sign (a 2 KB token of them took
+  // two million steps).
   const auto& t = bytes();
+  size_t token_from = 0, token_end = 0;  // the first space at or after any position in [token_from, token_end]
   for (auto c : assignments_) {
     size_t a = c;
     while (a > 0 && t.space[at(text_, a - 1)])
@@ -234,9 +237,13 @@ SA_HOT_BYTE_LOOP void pii_prefilter::assignment_windows(const window_rule& r, st
     size_t b = c + 1;
     while (b < text_.size() && t.space[at(text_, b)])
       ++b;
-    while (b < text_.size() && !t.space[at(text_, b)])
-      ++b;
-    add_window(out, a > r.lead ? a - r.lead : 0, b);
+    if (b < token_from || b > token_end) {
+      token_from = b;
+      while (b < text_.size() && !t.space[at(text_, b)])
+        ++b;
+      token_end = b;
+    }
+    add_window(out, a > r.lead ? a - r.lead : 0, token_end);
   }
 }
 

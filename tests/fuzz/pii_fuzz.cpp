@@ -1,8 +1,11 @@
 // Fuzz target: the PII detector and the streamed redactor. Byte 0 picks the chunk size (1..64) that
 // splits the rest, as a provider's stream would. Invariants: matches are in order, inside the text,
 // and non-overlapping; the prefiltered scan finds exactly what a search of the whole text finds (matches
-// and raw hits); redact() leaves nothing it would flag; and the
-// stream redactor releases exactly scanner.redact(whole text), however the text was split.
+// and raw hits); redact() leaves nothing it would flag; the
+// stream redactor releases exactly scanner.redact(whole text), however the text was split; and the checksum
+// tables the scan judges sub-spans of long runs with (scan and scan_exhaustive share them) answer what
+// luhn_valid and iban_valid answer, on spans the input's bytes pick.
+#include "actors/safety/checksum_spans.hpp"
 #include "actors/safety/output_filter.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
@@ -49,5 +52,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   released += stream.finish();
   SA_FUZZ_CHECK(released == redacted);
   SA_FUZZ_CHECK(stream.redactions() == count);
+
+  const sa::safety::luhn_spans luhn(text);
+  const sa::safety::iban_spans iban(text);
+  for (size_t i = 0; i + 1 < std::min<size_t>(text.size(), 16); i += 2) {
+    size_t begin = static_cast<unsigned char>(text[i]) % (text.size() + 1);
+    size_t end = begin + static_cast<unsigned char>(text[i + 1]) % (text.size() + 1 - begin);
+    auto span = text.substr(begin, end - begin);
+    SA_FUZZ_CHECK(luhn.valid(begin, end) == sa::safety::luhn_valid(span));
+    SA_FUZZ_CHECK(iban.valid(begin, end) == sa::safety::iban_valid(span));
+  }
   return 0;
 }
