@@ -201,6 +201,10 @@ std::vector<eval_observation> run_set(caf::actor_system& sys, std::shared_ptr<co
     }
   }
   stop_node(node);
+  // As serve and chat do: wait for the actors, then let the services' blocking lanes finish their queued
+  // writes here, not on a scheduler thread where the last actor holding one would release it.
+  sys.await_all_actors_done();
+  node.blocking_state.clear();
   return out;
 }
 

@@ -31,7 +31,8 @@ struct run_options {
 };
 
 /// Starts a node on `sys` with `children` (default_children(svc) when empty) wrapped in taps, runs every
-/// row, stops the node, and returns one observation per row, in order.
+/// row, stops the node, and returns one observation per row, in order. `sys` must run no other actors: the
+/// call waits for every actor of the system to finish before it returns.
 std::vector<eval_observation> run_set(caf::actor_system& sys, std::shared_ptr<const node_services> svc,
                                       const std::vector<eval_row>& rows, const run_options& opts,
                                       session_children children = {});

@@ -243,6 +243,15 @@ int serve(const sa::config::config& cfg) {
       return caf::actor_cast<sa::handoff_actor>(handoff_router);
     };
   auto node = sa::start_node(sys, *svc, {}, handoff_front);
+  // Every actor was told to stop: wait for them as the actor system's destructor would, let the services'
+  // blocking lanes finish their queued writes on this thread (not on a scheduler thread, where the last actor
+  // holding one would release it), then give the rest of the destructor a bound.
+  auto finish = [&](int code) {
+    sys.await_all_actors_done();
+    node.blocking_state.clear();
+    watchdog.arm(exit_bound, code, "the actor system's shutdown");
+    return code;
+  };
   // A service whose supervisor gave up (restart budget exhausted) stops the process with exit code 70
   // (EX_SOFTWARE), so systemd or Kubernetes starts it afresh rather than leaving it serving half-alive.
   auto watch = sa::watch_services(sys, sa::node_services_to_watch(node),
@@ -266,7 +275,7 @@ int serve(const sa::config::config& cfg) {
     if (!started) {
       std::cerr << "support-agent: " << started.error() << "\n";
       sa::stop_node(node);
-      return 1;
+      return finish(1);
     }
     cluster = *started;
     front = cluster.router;
@@ -293,7 +302,7 @@ int serve(const sa::config::config& cfg) {
   if (!gw) {
     std::cerr << "support-agent: " << gw.error() << "\n";
     stop_node();
-    return 1;
+    return finish(1);
   }
   // One write: std::cerr is unbuffered, so piece by piece a log line of another thread could land inside
   // this one, between the address and the port that scripts read from it.
@@ -317,13 +326,7 @@ int serve(const sa::config::config& cfg) {
     std::cerr << "support-agent: stopping (signal " << sig << ")" << std::endl;
   (*gw)->stop();
   stop_node();
-  int code = fatal.empty() ? 0 : fatal_code;
-  // Every actor was told to stop: wait for them as the actor system's destructor would, let the services'
-  // blocking lanes finish their queued writes, then give the rest of the destructor a bound.
-  sys.await_all_actors_done();
-  node.blocking_state.clear();
-  watchdog.arm(exit_bound, code, "the actor system's shutdown");
-  return code;
+  return finish(fatal.empty() ? 0 : fatal_code);
 }
 
 } // namespace
