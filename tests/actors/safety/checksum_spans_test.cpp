@@ -67,6 +67,20 @@ TEST_CASE("checksum spans agree with the validators on every span of random text
   // The random texts hold valid spans of both kinds, not only refusals.
   CHECK(valid.luhn > 100);
   CHECK(valid.iban > 0);
+  // Longer texts (mod-97 shifts of hundreds of decimals), and every kind of byte the checks skip or refuse:
+  // tabs, lower case, bytes from 0x80 (std::toupper leaves them alone).
+  for (int i = 0; i < 3; ++i) {
+    valid.luhn += check_every_span(random_text(rng, "0123456789 -\t\x80\xe9", 250)).luhn;
+    valid.iban += check_every_span(random_text(rng, "0123456789GBDEkz \t-\xe9", 250)).iban;
+  }
+  // IBAN-shaped runs with many letters (each reads as two decimals): spans of up to 68 decimals.
+  for (int i = 0; i < 40; ++i) {
+    std::string text;
+    while (text.size() < 120)
+      text += random_text(rng, "ABGZ", 2) + random_text(rng, "0123456789", 2) +
+              random_text(rng, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ", 30) + " ";
+    valid.iban += check_every_span(text).iban;
+  }
   CHECK(check_every_span("").luhn == 0);
   CHECK(check_every_span(std::string(300, '9')).luhn == 0);
 }
