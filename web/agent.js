@@ -182,6 +182,11 @@
       closed: "This conversation is closed.", handed_back: "This conversation went back to the bot.",
       not_found: "No such conversation.", rate_limited: "Slow down a little.", unavailable: "The service did not answer; try again.",
     };
+    if (f.code === "token_expired") {
+      // The server closes the connection next; onclose signs in again with a new token.
+      state.tokenExpired = true;
+      return;
+    }
     const box = text("div", "notice error", messages[f.code] || `${f.code}: ${f.message}`);
     $("transcript").append(box);
     if (f.code === "unauthorized") setStatus("err", "Refused");
@@ -218,8 +223,17 @@
     };
     ws.onclose = (e) => {
       if (state.ws !== ws) return;
-      setStatus(e.code === 1008 ? "err" : "off", e.code === 1008 ? "Refused (not an agent token?)" : "Offline");
       state.ws = null;
+      if (e.code === 1008 && state.tokenExpired) {
+        state.tokenExpired = false;
+        if (state.devTokens && !$("token").value.trim()) {  // a fresh development token
+          connect();
+          return;
+        }
+        setStatus("err", "Signed out: the token expired; paste a new one");
+        return;
+      }
+      setStatus(e.code === 1008 ? "err" : "off", e.code === 1008 ? "Refused (not an agent token?)" : "Offline");
     };
   }
 

@@ -239,6 +239,11 @@
       if (!b.streamed) b.node.remove();
     }
     if (f.code === "session_forbidden") setSession("");
+    if (f.code === "token_expired") {
+      // The server closes the connection next; onclose signs in again with a new token.
+      state.tokenExpired = true;
+      return;
+    }
     notice("error", [strong("Couldn't do that. "), document.createTextNode(f.message || f.code)]);
   }
 
@@ -261,11 +266,13 @@
         setStatus("on", "Connected");
         el.sub.textContent = `Signed in as ${f.user} · ${f.tenant}`;
         setReady(true);
-        // A deep link (/?q=...) asks its question once, e.g. from a help article's "Ask about this".
+        // A deep link (/?q=...), e.g. a help article's "Ask about this", fills in the question once; the
+        // customer sends it. Sending it for them would let any link speak in their conversation (a "yes"
+        // link confirming an action they were asked about).
         if (state.pendingQuestion) {
-          const q = state.pendingQuestion;
+          el.input.value = state.pendingQuestion;
           state.pendingQuestion = "";
-          submit(q);
+          el.input.focus();
         }
         break;
       case "session":
@@ -348,6 +355,16 @@
       state.ws = null;
       setReady(false);
       if (state.manualClose) return;
+      if (ev.code === 1008 && state.tokenExpired) {
+        state.tokenExpired = false;
+        if (state.devTokens) {  // a fresh development token, the same conversation
+          connect();
+          return;
+        }
+        setStatus("err", "Signed out: the token expired");
+        notice("error", [document.createTextNode("Your sign-in expired. Paste a new token and connect again.")]);
+        return;
+      }
       if (ev.code === 1008) {
         setStatus("err", "Signed out");
         return;

@@ -48,6 +48,7 @@ namespace codes {
 constexpr const char* bad_request = "bad_request";
 constexpr const char* unknown_type = "unknown_type";
 constexpr const char* unauthorized = "unauthorized";
+constexpr const char* token_expired = "token_expired";  ///< the connection's token expired: reconnect with a new one
 constexpr const char* rate_limited = "rate_limited";
 constexpr const char* unsupported_data = "unsupported_data";
 constexpr const char* session_forbidden = "session_forbidden";

@@ -303,7 +303,9 @@ private:
   response static_file(const http::request<http::string_body>& req, std::string path) {
     if (path == "/")
       path = "/index.html";
-    if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos)
+    // An origin-form target starts with '/': without it ("GET _old/x") the path would be glued to the web
+    // root's own name and reach a sibling directory (web_old/x).
+    if (path.empty() || path[0] != '/' || path.find("..") != std::string::npos || path.find('\0') != std::string::npos)
       return simple(req, http::status::bad_request, "bad path\n");
     auto file = state_->settings.cfg.web_root + path;
     std::ifstream in(file, std::ios::binary);
@@ -336,7 +338,7 @@ private:
 class listener : public std::enable_shared_from_this<listener> {
 public:
   listener(asio::io_context& ioc, std::shared_ptr<server_state> state)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), state_(std::move(state)) {}
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), retry_(acceptor_.get_executor()), state_(std::move(state)) {}
 
   bool open(const tcp::endpoint& ep, std::string& error) {
     beast::error_code ec;
@@ -363,6 +365,7 @@ public:
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       beast::error_code ec;
       self->acceptor_.close(ec);
+      self->retry_.cancel();
     });
   }
 
@@ -374,18 +377,33 @@ private:
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open())
       return;
-    if (!ec) {
-      // Streamed answers are many small frames written one after another: without TCP_NODELAY, Nagle's
-      // algorithm holds the second frame until the client's delayed ACK (~40 ms on Linux).
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<http_session>(std::move(socket), state_)->run();
+    if (ec) {
+      // Out of file descriptors (EMFILE, ENFILE) or buffers: accepting again at once fails again at once and
+      // spins this io thread. The pending connection stays in the kernel's backlog; try again shortly.
+      if (accept_errors_++ % 100 == 0)
+        state_->log->error("event=accept_failed error=\"{}\" failures={} retry_ms={}", ec.message(), accept_errors_,
+                           accept_retry_delay.count());
+      retry_.expires_after(accept_retry_delay);
+      retry_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e && self->acceptor_.is_open())
+          self->do_accept();
+      });
+      return;
     }
+    // Streamed answers are many small frames written one after another: without TCP_NODELAY, Nagle's
+    // algorithm holds the second frame until the client's delayed ACK (~40 ms on Linux).
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<http_session>(std::move(socket), state_)->run();
     do_accept();
   }
 
+  static constexpr std::chrono::milliseconds accept_retry_delay{100};
+
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;        ///< on the acceptor's strand: the pause after a failed accept
+  uint64_t accept_errors_ = 0;      ///< failed accepts so far (every hundredth is logged)
   std::shared_ptr<server_state> state_;
 };
 

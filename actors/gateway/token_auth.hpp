@@ -34,6 +34,8 @@ struct identity {
   std::string user;
   std::string role;  ///< empty (a customer) or roles::agent
   std::string name;  ///< optional display name (claim `name`; agents: what the customer sees)
+  /// Claim `exp`: when the token stops being valid (verification allows token_keys::leeway_s past it).
+  std::chrono::system_clock::time_point expires;
   bool is_agent() const { return role == roles::agent; }
 };
 

@@ -144,8 +144,11 @@ private:
            websocket::close_code::policy_error);
       return;
     }
-    auth_timer_.cancel();
     tenant_ = v.who->tenant;
+    // The token's lifetime bounds the connection's: an expired or revoked token does not stay signed in on an
+    // open socket (the auth timer, done with the handshake, now waits for exp plus the verification leeway).
+    expires_ = v.who->expires + std::chrono::seconds(state_->settings.keys.leeway_s);
+    arm_expiry();
     std::weak_ptr<ws_session> weak = shared_from_this();
     auto poster = make_poster(*state_, ws_.get_executor());
     connection_link link{
@@ -227,6 +230,23 @@ private:
   }
 
   bool authenticated() const { return actor_ || agent_actor_; }
+
+  /// Closes the connection when its token expires (timers wait at most a day at a time: a far `exp` stays
+  /// representable, and the clock is read again on waking).
+  void arm_expiry() {
+    auto left = expires_ - std::chrono::system_clock::now();
+    if (left <= std::chrono::system_clock::duration::zero()) {
+      state_->log->info("event=token_expired tenant={} endpoint={}", tenant_, agent_endpoint_ ? "agent" : "customer");
+      fail(codes::token_expired, "Your sign-in token has expired; reconnect with a new one.",
+           websocket::close_code::policy_error);
+      return;
+    }
+    auth_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(left, std::chrono::hours(24)));
+    auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && !self->closing_ && !self->close_after_drain_)
+        self->arm_expiry();
+    });
+  }
 
   void handle_agent(const std::string& text) {
     auto r = parse_agent_frame(text, classifier::intent_model::labels());
@@ -341,7 +361,8 @@ private:
   std::shared_ptr<server_state> state_;
   bool agent_endpoint_ = false;  // /agent/ws: the agent console protocol
   beast::flat_buffer buffer_;
-  asio::steady_timer auth_timer_;
+  asio::steady_timer auth_timer_;  ///< the first-frame auth deadline, then the token's expiry
+  std::chrono::system_clock::time_point expires_;  ///< when the token (plus leeway) stops being valid
   token_bucket bucket_;
   std::deque<std::string> out_;
   bool writing_ = false;

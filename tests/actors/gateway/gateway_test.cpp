@@ -233,6 +233,23 @@ TEST_CASE("an expired token is refused", "[gateway][auth]") {
   expect_refused(c, "unauthorized");
 }
 
+TEST_CASE("a connection is closed when its token expires, on both endpoints", "[gateway][auth]") {
+  auto keys = hs256_keys();
+  keys.leeway_s = 0;  // the connection may outlive exp by the verification leeway: none here
+  gateway_fixture fx{keys};
+  ws_client customer, agent;
+  REQUIRE(connect_ready(customer, fx.port(), fx.token("acme", "alice", 4s)));
+  REQUIRE(agent.connect(fx.port(), "/agent/ws?token=" + fx.agent_token("acme", "ann", "Ann", 4s)));
+  auto ready = agent.read_until("agent_ready", 5s);
+  REQUIRE(ready);
+  // Answered while the token is valid (a ping), then closed with token_expired once it is not.
+  REQUIRE(customer.send_json({{"type", "ping"}}));
+  auto pong = customer.read_until("pong", 5s);
+  REQUIRE(pong);
+  expect_refused(customer, "token_expired");
+  expect_refused(agent, "token_expired");
+}
+
 TEST_CASE("a token for another audience is refused", "[gateway][auth]") {
   gateway_fixture fx;
   auto keys = hs256_keys();
@@ -466,6 +483,9 @@ TEST_CASE("HTTP serves health, readiness and the chat page, dev tokens only when
   CHECK(page.status == 200);
   CHECK(page.content_type.find("text/html") != std::string::npos);
   CHECK(http_get(fx.port(), "/../CMakeLists.txt").status >= 400);
+  // A target without its leading '/' must not be glued to the web root's name ("web" + "_old/x").
+  CHECK(http_get(fx.port(), "/app.js").status == 200);
+  CHECK(http_get(fx.port(), "app.js").status == 400);
   CHECK(http_get(fx.port(), "/dev/token?tenant=acme&user=alice").status == 404);
 
   gateway_fixture dev{hs256_keys(), [](config::gateway_config& c) { c.dev_tokens = true; }};
