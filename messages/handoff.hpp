@@ -190,7 +190,10 @@ typename Inspector::result_type inspect(Inspector& f, agent_seen& x) {
 }
 
 /// A customer connection bound a session: it gets the agent frames of that session from now on (and, at
-/// once, the ones it missed: never sent, or sent after `seen`). Detached when the connection actor goes down.
+/// once, the ones it missed: never sent, or sent after `seen`). A connection follows one conversation at a
+/// time: attaching it detaches it from any other session it followed (on this member; the cluster's handoff
+/// router sends customer_detach to the member that had its previous one). Detached when the connection
+/// actor goes down.
 struct customer_attach {
   tenant_id tenant;
   session_id session;
@@ -200,6 +203,17 @@ struct customer_attach {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, customer_attach& x) {
   return f(caf::meta::type_name("sa::customer_attach"), x.tenant, x.session, x.listener, x.seen);
+}
+
+/// The connection no longer follows this session (it moved to another one, attached on another member).
+struct customer_detach {
+  tenant_id tenant;
+  session_id session;
+  handoff_customer_actor listener;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, customer_detach& x) {
+  return f(caf::meta::type_name("sa::customer_detach"), x.tenant, x.session, x.listener);
 }
 
 // --- agents ------------------------------------------------------------------------------------------
@@ -302,6 +316,7 @@ typename Inspector::result_type inspect(Inspector& f, agent_outcome& x) {
 using handoff_actor = caf::typed_actor<caf::replies_to<handoff_open>::with<handoff_opened>,
                                        caf::replies_to<handoff_route_request>::with<handoff_route>,
                                        caf::reacts_to<customer_attach>,
+                                       caf::reacts_to<customer_detach>,
                                        caf::replies_to<agent_subscribe>::with<handoff_list>,
                                        caf::replies_to<handoff_list_request>::with<handoff_list>,
                                        caf::replies_to<agent_action>::with<agent_outcome>>;

@@ -120,6 +120,7 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<handoff_route>("sa::handoff_route")
     .add_message_type<handoff_customer_event>("sa::handoff_customer_event")
     .add_message_type<customer_attach>("sa::customer_attach")
+    .add_message_type<customer_detach>("sa::customer_detach")
     .add_message_type<handoff_changed>("sa::handoff_changed")
     .add_message_type<handoff_customer_said>("sa::handoff_customer_said")
     .add_message_type<handoff_queue_changed>("sa::handoff_queue_changed")

@@ -458,12 +458,32 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
           self->send(st.local, std::move(a));
           return;
         }
-        for (auto& c : st.customers)
-          if (c.listener == a.listener && c.session == a.session && c.tenant == a.tenant)
+        // One entry per connection: it follows one conversation at a time.
+        auto prev = std::find_if(st.customers.begin(), st.customers.end(),
+                                 [&](const customer_sub& c) { return c.listener == a.listener; });
+        if (prev == st.customers.end()) {
+          self->monitor(a.listener);
+        } else {
+          if (prev->session == a.session && prev->tenant == a.tenant)
             return;
-        self->monitor(a.listener);
+          // It moved to another conversation: the member that sent it the previous one's events stops (the new
+          // owner's service detaches it by itself when that is the same member).
+          if (!prev->attached_at.empty())
+            if (auto target = target_of(self, prev->attached_at))
+              self->send(target, customer_detach{prev->tenant, prev->session, prev->listener});
+          st.customers.erase(prev);
+        }
         st.customers.push_back(customer_sub{a.tenant, a.session, a.listener, {}, std::move(a.seen)});
         attach_pending(self);
+      },
+      [self](customer_detach& d) {
+        // Only routers send these, to the member that had the connection's previous conversation.
+        auto from = origin_of(self);
+        if (from == origin::stranger) {
+          refuse_stranger(self, "customer_detach");
+          return;
+        }
+        self->send(self->state.local, std::move(d));
       },
       [self](agent_subscribe& s) -> caf::result<handoff_list> {
         auto& st = self->state;

@@ -67,6 +67,13 @@ parse_result parse_client_frame(const std::string& text) {
     f.kind = client_kind::message;
     if (!string_field(j, "id", f.id, false) || !string_field(j, "text", f.text, true))
       return fail(codes::bad_request, "A message needs a string \"text\" (and optionally a string \"id\").");
+    // Ids are echoed in every delta and stored with the turn; "agent:" names the turns a human agent wrote
+    // (a customer's id in that form would pass their own words off as the agent's in the handoff).
+    if (f.id.size() > max_client_message_id_bytes)
+      return fail(codes::bad_request, "A message \"id\" has at most " + std::to_string(max_client_message_id_bytes) +
+                                        " bytes.");
+    if (f.id.rfind("agent:", 0) == 0)
+      return fail(codes::bad_request, "Message ids starting with \"agent:\" are reserved; choose another \"id\".");
   } else if (type == "auth") {
     f.kind = client_kind::auth;
     if (!string_field(j, "token", f.token, true))

@@ -315,12 +315,18 @@ agent_outcome on_action(self_ptr self, const agent_action& a) {
 
 // --- customers and agents going away -------------------------------------------------------------------
 
-void on_down(self_ptr self, const caf::actor_addr& who) {
+/// Removes customer connection `who` from the sessions it follows (all of them, or only `only`, a key), except
+/// `except` (a key); agents of a session that lost its last connection see the customer go offline. True when
+/// it followed one of them.
+bool drop_customer(self_ptr self, const caf::actor_addr& who, const std::string& only = {},
+                   const std::string& except = {}) {
   auto& h = shared(self);
-  h.agents.erase(std::remove_if(h.agents.begin(), h.agents.end(),
-                                [&](const hub::agent_sub& a) { return a.listener.address() == who; }),
-                 h.agents.end());
+  bool dropped = false;
   for (auto it = h.customers.begin(); it != h.customers.end();) {
+    if ((!only.empty() && it->first != only) || (!except.empty() && it->first == except)) {
+      ++it;
+      continue;
+    }
     auto& list = it->second;
     auto before = list.size();
     list.erase(std::remove_if(list.begin(), list.end(),
@@ -330,6 +336,7 @@ void on_down(self_ptr self, const caf::actor_addr& who) {
       ++it;
       continue;
     }
+    dropped = true;
     auto sep = it->first.find('\x1f');
     tenant_id t{it->first.substr(0, sep)};
     session_id s{it->first.substr(sep + 1)};
@@ -340,6 +347,15 @@ void on_down(self_ptr self, const caf::actor_addr& who) {
     if (auto* r = h.book.active_for(t, s))
       broadcast(self, *r);  // customer_online changed
   }
+  return dropped;
+}
+
+void on_down(self_ptr self, const caf::actor_addr& who) {
+  auto& h = shared(self);
+  h.agents.erase(std::remove_if(h.agents.begin(), h.agents.end(),
+                                [&](const hub::agent_sub& a) { return a.listener.address() == who; }),
+                 h.agents.end());
+  drop_customer(self, who);
 }
 
 service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handoff_deps> deps) {
@@ -390,7 +406,9 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
         w.done = [self, rp, tenant = q.tenant, id = r->id, text = q.text, at = w.rec.at_unix_ms](turn_number n) mutable {
           auto* rec = shared(self).book.history(tenant, id).record;
           if (rec && n > 0) {
-            shared(self).book.customer_line(*rec, text, n, at);
+            if (!shared(self).book.customer_line(*rec, text, n, at))
+              self->state.log->warn("event=handoff_transcript_full tenant={} handoff={} limit_bytes={}",
+                                    rec->tenant.value, rec->id, handoff_book::max_transcript_bytes);
             handoff_customer_said said{rec->id, rec->session, shared(self).book.redact(text), n, at};
             for (const auto& a : shared(self).agents)
               if (a.tenant == rec->tenant && a.agent == rec->agent)
@@ -414,12 +432,16 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
       return rp;
     },
     [self](customer_attach& a) {
+      // One conversation per connection: a connection that moved to this session leaves the one it followed
+      // (and is monitored already).
+      bool followed = drop_customer(self, a.listener.address(), {}, key(a.tenant, a.session));
       auto& list = shared(self).customers[key(a.tenant, a.session)];
       for (auto& c : list)
         if (c == a.listener)
           return;
       list.push_back(a.listener);
-      self->monitor(a.listener);
+      if (!followed)
+        self->monitor(a.listener);
       auto* r = shared(self).book.latest_for(a.tenant, a.session);
       if (!r)
         return;
@@ -429,6 +451,17 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
       deliver_pending(self, *r);
       if (r->state == handoff_states::queued || r->state == handoff_states::assigned)
         broadcast(self, *r);  // customer_online
+    },
+    [self](customer_detach& d) {
+      // Its next conversation is followed on another member: unless it still follows one here, stop watching it.
+      auto who = d.listener.address();
+      if (!drop_customer(self, who, key(d.tenant, d.session)))
+        return;
+      for (auto& [k, list] : shared(self).customers)
+        for (auto& c : list)
+          if (c.address() == who)
+            return;
+      self->demonitor(who);
     },
     [self](agent_subscribe& s) -> handoff_list {
       shared(self).agents.push_back({s.tenant, s.agent, s.listener});

@@ -98,7 +98,7 @@ handoff_view* handoff_book::find(const tenant_id& t, const std::string& id) {
 }
 
 handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
-  auto id = handoff_id(o.session.value, o.turn);
+  auto id = handoff_id(o.tenant.value, o.session.value, o.turn);
   if (auto* r = find(o.tenant, id))
     return {r, false};
   // The conversation escalated again while still waiting in the queue: the new record (with the longer
@@ -256,9 +256,16 @@ handoff_view* handoff_book::active_for(const tenant_id& t, const session_id& s) 
   return r && refusal(r).empty() ? r : nullptr;
 }
 
-void handoff_book::customer_line(handoff_view& r, const std::string& text, turn_number turn, int64_t now_ms) {
-  r.transcript.push_back({"user", redact(text), turn, now_ms, {}, 0});
+bool handoff_book::customer_line(handoff_view& r, const std::string& text, turn_number turn, int64_t now_ms) {
+  auto line = redact(text);
+  std::size_t bytes = line.size();
+  for (const auto& l : r.transcript)
+    bytes += l.text.size();
+  if (bytes > max_transcript_bytes)
+    return false;
+  r.transcript.push_back({"user", std::move(line), turn, now_ms, {}, 0});
   persist(r);
+  return true;
 }
 
 void handoff_book::delivered(handoff_view& r, uint32_t seq) {

@@ -70,8 +70,14 @@ public:
   /// The session's most recent record (any state), if any.
   handoff_view* latest_for(const tenant_id& t, const session_id& s);
 
-  /// A customer message while an agent holds the record: appended (redacted) to its transcript.
-  void customer_line(handoff_view& r, const std::string& text, turn_number turn, int64_t now_ms);
+  /// A customer message while an agent holds the record: appended (redacted) to its transcript, unless the
+  /// transcript's text has reached max_transcript_bytes (the message still reaches the agent live and the
+  /// conversation memory; false then). Agent lines are always kept: their delivery is read from the record.
+  bool customer_line(handoff_view& r, const std::string& text, turn_number turn, int64_t now_ms);
+
+  /// The most transcript text customer messages can grow a record to: every change rewrites the whole record
+  /// in the store, so a customer writing without end would cost quadratic bytes written.
+  static constexpr std::size_t max_transcript_bytes = 256 * 1024;
   /// Agent lines up to `seq` reached a customer connection.
   void delivered(handoff_view& r, uint32_t seq);
 

@@ -8,8 +8,9 @@ namespace sa::handoff {
 
 using nlohmann::json;
 
-std::string handoff_id(const std::string& session, turn_number turn) {
-  return "HO-" + log::tag(session + ":" + std::to_string(turn));
+std::string handoff_id(const std::string& tenant, const std::string& session, turn_number turn) {
+  // '\x1f' is in no valid tenant or session id: the parts cannot be shifted into one another.
+  return "HO-" + log::tag(tenant + '\x1f' + session + ":" + std::to_string(turn));
 }
 
 int64_t now_unix_ms() {

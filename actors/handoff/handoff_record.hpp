@@ -11,9 +11,10 @@
 
 namespace sa::handoff {
 
-/// The id of the handoff a session's escalated turn opens: "HO-" + a hash of session and turn, so the
-/// customer's `escalated` frame names it without asking the handoff service.
-std::string handoff_id(const std::string& session, turn_number turn);
+/// The id of the handoff a session's escalated turn opens: "HO-" + a hash of tenant, session and turn, so the
+/// customer's `escalated` frame names it without asking the handoff service. The tenant is in it because
+/// clients choose session ids: two tenants' "s1" must not share a record id (one store file holds both).
+std::string handoff_id(const std::string& tenant, const std::string& session, turn_number turn);
 
 enum class detail {
   summary,  ///< queue entries: no summary, transcript or facts

@@ -38,7 +38,9 @@ result<replayed> replay(const std::string& path) {
   if (!in)
     return failure{path + ": cannot read (" + std::strerror(errno) + ")"};
   replayed out;
-  std::map<std::string, std::size_t> index;  // id -> position in out.records
+  // (tenant, id) -> position in out.records: ids are unique per tenant only (records written before ids
+  // included the tenant could share one across tenants).
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
@@ -55,7 +57,7 @@ result<replayed> replay(const std::string& path) {
                                 j.is_discarded() ? "not JSON" : error);
       continue;
     }
-    auto [it, added] = index.emplace(v.id, out.records.size());
+    auto [it, added] = index.emplace(std::make_pair(v.tenant.value, v.id), out.records.size());
     if (added)
       out.records.push_back(std::move(v));
     else

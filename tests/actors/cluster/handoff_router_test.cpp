@@ -74,6 +74,7 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
         auto shown = a.seen.given ? "@" + a.seen.handoff + ":" + std::to_string(a.seen.seq) : std::string{};
         caf::anon_send(probe, fake_event{name, "attach", a.session.value + shown});
       },
+      [=](customer_detach& d) { caf::anon_send(probe, fake_event{name, "detach", d.session.value}); },
       [=](agent_subscribe& s) {
         caf::anon_send(probe, fake_event{name, "subscribe", s.agent});
         return of(s.tenant);
@@ -319,6 +320,33 @@ TEST_CASE("a customer connection is attached at its session's owner, and again a
   CHECK(events(es, "attach").size() == 1);
 }
 
+TEST_CASE("a customer connection that moves to another conversation is detached where it followed the first") {
+  // One entry per connection: the member that had its previous session stops sending that session's events.
+  fixture f;
+  f.start(f.service("node-a", {}));
+  f.view({{"node-b", f.service("node-b", {})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  std::string on_b, on_a;
+  for (int i = 0; on_b.empty() || on_a.empty(); ++i) {
+    auto id = "s-" + std::to_string(i);
+    (*rendezvous_owner(id, {"node-a", "node-b"}) == "node-b" ? on_b : on_a) = id;
+  }
+  auto me = caf::actor_cast<handoff_customer_actor>(*f.self);
+  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{on_b}, me, {}});
+  REQUIRE(seen("node-b", "attach")(collect(*f.self, seen("node-b", "attach"))));
+  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{on_b}, me, {}});  // again: no change
+  (*f.self)->send(f.router, customer_attach{tenant_id{"acme"}, session_id{on_a}, me, {}});
+  auto es = collect(*f.self, [](const std::vector<event>& e) {
+    return seen("node-b", "detach")(e) && seen("node-a", "attach")(e);
+  });
+  REQUIRE(events(es, "detach").size() == 1);
+  CHECK(events(es, "detach")[0].member == "node-b");
+  CHECK(events(es, "detach")[0].detail == on_b);
+  REQUIRE(events(es, "attach").size() == 1);
+  CHECK(events(es, "attach")[0].member == "node-a");
+  CHECK(events(es, "attach")[0].detail == on_a);
+}
+
 namespace {
 
 handoff_view session_record(const std::string& id, const std::string& session, const char* state, int64_t taken) {
@@ -436,6 +464,7 @@ TEST_CASE("a member slow to store a message for its agent is waited for, as long
         pending->reset();
       },
       [](customer_attach&) {},
+      [](customer_detach&) {},
       [](agent_subscribe&) { return handoff_list{}; },
       [self, probe](handoff_list_request&) -> caf::result<handoff_list> {
         // Answer first, then tell the test (as the fake service does): the router is ready for node-b
@@ -472,6 +501,7 @@ TEST_CASE("a silent member holds a customer message up for route_timeout at most
         return self->make_response_promise<handoff_route>();  // never delivered
       },
       [](customer_attach&) {},
+      [](customer_detach&) {},
       [](agent_subscribe&) { return handoff_list{}; },
       [self, probe](handoff_list_request&) -> caf::result<handoff_list> {
         // Answer first, then tell the test (as the fake service does): the router is ready for node-b

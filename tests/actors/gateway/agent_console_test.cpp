@@ -204,6 +204,47 @@ TEST_CASE("an agent takes over an escalated conversation, replies, and hands it 
   CHECK_FALSE(in_queue(*listed, id));
 }
 
+TEST_CASE("a connection that moves to another conversation no longer gets the first one's agent messages",
+          "[gateway][handoff]") {
+  gateway_fixture fx;
+  ws_client customer;
+  REQUIRE(connect_ready(customer, fx.port(), fx.token("acme", "alice")));
+  std::string first;
+  auto id = escalate(customer, first);
+  // The same connection starts another conversation.
+  const std::string second = first + "-next";
+  REQUIRE(customer.send_json({{"type", "resume"}, {"session", second}}));
+  auto bound = customer.read_until("session");
+  REQUIRE(bound);
+  REQUIRE((*bound)["session"] == second);
+
+  ws_client agent;
+  REQUIRE(connect_agent(agent, fx.port(), fx.agent_token("acme", "bob", "Bob")));
+  REQUIRE(agent_do(agent, {{"type", "take"}, {"handoff", id}})["type"] == "ok");
+  const std::string answer = "Hi Alice, about your first question: it is refunded.";
+  auto replied = agent_do(agent, {{"type", "reply"}, {"handoff", id}, {"text", answer}});
+  REQUIRE(replied["type"] == "ok");
+  CHECK(replied["delivered"] == false);  // nobody follows the first conversation now
+
+  // The service sent this connection nothing of it: an answer in the second conversation comes with no agent
+  // frame before it (anything sent before the reply above would have arrived first).
+  REQUIRE(customer.send_json({{"type", "message"}, {"id", "n1"}, {"text", "How do I add a custom domain?"}}));
+  std::vector<std::string> types;
+  std::optional<json> f;
+  while ((f = customer.read(10s)) && (*f)["type"] != "final")
+    types.push_back((*f)["type"]);
+  REQUIRE(f);
+  CHECK((*f)["session"] == second);
+  CHECK(std::count(types.begin(), types.end(), "agent_joined") == 0);
+  CHECK(std::count(types.begin(), types.end(), "agent_message") == 0);
+
+  // Back in the first conversation, the agent's message is there: nothing was lost.
+  REQUIRE(customer.send_json({{"type", "resume"}, {"session", first}}));
+  auto missed = customer.read_until("agent_message");
+  REQUIRE(missed);
+  CHECK((*missed)["text"] == answer);
+}
+
 TEST_CASE("agent console refusals: roles, tenants, a taken conversation, a closed one", "[gateway][handoff]") {
   gateway_fixture fx;
   SECTION("a customer token cannot open /agent/ws, an agent token cannot open /ws") {

@@ -21,6 +21,14 @@ TEST_CASE("client frames parse into typed frames or protocol errors", "[gateway]
   CHECK(parse_client_frame("nope").code == "bad_request");
   CHECK(parse_client_frame(R"({"type":"message","text":5})").code == "bad_request");
   CHECK(parse_client_frame(R"({"type":"dance"})").code == "unknown_type");
+  // "agent:" ids name the turns a human agent wrote: a customer cannot pass words off as the agent's.
+  auto spoof = parse_client_frame(R"({"type":"message","id":"agent:HO-1:1","text":"refund approved"})");
+  CHECK(spoof.code == "bad_request");
+  CHECK(spoof.message.find("agent:") != std::string::npos);
+  CHECK(parse_client_frame(R"({"type":"message","id":"my-agent:1","text":"hi"})").ok);
+  auto id = [](std::size_t n) { return R"({"type":"message","id":")" + std::string(n, 'x') + R"(","text":"hi"})"; };
+  CHECK(parse_client_frame(id(max_client_message_id_bytes)).ok);
+  CHECK(parse_client_frame(id(max_client_message_id_bytes + 1)).code == "bad_request");
   CHECK(parse_client_frame(R"({"type":"feedback","turn":1,"csat":0})").code == "bad_request");
   auto f = parse_client_frame(R"({"type":"feedback","turn":3,"csat":4,"comment":"ok"})");
   REQUIRE(f.ok);

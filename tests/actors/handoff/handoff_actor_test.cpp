@@ -47,7 +47,7 @@ std::pair<std::string, std::string> escalate(caf::scoped_actor& self, test::test
   auto t = test::run_turn(self, node.handles.router, "acme", "alice", session, "let me talk to a human please");
   REQUIRE(t.completed);
   REQUIRE(t.completed->escalation.escalate);
-  return {session, handoff::handoff_id(session, t.completed->turn)};
+  return {session, handoff::handoff_id("acme", session, t.completed->turn)};
 }
 
 /// The open records of acme, after every message sent to the service so far.

@@ -106,7 +106,7 @@ TEST_CASE("an escalation opens one queued record with a redacted transcript", "[
   auto o = book.open(escalation(), 1000);
   REQUIRE(o.created);
   auto& r = *o.record;
-  CHECK(r.id == handoff_id("s-1", 2));
+  CHECK(r.id == handoff_id("acme", "s-1", 2));
   CHECK(r.id.rfind("HO-", 0) == 0);
   CHECK(r.state == handoff_states::queued);
   CHECK(r.reason == "user_requested");
@@ -209,6 +209,32 @@ TEST_CASE("close: from the queue by anyone, when assigned by the holder only, cl
   CHECK(book.list(acme, true).size() == 1);
 }
 
+TEST_CASE("customer messages stop growing a held record's transcript at its limit; agent lines never do",
+          "[handoff]") {
+  auto book = make_book();
+  auto id = book.open(escalation(), 1000).record->id;
+  REQUIRE(book.take(acme, id, "bob", "Bob", 2000).code.empty());
+  auto* r = book.history(acme, id).record;
+  REQUIRE(r);
+  const std::string line(8000, 'x');
+  std::size_t kept = 0;
+  for (int i = 0; i < 100; ++i)
+    kept += book.customer_line(*r, line, static_cast<turn_number>(3 + i), 3000 + i) ? 1 : 0;
+  auto text_bytes = [&] {
+    std::size_t n = 0;
+    for (const auto& l : r->transcript)
+      n += l.text.size();
+    return n;
+  };
+  CHECK(kept > 20);
+  CHECK(kept < 100);
+  CHECK(text_bytes() <= handoff_book::max_transcript_bytes);
+  CHECK_FALSE(book.customer_line(*r, line, 200, 9000));
+  auto reply = book.reply(acme, id, "bob", "Still here.", 9100);
+  REQUIRE(reply.code.empty());
+  CHECK(r->transcript.back().text == "Still here.");  // past the limit: an agent's message is still stored
+}
+
 TEST_CASE("tags name an intent label", "[handoff]") {
   auto book = make_book();
   auto id = book.open(escalation(), 1000).record->id;
@@ -255,6 +281,54 @@ TEST_CASE("the file store keeps every record across a restart and skips a torn l
   REQUIRE(again);
   CHECK(make_book(std::move(*again)).size() == 2);
   CHECK(lines_in(path) == 2);
+}
+
+TEST_CASE("two tenants' escalations of the same session id stay two records across a restart", "[handoff]") {
+  // Clients choose session ids: acme's "s-1" and globex's "s-1" are different conversations.
+  CHECK(handoff_id("acme", "s-1", 2) != handoff_id("globex", "s-1", 2));
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  std::string acme_id, globex_id;
+  {
+    auto book = file_book(path);
+    acme_id = book.open(escalation("acme", "s-1"), 1000).record->id;
+    globex_id = book.open(escalation("globex", "s-1"), 1100).record->id;
+    REQUIRE(book.take(acme, acme_id, "bob", "Bob", 2000).code.empty());
+  }
+  auto book = file_book(path);
+  CHECK(book.size() == 2);
+  REQUIRE(book.history(acme, acme_id).record);
+  CHECK(book.history(acme, acme_id).record->state == handoff_states::assigned);
+  REQUIRE(book.history(globex, globex_id).record);
+  CHECK(book.history(globex, globex_id).record->state == handoff_states::queued);
+
+  // A log written before ids held the tenant: the same id in two tenants is still two records.
+  auto old_path = dir.file("old/handoffs.jsonl");
+  {
+    auto old = file_book(old_path);
+    auto a = old.open(escalation("acme", "s-7"), 1000).record;
+    auto g = old.open(escalation("globex", "s-8"), 1000).record;
+    REQUIRE(a);
+    REQUIRE(g);
+  }
+  {
+    // Rewrite the second record with the first one's id, as the old scheme would have named it.
+    std::ifstream in(old_path);
+    std::string first, second;
+    std::getline(in, first);
+    std::getline(in, second);
+    auto a = nlohmann::json::parse(first);
+    auto g = nlohmann::json::parse(second);
+    g["id"] = a["id"];
+    std::ofstream(old_path, std::ios::trunc) << a.dump() << "\n" << g.dump() << "\n";
+  }
+  auto records = read_file_records(old_path);
+  REQUIRE(records);
+  REQUIRE(records->size() == 2);
+  CHECK((*records)[0].tenant.value == "acme");
+  CHECK((*records)[1].tenant.value == "globex");
+  auto reopened = file_book(old_path);
+  CHECK(reopened.size() == 2);
 }
 
 TEST_CASE("the file store says a change is durable only once it is in the file, in order", "[handoff]") {
