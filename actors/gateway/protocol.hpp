@@ -43,10 +43,10 @@ parse_result parse_client_frame(const std::string& text);
 /// false when it is not of that form.
 bool parse_agent_seen(std::string_view text, agent_seen& out);
 
-/// Stable protocol error codes that are not support_errc names.
 /// The longest client message id accepted (bytes).
 constexpr std::size_t max_client_message_id_bytes = 128;
 
+/// Stable protocol error codes that are not support_errc names.
 namespace codes {
 constexpr const char* bad_request = "bad_request";
 constexpr const char* unknown_type = "unknown_type";

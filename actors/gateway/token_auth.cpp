@@ -150,9 +150,9 @@ verification verify_token(const token_keys& keys, const std::string& token) {
     if (!claims.contains("exp"))
       return v.reason = "token has no exp claim", v;
     identity who{text_claim("tenant"), text_claim("sub"), text_claim("role"), text_claim("name"), {}};
-    // A whole number of seconds (checked above), past now minus the leeway (checked by decode): far-future
-    // values are clamped so the time point cannot overflow.
-    auto exp = std::min<uint64_t>(p.at("exp").get<uint64_t>(), uint64_t{1} << 40);
+    // A whole number of seconds (checked above), past now minus the leeway (checked by decode). Far-future
+    // values are clamped to 2^32 s (the year 2106): the time point counts nanoseconds in 64 bits.
+    auto exp = std::min<uint64_t>(p.at("exp").get<uint64_t>(), uint64_t{1} << 32);
     who.expires = std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<int64_t>(exp)}};
     if (who.tenant.empty() || who.user.empty())
       return v.reason = "token lacks tenant or sub claim", v;

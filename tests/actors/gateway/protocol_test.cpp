@@ -148,6 +148,18 @@ TEST_CASE("tokens are checked for algorithm, key, expiry, issuer, audience and c
     CHECK(verify_token(k, huge.substr(0, d1 + 1) + body + huge.substr(d2)).reason ==
           "the exp claim is not a time in whole seconds");
   }
+  // A genuine token whose exp is far in the future (2^60 s): its connection's end is clamped to 2^32 s, as a
+  // time point in nanoseconds would overflow (UBSan: signed overflow).
+  {
+    using namespace jwt::params;
+    auto now = std::chrono::system_clock::now();
+    jwt::jwt_object obj{algorithm("HS256"), secret(k.secret),
+                        payload({{"sub", "alice"}, {"tenant", "acme"}, {"iss", k.issuer}, {"aud", k.audience}})};
+    obj.add_claim("iat", now).add_claim("nbf", now - std::chrono::seconds(1)).add_claim("exp", uint64_t{1} << 60);
+    auto far = verify_token(k, obj.signature());
+    REQUIRE(far.who);
+    CHECK(far.who->expires == std::chrono::system_clock::time_point{std::chrono::seconds{int64_t{1} << 32}});
+  }
   // alg "none" is never accepted, whatever the token says.
   auto dot = good.find('.');
   auto none = std::string("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0") + good.substr(dot, good.rfind('.') - dot) + ".";
