@@ -209,7 +209,7 @@ TEST_CASE("close: from the queue by anyone, when assigned by the holder only, cl
   CHECK(book.list(acme, true).size() == 1);
 }
 
-TEST_CASE("customer messages stop growing a held record's transcript at its limit; agent lines never do",
+TEST_CASE("customer messages stop growing a held record's transcript at its limit, agent lines never do",
           "[handoff]") {
   auto book = make_book();
   auto id = book.open(escalation(), 1000).record->id;
