@@ -196,7 +196,7 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        # Sanitizer builds (make sanitize) report into the log: any report fails the test. So does a shutdown
+        # Sanitizer builds (make test) report into the log: any report fails the test. So does a shutdown
         # that needed the exit watchdog (runtime/exit_watchdog.hpp): the actor system's destructor hung.
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "did not finish within"):
             text = self.text()
