@@ -185,7 +185,8 @@ struct cluster {
                           "classifier.model_path=" + dir + "/intents.bin", std::string{"node.scheduler_threads=2"},
                           std::string{"gateway.messages_per_second=10000"}, std::string{"gateway.message_burst=10000"},
                           std::string{"gateway.tenant_messages_per_second=1000000"},
-                          std::string{"gateway.tenant_message_burst=1000000"}}) {
+                          std::string{"gateway.tenant_message_burst=1000000"},
+                          std::string{"gateway.max_connections_per_user=0"}}) {  // one user holds --moved sessions
       args.push_back("--set");
       args.push_back(s);
     }

@@ -487,6 +487,7 @@ int main(int argc, char** argv) {
     "--set", "gateway.listen_address=127.0.0.1",
     "--set", "gateway.port=0",
     "--set", "gateway.max_connections=" + std::to_string(std::max(20000, opt.connections + 100)),
+    "--set", "gateway.max_connections_per_user=0",  // two users hold every connection
     "--set", "gateway.messages_per_second=1000",
     "--set", "gateway.message_burst=1000",
     "--set", "gateway.shutdown_grace_ms=3000",

@@ -345,7 +345,8 @@ def main():
                 "node": {"state_dir": os.path.join(tmp, "state")},
                 "gateway": {"port": free_port(), "messages_per_second": 100, "message_burst": 100,
                             "tenant_messages_per_second": 1000000, "tenant_message_burst": 1000000,
-                            "max_connections": args.sessions + 100},
+                            "max_connections": args.sessions + 100,
+                            "max_connections_per_user": 0},  # three users hold every session's connection
                 "providers": {
                     "root": "chain",
                     "endpoints": {"openai": dict(endpoint, kind="openai", model="gpt-4o-mini"),

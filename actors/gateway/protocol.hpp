@@ -56,6 +56,8 @@ constexpr const char* rate_limited = "rate_limited";
 constexpr const char* unsupported_data = "unsupported_data";
 constexpr const char* session_forbidden = "session_forbidden";
 constexpr const char* busy = "busy";
+/// The tenant or the user has as many open connections as allowed (then close 1013, try again later).
+constexpr const char* too_many_connections = "too_many_connections";
 } // namespace codes
 
 // Server frames.

@@ -444,6 +444,7 @@ result<std::unique_ptr<gateway>> gateway::start(caf::actor_system& sys, session_
   st.sys = &sys;
   st.router = std::move(router);
   st.settings = std::move(settings);
+  st.slots.emplace(cfg.max_connections_per_tenant, cfg.max_connections_per_user);
   st.log = log::get("gateway");
   beast::error_code ec;
   auto address = asio::ip::make_address(cfg.listen_address, ec);

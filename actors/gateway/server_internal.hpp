@@ -2,6 +2,7 @@
 // ws_session.cpp: one WebSocket). Everything declared here runs on the io thread(s) only.
 #pragma once
 
+#include "actors/gateway/connection_slots.hpp"
 #include "actors/gateway/dashboard.hpp"
 #include "actors/gateway/gateway.hpp"
 #include "actors/gateway/gateway_messages.hpp"
@@ -71,6 +72,7 @@ struct server_state {
   gateway_settings settings;
   std::shared_ptr<spdlog::logger> log;
   std::atomic<int> connections{0};
+  std::optional<connection_slots> slots;                  // per tenant and per user; set at start
   std::atomic<bool> stopping{false};
   std::mutex live_mutex;
   std::unordered_set<std::shared_ptr<ws_session>> live;  // open WebSockets (for shutdown)

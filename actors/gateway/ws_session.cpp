@@ -68,13 +68,20 @@ public:
   void send(std::string frame) {
     if (closing_ || close_after_drain_)
       return;
-    if (out_.size() >= static_cast<size_t>(state_->settings.cfg.outbound_queue_frames)) {
-      state_->log->warn("event=slow_reader_disconnected tenant={} queued={}", tenant_, out_.size());
+    // Both bounds: the count of frames, and their bytes (an agent's queue and history frames can be large).
+    // One frame over the byte bound still goes out when nothing else waits.
+    const auto& cfg = state_->settings.cfg;
+    if (out_.size() >= static_cast<size_t>(cfg.outbound_queue_frames)
+        || (!out_.empty() && queued_bytes_ + frame.size() > static_cast<size_t>(cfg.outbound_queue_bytes))) {
+      state_->log->warn("event=slow_reader_disconnected tenant={} queued={} queued_bytes={}", tenant_, out_.size(),
+                        queued_bytes_);
       // The frame being written must outlive its async_write; drop only the ones waiting.
       out_.erase(writing_ ? std::next(out_.begin()) : out_.begin(), out_.end());
+      queued_bytes_ = out_.empty() ? 0 : out_.front().size();
       start_close(websocket::close_code::policy_error, "slow reader");
       return;
     }
+    queued_bytes_ += frame.size();
     out_.push_back(std::move(frame));
     if (!writing_)
       do_write();
@@ -85,6 +92,7 @@ public:
     if (closing_ || close_after_drain_)
       return;
     out_.push_back(error_frame(error_code, message));
+    queued_bytes_ += out_.back().size();
     close_after_drain_ = code;
     if (!writing_)
       do_write();
@@ -143,6 +151,24 @@ private:
                            : "Authentication failed: agent tokens open /agent/ws, not /ws.",
            websocket::close_code::policy_error);
       return;
+    }
+    // The node's cap was checked at the upgrade; a tenant's and a user's need the token's claims.
+    switch (state_->slots->acquire(v.who->tenant, v.who->user, agent_endpoint_, slot_)) {
+      case connection_slots::verdict::granted:
+        break;
+      case connection_slots::verdict::tenant_full:
+        state_->log->warn("event=connection_refused reason=max_connections_per_tenant tenant={}", v.who->tenant);
+        fail(codes::too_many_connections,
+             "Your organisation has too many open connections to this server; try again later.",
+             websocket::close_code::try_again_later);
+        return;
+      case connection_slots::verdict::user_full:
+        state_->log->warn("event=connection_refused reason=max_connections_per_user tenant={} user={}",
+                          v.who->tenant, log::tag(v.who->user));
+        fail(codes::too_many_connections,
+             "You have too many open connections; close another tab or window and try again.",
+             websocket::close_code::try_again_later);
+        return;
     }
     tenant_ = v.who->tenant;
     // The token's lifetime bounds the connection's: an expired or revoked token does not stay signed in on an
@@ -329,8 +355,10 @@ private:
     writing_ = false;
     if (ec)
       return;  // the read side sees the failure and cleans up
-    if (!out_.empty())
+    if (!out_.empty()) {
+      queued_bytes_ -= out_.front().size();
       out_.pop_front();
+    }
     if (!out_.empty() && !closing_)
       do_write();
     else if (close_after_drain_)
@@ -365,6 +393,7 @@ private:
   std::chrono::system_clock::time_point expires_;  ///< when the token (plus leeway) stops being valid
   token_bucket bucket_;
   std::deque<std::string> out_;
+  size_t queued_bytes_ = 0;  ///< the bytes of the frames in out_
   bool writing_ = false;
   bool closing_ = false;
   std::optional<websocket::close_code> close_after_drain_;
@@ -374,6 +403,7 @@ private:
   std::string tenant_;
   connection_actor actor_;
   agent_connection_actor agent_actor_;
+  connection_slots::lease slot_;  ///< this connection's place under the tenant's and the user's caps
 };
 
 void start_websocket(tcp::socket&& socket, std::shared_ptr<server_state> state,

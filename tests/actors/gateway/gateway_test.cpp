@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -404,6 +405,47 @@ TEST_CASE("connections beyond max_connections are refused with HTTP 503", "[gate
   CHECK(second.http_status() == 503);
 }
 
+TEST_CASE("a user's connections beyond max_connections_per_user are closed with too_many_connections and 1013",
+          "[gateway][limits]") {
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.max_connections_per_user = 2; }};
+  ws_client first, second, third;
+  REQUIRE(connect_ready(first, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(connect_ready(second, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(third.connect(fx.port(), "/ws?token=" + fx.token("acme", "alice")));
+  expect_refused(third, "too_many_connections", 1013);
+  // Another user of the tenant, and the same user id signed in as an agent, count apart.
+  ws_client bob;
+  REQUIRE(connect_ready(bob, fx.port(), fx.token("acme", "bob")));
+  ws_client agent;
+  REQUIRE(agent.connect(fx.port(), "/agent/ws?token=" + fx.agent_token("acme", "alice", "Alice")));
+  CHECK(agent.read_until("agent_ready", 10s));
+  // A closed connection gives its place back once the server has let go of it (retried up to a deadline).
+  first.close();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool again = false;
+  while (!again && std::chrono::steady_clock::now() < deadline) {
+    ws_client retry;
+    again = connect_ready(retry, fx.port(), fx.token("acme", "alice"));
+    if (!again)
+      std::this_thread::sleep_for(50ms);
+  }
+  CHECK(again);
+}
+
+TEST_CASE("a tenant's connections beyond max_connections_per_tenant are closed; other tenants still connect",
+          "[gateway][limits]") {
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.max_connections_per_tenant = 2; }};
+  ws_client alice, bob, dana;
+  REQUIRE(connect_ready(alice, fx.port(), fx.token("acme", "alice")));
+  REQUIRE(connect_ready(bob, fx.port(), fx.token("acme", "bob")));
+  // First-frame authentication is held to the same caps as a token in the URL.
+  REQUIRE(dana.connect(fx.port(), "/ws"));
+  REQUIRE(dana.send_json({{"type", "auth"}, {"token", fx.token("acme", "dana")}}));
+  expect_refused(dana, "too_many_connections", 1013);
+  ws_client carol;
+  CHECK(connect_ready(carol, fx.port(), fx.token("globex", "carol")));
+}
+
 TEST_CASE("an escalate frame hands the conversation to a human", "[gateway][escalation]") {
   gateway_fixture fx;
   ws_client c;
@@ -555,11 +597,12 @@ TEST_CASE("a half-open peer that never answers pings is disconnected after the i
   CHECK(closed);
 }
 
-TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
-  // A queue of one frame overflows as soon as frames arrive faster than one write completes. Five
-  // questions sent at once, never read, produce dozens of frames in a burst, so one write is always in
-  // flight when the next frames arrive.
-  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.outbound_queue_frames = 1; }};
+namespace {
+
+/// Five questions sent at once and never read: the gateway queues their answers' frames faster than one write
+/// completes. `tune` sets the queue's bounds; the client must be cut with 1008.
+void expect_slow_reader_cut(void (*tune)(config::gateway_config&)) {
+  gateway_fixture fx{hs256_keys(), tune};
   ws_client c;
   REQUIRE(connect_ready(c, fx.port(), fx.token("acme", "alice")));
   for (int i = 0; i < 5; ++i)
@@ -567,6 +610,23 @@ TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "
                          {"text", "Why was I charged twice on my invoice this month?"}}));
   CHECK(c.wait_closed(20s));
   CHECK(c.close_code() == 1008);
+}
+
+} // namespace
+
+TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
+  // A queue of one frame overflows as soon as frames arrive faster than one write completes: the questions
+  // produce dozens of frames in a burst, so one write is always in flight when the next frames arrive.
+  expect_slow_reader_cut([](config::gateway_config& c) { c.outbound_queue_frames = 1; });
+}
+
+TEST_CASE("a client whose queued frames exceed outbound_queue_bytes is disconnected with 1008", "[gateway][limits]") {
+  // The frame count would allow thousands; the byte bound (1 KiB) is crossed as soon as an answer's final
+  // frame, which carries the whole answer and its sources, arrives while another frame is being written.
+  expect_slow_reader_cut([](config::gateway_config& c) {
+    c.outbound_queue_frames = 100000;
+    c.outbound_queue_bytes = 1024;
+  });
 }
 
 TEST_CASE("gateway logs carry neither message text nor tokens", "[gateway][privacy]") {
