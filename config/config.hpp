@@ -271,7 +271,7 @@ struct gateway_config {
   double tenant_messages_per_second = 100;    ///< token bucket refill shared by all of a tenant's connections
   int tenant_message_burst = 200;             ///< that bucket's size
   int max_connections = 1000;                 ///< per node; more get HTTP 503
-  int max_connections_per_tenant = 0;         ///< open connections of one tenant on this node; 0 = no cap
+  int max_connections_per_tenant = 0;         ///< open customer connections of one tenant on this node; 0 = no cap
   int max_connections_per_user = 32;          ///< open connections of one user (customer or agent); 0 = no cap
   int idle_timeout_s = 60;                    ///< no traffic (pings included) for this long closes
   int handshake_timeout_s = 10;               ///< upgrade, WebSocket handshake and first-frame auth

@@ -395,7 +395,7 @@ std::vector<key> make_keys() {
     SA_CONFIG_KEY(gateway, tenant_message_burst, integer(1, 1000000), "the tenant token bucket's size"),
     SA_CONFIG_KEY(gateway, max_connections, integer(1, 1000000), "connections per node; more get HTTP 503"),
     SA_CONFIG_KEY(gateway, max_connections_per_tenant, integer(0, 1000000),
-                  "open connections of one tenant on this node; more are closed with 1013; 0 = no cap"),
+                  "open customer connections of one tenant on this node (agents not counted); more are closed with 1013; 0 = no cap"),
     SA_CONFIG_KEY(gateway, max_connections_per_user, integer(0, 1000000),
                   "open connections of one user (customer or agent) on this node; more are closed with 1013; 0 = no cap"),
     SA_CONFIG_KEY(gateway, idle_timeout_s, integer(1, 86400),

@@ -181,6 +181,7 @@
       already_taken: "Another agent took this conversation.", not_assigned: "You do not hold this conversation.",
       closed: "This conversation is closed.", handed_back: "This conversation went back to the bot.",
       not_found: "No such conversation.", rate_limited: "Slow down a little.", unavailable: "The service did not answer; try again.",
+      too_many_connections: "You have too many consoles open on this server; close one and connect again.",
     };
     if (f.code === "token_expired") {
       // The server closes the connection next; onclose signs in again with a new token.
@@ -231,6 +232,10 @@
           return;
         }
         setStatus("err", "Signed out: the token expired; paste a new one");
+        return;
+      }
+      if (e.code === 1013) {  // too_many_connections: the notice says why
+        setStatus("err", "Refused: too many open connections");
         return;
       }
       setStatus(e.code === 1008 ? "err" : "off", e.code === 1008 ? "Refused (not an agent token?)" : "Offline");

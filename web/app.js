@@ -244,6 +244,10 @@
       state.tokenExpired = true;
       return;
     }
+    if (f.code === "too_many_connections") {  // then close 1013: onclose retries with a growing delay
+      notice("error", [strong("Too many open chats. "), document.createTextNode(f.message)]);
+      return;
+    }
     notice("error", [strong("Couldn't do that. "), document.createTextNode(f.message || f.code)]);
   }
 

@@ -34,25 +34,28 @@ connection_slots::verdict connection_slots::acquire(const std::string& tenant, c
   auto key = user_key(tenant, user, agent);
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    auto t = tenants_.find(tenant);
-    if (per_tenant_ > 0 && t != tenants_.end() && t->second >= per_tenant_)
+    // Agents' consoles are not counted against the tenant: customers must not lock out the people who take
+    // their handoffs. Each agent is still held to the per-user cap.
+    auto t = agent ? tenants_.end() : tenants_.find(tenant);
+    if (!agent && per_tenant_ > 0 && t != tenants_.end() && t->second >= per_tenant_)
       return verdict::tenant_full;
     auto u = users_.find(key);
     if (per_user_ > 0 && u != users_.end() && u->second >= per_user_)
       return verdict::user_full;
-    ++(t != tenants_.end() ? t->second : tenants_[tenant]);
+    if (!agent)
+      ++(t != tenants_.end() ? t->second : tenants_[tenant]);
     ++(u != users_.end() ? u->second : users_[key]);
   }
   out.reset();
   out.owner_ = this;
-  out.tenant_ = tenant;
+  out.tenant_ = agent ? std::string{} : tenant;  // empty: not counted against the tenant
   out.user_ = std::move(key);
   return verdict::granted;
 }
 
 void connection_slots::release(const std::string& tenant, const std::string& user) {
   std::lock_guard<std::mutex> guard{mutex_};
-  if (auto t = tenants_.find(tenant); t != tenants_.end() && --t->second <= 0)
+  if (auto t = tenant.empty() ? tenants_.end() : tenants_.find(tenant); t != tenants_.end() && --t->second <= 0)
     tenants_.erase(t);
   if (auto u = users_.find(user); u != users_.end() && --u->second <= 0)
     users_.erase(u);

@@ -1,7 +1,8 @@
 // connection_slots: open WebSockets per tenant and per user, held against the configured caps, so that one
-// tenant cannot take a node's whole gateway.max_connections and one user's token cannot open hundreds of
-// sockets. A connection claims its slot once authenticated (its tenant and user are known only then) and
-// gives it back when it is destroyed. Thread-safe: sessions on different strands claim and release.
+// tenant's customers cannot take a node's whole gateway.max_connections and one user's token cannot open
+// hundreds of sockets. Agent consoles count against their agent's cap but not the tenant's (customers must
+// not lock out the agents). A connection claims its slot once authenticated (its tenant and user are known
+// only then) and gives it back when it is destroyed. Thread-safe: sessions on different strands share it.
 #pragma once
 
 #include <mutex>
@@ -34,15 +35,16 @@ public:
   private:
     friend class connection_slots;
     connection_slots* owner_ = nullptr;
-    std::string tenant_;
-    std::string user_;  // the user key: tenant, role and user id
+    std::string tenant_;  // empty for an agent's console (not counted against the tenant)
+    std::string user_;    // the user key: tenant, role and user id
   };
 
   /// Claims one slot for `user` of `tenant` (`agent`: an agent console connection; agents and customers of
-  /// one id count apart). On `granted`, `out` holds the slot.
+  /// one id count apart, and agents not against the tenant). On `granted`, `out` holds the slot (and gives
+  /// back the one it held before); otherwise `out` is left as it was.
   verdict acquire(const std::string& tenant, const std::string& user, bool agent, lease& out);
 
-  /// Open connections counted for a tenant, and for one of its users (tests, diagnostics).
+  /// Open connections counted for a tenant (its customers'), and for one of its users (tests, diagnostics).
   int tenant_count(const std::string& tenant) const;
   int user_count(const std::string& tenant, const std::string& user, bool agent) const;
 

@@ -9,6 +9,7 @@
 #include "actors/gateway/agent_connection_actor.hpp"
 #include "actors/gateway/agent_protocol.hpp"
 #include "actors/gateway/connection_actor.hpp"
+#include "actors/gateway/outbound_queue.hpp"
 #include "actors/gateway/protocol.hpp"
 #include "actors/gateway/rate_limit.hpp"
 #include "runtime/log.hpp"
@@ -33,7 +34,9 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state, bool agent)
     : ws_(std::move(socket)), state_(std::move(state)), agent_endpoint_(agent), auth_timer_(ws_.get_executor()),
-      bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst) {
+      bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst),
+      out_(static_cast<size_t>(state_->settings.cfg.outbound_queue_frames),
+           static_cast<size_t>(state_->settings.cfg.outbound_queue_bytes)) {
     if (state_->settings.metrics)
       state_->settings.metrics->connection_opened();
   }
@@ -68,22 +71,14 @@ public:
   void send(std::string frame) {
     if (closing_ || close_after_drain_)
       return;
-    // Both bounds: the count of frames, and their bytes (an agent's queue and history frames can be large).
-    // One frame over the byte bound still goes out when nothing else waits.
-    const auto& cfg = state_->settings.cfg;
-    if (out_.size() >= static_cast<size_t>(cfg.outbound_queue_frames)
-        || (!out_.empty() && queued_bytes_ + frame.size() > static_cast<size_t>(cfg.outbound_queue_bytes))) {
-      state_->log->warn("event=slow_reader_disconnected tenant={} queued={} queued_bytes={}", tenant_, out_.size(),
-                        queued_bytes_);
-      // The frame being written must outlive its async_write; drop only the ones waiting.
-      out_.erase(writing_ ? std::next(out_.begin()) : out_.begin(), out_.end());
-      queued_bytes_ = out_.empty() ? 0 : out_.front().size();
+    if (!out_.push(std::move(frame))) {
+      state_->log->warn("event=slow_reader_disconnected tenant={} queued={} queued_bytes={}", tenant_, out_.frames(),
+                        out_.waiting_bytes());
+      out_.drop_waiting();  // the frame being written must outlive its async_write
       start_close(websocket::close_code::policy_error, "slow reader");
       return;
     }
-    queued_bytes_ += frame.size();
-    out_.push_back(std::move(frame));
-    if (!writing_)
+    if (!out_.writing())
       do_write();
   }
 
@@ -91,10 +86,9 @@ public:
   void fail(const std::string& error_code, const std::string& message, websocket::close_code code) {
     if (closing_ || close_after_drain_)
       return;
-    out_.push_back(error_frame(error_code, message));
-    queued_bytes_ += out_.back().size();
+    out_.force_push(error_frame(error_code, message));
     close_after_drain_ = code;
-    if (!writing_)
+    if (!out_.writing())
       do_write();
   }
 
@@ -345,21 +339,16 @@ private:
   }
 
   void do_write() {
-    writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(out_.front()),
+    ws_.async_write(asio::buffer(out_.start_write()),
                     beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    writing_ = false;
+    out_.written();
     if (ec)
       return;  // the read side sees the failure and cleans up
-    if (!out_.empty()) {
-      queued_bytes_ -= out_.front().size();
-      out_.pop_front();
-    }
-    if (!out_.empty() && !closing_)
+    if (out_.has_waiting() && !closing_)
       do_write();
     else if (close_after_drain_)
       start_close(*close_after_drain_, "");
@@ -392,9 +381,7 @@ private:
   asio::steady_timer auth_timer_;  ///< the first-frame auth deadline, then the token's expiry
   std::chrono::system_clock::time_point expires_;  ///< when the token (plus leeway) stops being valid
   token_bucket bucket_;
-  std::deque<std::string> out_;
-  size_t queued_bytes_ = 0;  ///< the bytes of the frames in out_
-  bool writing_ = false;
+  outbound_queue out_;
   bool closing_ = false;
   std::optional<websocket::close_code> close_after_drain_;
   std::string token_;

@@ -46,6 +46,23 @@ TEST_CASE("connection slots: agents and customers of one id, and tenants whose n
   CHECK(slots.user_count("acme", "alice", false) == 1);
 }
 
+TEST_CASE("connection slots: agents' consoles are held to their own cap, not the tenant's", "[gateway][limits]") {
+  connection_slots slots{1, 2};
+  connection_slots::lease customer, refused, agent1, agent2, agent3;
+  REQUIRE(slots.acquire("acme", "alice", false, customer) == verdict::granted);
+  CHECK(slots.acquire("acme", "bob", false, refused) == verdict::tenant_full);
+  CHECK(slots.acquire("acme", "ann", true, agent1) == verdict::granted);
+  CHECK(slots.acquire("acme", "ann", true, agent2) == verdict::granted);
+  CHECK(slots.acquire("acme", "ann", true, agent3) == verdict::user_full);
+  CHECK(slots.tenant_count("acme") == 1);
+  agent1.reset();
+  agent2.reset();
+  CHECK(slots.tenant_count("acme") == 1);
+  CHECK(slots.user_count("acme", "ann", true) == 0);
+  customer.reset();
+  CHECK(slots.tenant_count("acme") == 0);
+}
+
 TEST_CASE("connection slots: a moved lease is given back once, by its last holder", "[gateway][limits]") {
   connection_slots slots{1, 0};
   connection_slots::lease first;
