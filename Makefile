@@ -21,6 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 600
 FUZZ_SEED    ?=
+FUZZ_JOBS    ?= $(JOBS)
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 .PHONY: deps browser-deps build run chat suite test test-release bench soak sanitize tsan fuzz fuzz-ci clean
@@ -82,16 +83,17 @@ sanitize: test
 tsan:
 	$(MAKE) suite BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DSA_TSAN=ON -DSA_BUILD_BENCH=OFF"
 
-# libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz, each run with its seed corpus.
+# libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz, each run with its seed corpus
+# by FUZZ_JOBS processes side by side (one per core by default).
 fuzz:
 	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(FUZZ_PACKAGES)"
 	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSA_FUZZ=ON -DSA_BUILD_TESTS=OFF
 	cmake --build build-fuzz --target fuzz_targets -j$(JOBS)
-	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-# CI: 20 s per target from a fixed seed, so a failure replays the same way.
+# CI: 20 s per target, one process from a fixed seed, so a failure replays the same way.
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_SEED=1
+	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_SEED=1 FUZZ_JOBS=1
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
