@@ -11,13 +11,14 @@ connection_slots::lease& connection_slots::lease::operator=(lease&& other) noexc
     owner_ = std::exchange(other.owner_, nullptr);
     tenant_ = std::move(other.tenant_);
     user_ = std::move(other.user_);
+    counts_tenant_ = other.counts_tenant_;
   }
   return *this;
 }
 
 void connection_slots::lease::reset() {
   if (auto* owner = std::exchange(owner_, nullptr))
-    owner->release(tenant_, user_);
+    owner->release(tenant_, user_, counts_tenant_);
 }
 
 std::string connection_slots::user_key(std::string_view tenant, std::string_view user, bool agent) {
@@ -48,14 +49,15 @@ connection_slots::verdict connection_slots::acquire(const std::string& tenant, c
   }
   out.reset();
   out.owner_ = this;
-  out.tenant_ = agent ? std::string{} : tenant;  // empty: not counted against the tenant
+  out.tenant_ = tenant;
   out.user_ = std::move(key);
+  out.counts_tenant_ = !agent;
   return verdict::granted;
 }
 
-void connection_slots::release(const std::string& tenant, const std::string& user) {
+void connection_slots::release(const std::string& tenant, const std::string& user, bool counts_tenant) {
   std::lock_guard<std::mutex> guard{mutex_};
-  if (auto t = tenant.empty() ? tenants_.end() : tenants_.find(tenant); t != tenants_.end() && --t->second <= 0)
+  if (auto t = counts_tenant ? tenants_.find(tenant) : tenants_.end(); t != tenants_.end() && --t->second <= 0)
     tenants_.erase(t);
   if (auto u = users_.find(user); u != users_.end() && --u->second <= 0)
     users_.erase(u);

@@ -35,8 +35,9 @@ public:
   private:
     friend class connection_slots;
     connection_slots* owner_ = nullptr;
-    std::string tenant_;  // empty for an agent's console (not counted against the tenant)
-    std::string user_;    // the user key: tenant, role and user id
+    std::string tenant_;
+    std::string user_;           // the user key: tenant, role and user id
+    bool counts_tenant_ = false;  // false for an agent's console (not counted against the tenant)
   };
 
   /// Claims one slot for `user` of `tenant` (`agent`: an agent console connection; agents and customers of
@@ -50,7 +51,7 @@ public:
 
 private:
   static std::string user_key(std::string_view tenant, std::string_view user, bool agent);
-  void release(const std::string& tenant, const std::string& user);
+  void release(const std::string& tenant, const std::string& user, bool counts_tenant);
 
   const int per_tenant_;
   const int per_user_;

@@ -4,6 +4,9 @@
 // the byte bound still goes out whenever nothing else waits. Plain class on the connection's strand.
 #pragma once
 
+#include "config/config.hpp"
+
+#include <cassert>
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -13,6 +16,12 @@ namespace sa::gateway {
 class outbound_queue {
 public:
   outbound_queue(std::size_t max_frames, std::size_t max_bytes) : max_frames_(max_frames), max_bytes_(max_bytes) {}
+
+  /// The bounds a gateway's configuration sets (outbound_queue_frames, outbound_queue_bytes).
+  static outbound_queue for_config(const config::gateway_config& cfg) {
+    return outbound_queue{static_cast<std::size_t>(cfg.outbound_queue_frames),
+                          static_cast<std::size_t>(cfg.outbound_queue_bytes)};
+  }
 
   /// Queues a frame; false (and nothing queued) when it would pass either bound.
   [[nodiscard]] bool push(std::string frame) {
@@ -32,6 +41,7 @@ public:
   /// Marks the next waiting frame as being written and returns it; it stays valid until written().
   /// Needs has_waiting() and no write in progress.
   const std::string& start_write() {
+    assert(!writing_ && has_waiting());
     writing_ = true;
     waiting_bytes_ -= frames_.front().size();
     return frames_.front();

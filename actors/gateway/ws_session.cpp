@@ -35,8 +35,7 @@ public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state, bool agent)
     : ws_(std::move(socket)), state_(std::move(state)), agent_endpoint_(agent), auth_timer_(ws_.get_executor()),
       bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst),
-      out_(static_cast<size_t>(state_->settings.cfg.outbound_queue_frames),
-           static_cast<size_t>(state_->settings.cfg.outbound_queue_bytes)) {
+      out_(outbound_queue::for_config(state_->settings.cfg)) {
     if (state_->settings.metrics)
       state_->settings.metrics->connection_opened();
   }

@@ -31,6 +31,9 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 jobs=${FUZZ_JOBS:-1}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: FUZZ_JOBS must be a positive whole number, not '$jobs'" >&2; exit 2; }
+# libFuzzer takes -seed=0 as "pick one at random": a set seed must be positive to replay.
+[[ -z "${FUZZ_SEED:-}" || "$FUZZ_SEED" =~ ^[1-9][0-9]*$ ]] ||
+  { echo "run.sh: FUZZ_SEED must be a positive whole number, not '$FUZZ_SEED'" >&2; exit 2; }
 mkdir -p "$build/fuzz-corpus" "$build/fuzz-artifacts" "$build/fuzz-logs"
 # exec/s is per wall-clock second; cpu_s and exec/cpu_s (the fuzzer's own CPU time) tell a slow target from a
 # busy machine, and load is the 1-minute load average when the target finished.
@@ -41,13 +44,13 @@ for t in "${targets[@]}"; do
   work="$build/fuzz-corpus/$t"
   log="$build/fuzz-logs/$t.log"
   mkdir -p "$work"
+  rm -f "$log" "$build/fuzz-logs/$t".[0-9]*.log  # a previous run's (perhaps with another FUZZ_JOBS)
   seeds="$here/corpus/$t"
   [ -d "$seeds" ] || { echo "run.sh: $t has no seed corpus ($seeds)" >&2; failed=1; continue; }
   flags=()
   if [ -f "$here/$t.options" ]; then
     mapfile -t flags < <(awk '/^\[/{in_lf=($0=="[libfuzzer]");next} in_lf && /=/{gsub(/ /,"");print "-"$0}' "$here/$t.options")
   fi
-  rm -f "$log" "$build/fuzz-logs/$t".[0-9]*.log  # a previous run's, with another FUZZ_JOBS
   logs=("$log")
   [ "$jobs" -gt 1 ] && { logs=(); for ((w = 0; w < jobs; w++)); do logs+=("$build/fuzz-logs/$t.$w.log"); done; }
   # One process per worker; rc is the first failing worker's exit status (0 when all passed).
@@ -66,8 +69,9 @@ for t in "${targets[@]}"; do
     done
   }
   TIMEFORMAT='%U %S'
-  { time run_workers; } 2>"$log.time"
-  cpu=$(awk '{printf "%.1f", $1 + $2}' "$log.time")
+  # The shell's own messages (a worker killed by a signal) go to a log of their own, not into the timing.
+  { time run_workers 2>"$build/fuzz-logs/$t.shell.log"; } 2>"$log.time"
+  cpu=$(tail -n1 "$log.time" | awk '{printf "%.1f", $1 + $2}')
   load=$(cut -d' ' -f1 /proc/loadavg)
   execs=0
   for l in "${logs[@]}"; do

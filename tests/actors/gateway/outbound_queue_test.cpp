@@ -76,6 +76,22 @@ TEST_CASE("outbound queue: a slow reader's waiting frames are dropped, the one b
   CHECK_FALSE(q.writing());
 }
 
+TEST_CASE("outbound queue: the gateway's configuration sets the frame bound and the byte bound",
+          "[gateway][limits]") {
+  sa::config::gateway_config cfg;
+  cfg.outbound_queue_frames = 3;
+  cfg.outbound_queue_bytes = 1024;
+  auto frames = outbound_queue::for_config(cfg);
+  REQUIRE(frames.push("a"));
+  REQUIRE(frames.push("b"));
+  REQUIRE(frames.push("c"));
+  CHECK_FALSE(frames.push("d"));  // the fourth frame, though far under 1024 bytes
+  auto bytes = outbound_queue::for_config(cfg);
+  REQUIRE(bytes.push(std::string(1000, 'a')));
+  CHECK(bytes.push(std::string(24, 'b')));
+  CHECK_FALSE(bytes.push("c"));  // the third frame, over 1024 bytes
+}
+
 TEST_CASE("outbound queue: the error frame before a close is queued past the bounds", "[gateway][limits]") {
   outbound_queue q{1, 10};
   REQUIRE(q.push("a"));
