@@ -141,7 +141,9 @@ class Node:
                 f"handoff.path={tmp}/{name}-handoffs.jsonl",  # each node its own, in the test's directory
                 "gateway.messages_per_second=10000", "gateway.message_burst=10000",
                 "gateway.tenant_messages_per_second=1000000", "gateway.tenant_message_burst=1000000",
-                "node.scheduler_threads=2"] + list(extra)
+                "node.scheduler_threads=2",
+                # hundreds of conversations over a few users: a node holds far more than 32 of one user's
+                "gateway.max_connections_per_user=0"] + list(extra)
         args = [binary, "serve"]
         for s in sets:
             args += ["--set", s]

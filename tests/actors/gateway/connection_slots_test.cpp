@@ -79,7 +79,7 @@ TEST_CASE("connection slots: a moved lease is given back once, by its last holde
   CHECK(slots.tenant_count("acme") == 0);
 }
 
-TEST_CASE("connection slots: a refused claim leaves the lease as it was; a granted one gives back its old place",
+TEST_CASE("connection slots: a refused claim leaves the lease as it was, a granted one gives back its old place",
           "[gateway][limits]") {
   connection_slots slots{2, 1};
   connection_slots::lease held;

@@ -432,7 +432,7 @@ TEST_CASE("a user's connections beyond max_connections_per_user are closed with 
   CHECK(again);
 }
 
-TEST_CASE("a tenant's connections beyond max_connections_per_tenant are closed; other tenants still connect",
+TEST_CASE("a tenant's connections beyond max_connections_per_tenant are closed, other tenants still connect",
           "[gateway][limits]") {
   gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.max_connections_per_tenant = 2; }};
   ws_client alice, bob, dana;
