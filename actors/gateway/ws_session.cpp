@@ -23,7 +23,6 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <optional>
 
 namespace sa::gateway {

@@ -12,16 +12,6 @@ using namespace sa::test;
 
 namespace {
 
-/// Connects an agent console and reads agent_ready and the queue snapshot.
-std::optional<json> connect_agent(ws_client& c, uint16_t port, const std::string& token) {
-  if (!c.connect(port, "/agent/ws?token=" + token))
-    return std::nullopt;
-  auto ready = c.read();
-  if (!ready || (*ready)["type"] != "agent_ready")
-    return std::nullopt;
-  return c.read_until("queue");
-}
-
 /// The customer asks for a human; returns the handoff id of the `escalated` frame.
 std::string escalate(ws_client& customer, std::string& session) {
   REQUIRE(customer.send_json({{"type", "escalate"}}));

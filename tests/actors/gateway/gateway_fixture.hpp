@@ -82,6 +82,16 @@ inline bool connect_ready(ws_client& c, uint16_t port, const std::string& token,
   return r && (*r)["type"] == "ready";
 }
 
+/// Connects an agent console and reads agent_ready and the queue snapshot (nullopt if either is missing).
+inline std::optional<json> connect_agent(ws_client& c, uint16_t port, const std::string& token) {
+  if (!c.connect(port, "/agent/ws?token=" + token))
+    return std::nullopt;
+  auto ready = c.read();
+  if (!ready || (*ready)["type"] != "agent_ready")
+    return std::nullopt;
+  return c.read_until("queue");
+}
+
 /// Sends a message and collects deltas up to its final (or error) frame.
 struct exchange {
   std::vector<json> deltas;

@@ -417,8 +417,7 @@ TEST_CASE("a user's connections beyond max_connections_per_user are closed with 
   ws_client bob;
   REQUIRE(connect_ready(bob, fx.port(), fx.token("acme", "bob")));
   ws_client agent;
-  REQUIRE(agent.connect(fx.port(), "/agent/ws?token=" + fx.agent_token("acme", "alice", "Alice")));
-  CHECK(agent.read_until("agent_ready", 10s));
+  CHECK(connect_agent(agent, fx.port(), fx.agent_token("acme", "alice", "Alice")));
   // A closed connection gives its place back once the server has let go of it (retried up to a deadline).
   first.close();
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -446,8 +445,7 @@ TEST_CASE("a tenant's connections beyond max_connections_per_tenant are closed, 
   CHECK(connect_ready(carol, fx.port(), fx.token("globex", "carol")));
   // The tenant's agents are not counted against it: its customers cannot lock them out.
   ws_client agent;
-  REQUIRE(agent.connect(fx.port(), "/agent/ws?token=" + fx.agent_token("acme", "ann", "Ann")));
-  CHECK(agent.read_until("agent_ready", 10s));
+  CHECK(connect_agent(agent, fx.port(), fx.agent_token("acme", "ann", "Ann")));
 }
 
 TEST_CASE("an escalate frame hands the conversation to a human", "[gateway][escalation]") {
