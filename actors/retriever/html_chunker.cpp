@@ -8,7 +8,8 @@ namespace sa::knowledge::detail {
 
 namespace {
 
-char lower(char c) noexcept { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+/// ASCII lower case: tag names are ASCII, and std::tolower would be a locale-dependent call per byte.
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool istarts_with(std::string_view s, std::size_t at, std::string_view prefix) noexcept {
   if (at + prefix.size() > s.size())
@@ -19,8 +20,11 @@ bool istarts_with(std::string_view s, std::size_t at, std::string_view prefix) n
   return true;
 }
 
+/// First case-insensitive occurrence of `needle` (lower case, starting with '<') at or after `from`: jumps
+/// from '<' to '<' (memchr) instead of comparing at every byte.
 std::size_t ifind(std::string_view s, std::string_view needle, std::size_t from) noexcept {
-  for (std::size_t i = from; i + needle.size() <= s.size(); ++i)
+  for (auto i = s.find('<', from); i != std::string_view::npos && i + needle.size() <= s.size();
+       i = s.find('<', i + 1))
     if (istarts_with(s, i, needle))
       return i;
   return std::string_view::npos;

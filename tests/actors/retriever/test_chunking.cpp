@@ -463,6 +463,25 @@ TEST_CASE("FAQ JSON errors name the file, the line and the entry") {
   fails("[1e99999]", "faq.json:1:", "invalid JSON");
 }
 
+TEST_CASE("HTML tag names are matched in any case, and a '<' inside a script does not end it") {
+  // Exported help centres write upper-case tags; the end-tag search jumps from '<' to '<', so the '<'s
+  // in the script (and a '</scr' that is not the end) must not stop it short or let it skip the real end.
+  const std::string html = "<HTML><HEAD><TITLE>Billing &amp; Plans</Title></HEAD><BODY>"
+                           "<SCRIPT>if (a<b && c <d) { s = '</scr' + 'ipt>'; }</SCRIPT>"
+                           "<H1>Invoices</H1><P>Invoices are emailed to the billing contact on the first day of each month.</P>"
+                           "<STYLE>p < q { }</style><H2>Refunds</h2><p>Refunds reach the original card within five business days.</P>"
+                           "</BODY></HTML>";
+  auto chunks = detail::chunk_html("billing.html", html, {});
+  REQUIRE(chunks.size() == 2);
+  CHECK(chunks[0].title == "Billing & Plans");
+  CHECK(chunks[0].section == "Invoices");
+  CHECK(chunks[0].text == "Invoices are emailed to the billing contact on the first day of each month.");
+  CHECK(chunks[1].section == "Invoices > Refunds");
+  CHECK(chunks[1].text == "Refunds reach the original card within five business days.");
+  CHECK(detail::html_problem(html).empty());
+  CHECK(detail::html_problem("<SCRIPT>x < y").rfind("1: <script> element is never closed", 0) == 0);
+}
+
 TEST_CASE("Broken HTML is found with its line, untidy but readable HTML is not broken") {
   using detail::html_problem;
   CHECK(html_problem("<html><body><div><p>Unclosed paragraphs<div>and mismatched</span> tags</body>").empty());
