@@ -381,6 +381,18 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
         self->state.log->info("event=handoff_queued tenant={} handoff={} session={} reason={}", r.tenant.value,
                               r.id, log::tag(r.tenant.value + "/" + r.session.value), r.reason);
         broadcast(self, r);
+      } else if (!opened.joined.empty()) {
+        // Escalated again while an agent holds the conversation: the agent sees what the customer asked.
+        self->state.log->info("event=handoff_escalation_joined tenant={} handoff={} session={} reason={}",
+                              r.tenant.value, r.id, log::tag(r.tenant.value + "/" + r.session.value), o.reason);
+        for (auto at : opened.joined) {
+          const auto& line = r.transcript[at];
+          handoff_customer_said said{r.id, r.session, line.text, line.turn, line.at_unix_ms};
+          for (const auto& a : shared(self).agents)
+            if (a.tenant == r.tenant && a.agent == r.agent)
+              self->send(a.listener, said);
+        }
+        broadcast(self, r);
       }
       return reply_when_saved(self, handoff_opened{r.id});
     },

@@ -100,7 +100,31 @@ handoff_view* handoff_book::find(const tenant_id& t, const std::string& id) {
 handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
   auto id = handoff_id(o.tenant.value, o.session.value, o.turn);
   if (auto* r = find(o.tenant, id))
-    return {r, false};
+    return {r, false, nullptr, {}};
+  // An agent took the conversation while this turn was being answered (it was queued when the turn began):
+  // the agent keeps it. A new queued record would become the session's latest, route the customer back to
+  // the bot and cut the agent off; instead the turns the record lacks join its transcript.
+  if (auto* held = active_for(o.tenant, o.session); held && held->state == handoff_states::assigned) {
+    turn_number seen = 0;
+    for (const auto& l : held->transcript)
+      if (l.role != "agent")
+        seen = std::max(seen, l.turn);
+    opened out{held, false, nullptr, {}};
+    auto before = held->transcript.size();
+    for (const auto& t : o.turns) {
+      if (agent_turn(t) || t.number <= seen)
+        continue;
+      if (!t.user_text.empty()) {
+        held->transcript.push_back({"user", redact(t.user_text), t.number, t.at_unix_ms, {}, 0});
+        out.joined.push_back(held->transcript.size() - 1);
+      }
+      if (!t.answer_text.empty())
+        held->transcript.push_back({"bot", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+    }
+    if (held->transcript.size() != before)  // not a retry
+      persist(*held);
+    return out;
+  }
   // The conversation escalated again while still waiting in the queue: the new record (with the longer
   // transcript) replaces the old one, which is closed as superseded.
   handoff_view* superseded = nullptr;
@@ -144,7 +168,7 @@ handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
   // Only now: forgetting older finished records must not take `superseded` before the caller sees it.
   if (superseded)
     finished(*superseded);
-  return {&added, true, superseded};
+  return {&added, true, superseded, {}};
 }
 
 std::string handoff_book::refusal(const handoff_view* r) const {

@@ -43,10 +43,13 @@ public:
 
   struct opened {
     handoff_view* record = nullptr;
-    bool created = false;  ///< false: this escalation was recorded before (a retry)
+    bool created = false;  ///< false: recorded before (a retry), or joined to the record an agent holds
     handoff_view* superseded = nullptr;  ///< the session's queued record this one closed, if any
+    std::vector<std::size_t> joined;     ///< held record: its new customer lines (transcript positions)
   };
-  /// Records an escalated turn as a queued handoff (idempotent by id).
+  /// Records an escalated turn as a queued handoff (idempotent by id). When an agent already holds the
+  /// session's record (taken while the turn was answered), no record is created: the agent keeps the
+  /// conversation, and the turns its transcript lacks are added to it.
   opened open(const handoff_open& o, int64_t now_ms);
 
   /// The outcome of an agent action: code empty when done; record set unless not_found.

@@ -12,6 +12,7 @@
 #include <map>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sa::handoff {
@@ -31,6 +32,11 @@ public:
 struct replayed {
   std::vector<handoff_view> records;
   std::size_t lines = 0;
+  /// The file's last line has no newline (a crash mid-write): `whole_bytes` is where the complete lines end,
+  /// and `tail_read` says whether that last line was a whole record anyway (only its newline missing).
+  bool torn = false;
+  bool tail_read = false;
+  std::size_t whole_bytes = 0;
 };
 
 result<replayed> replay(const std::string& path) {
@@ -45,13 +51,21 @@ result<replayed> replay(const std::string& path) {
   std::size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    // getline stops at the end of the file without a newline only on a torn last line.
+    bool last_torn = in.eof();
+    if (!last_torn)
+      out.whole_bytes += line.size() + 1;
+    out.torn = last_torn && !line.empty();
     if (line.empty())
       continue;
     ++out.lines;
     auto j = nlohmann::json::parse(line, nullptr, false);
     handoff_view v;
     std::string error;
-    if (j.is_discarded() || !from_json(j, v, error)) {
+    bool read = !j.is_discarded() && from_json(j, v, error);
+    if (last_torn)
+      out.tail_read = read;
+    if (!read) {
       // Only the last line can be torn by a crash; anything else is worth a louder word, but still skipped.
       log::get("handoff")->warn("event=handoff_store_line_skipped file={} line={} error=\"{}\"", path, number,
                                 j.is_discarded() ? "not JSON" : error);
@@ -100,14 +114,20 @@ public:
         return false;
       }
       records_ = std::move(r->records);
-      if (r->lines > 2 * records_.size() + 16 && !compact(error))
+      if (r->lines > 2 * records_.size() + 16) {
+        if (!compact(error))
+          return false;
+      } else if (r->torn && !mend_tail(*r, error)) {
         return false;
+      }
     }
     fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
       error = path_ + ": cannot open for appending (" + std::strerror(errno) + ")";
       return false;
     }
+    size_ = static_cast<off_t>(st.st_size);
     return true;
   }
 
@@ -116,8 +136,15 @@ public:
   void save(const handoff_view& v) override {
     lane_.post([this, id = v.id, line = to_json(v, detail::stored).dump() + "\n"] {
       unsynced_ = true;
-      if (!write_all(fd_, line))
-        failed(id, "write");
+      if (write_all(fd_, line)) {
+        size_ += static_cast<off_t>(line.size());
+        return;
+      }
+      failed(id, "write");
+      // Cut off what part of the line did reach the file, or the next line would be glued to it and both
+      // lost on the next replay.
+      if (::ftruncate(fd_, size_) != 0)
+        failed(id, "ftruncate after a failed write");
     });
   }
 
@@ -152,6 +179,28 @@ private:
                                step, std::strerror(err));
   }
 
+  /// A torn last line: appending behind it would glue the next record to it, and the replay after that
+  /// would lose both. A whole record that only lacks its newline gets one; a fragment is cut off (replay
+  /// skipped it, and it was never acknowledged as durable).
+  bool mend_tail(const replayed& r, std::string& error) {
+    bool ok;
+    if (r.tail_read) {
+      int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      ok = fd >= 0 && write_all(fd, "\n") && ::fdatasync(fd) == 0;
+      if (fd >= 0)
+        ::close(fd);
+    } else {
+      ok = ::truncate(path_.c_str(), static_cast<off_t>(r.whole_bytes)) == 0;
+    }
+    if (!ok) {
+      error = path_ + ": cannot mend its torn last line (" + std::strerror(errno) + ")";
+      return false;
+    }
+    log::get("handoff")->warn("event=handoff_store_torn_line_mended file={} kept={}", path_,
+                              r.tail_read ? "true" : "false");
+    return true;
+  }
+
   /// Rewrites the log with one line per record (to a temporary file, fsynced, renamed over the log).
   bool compact(std::string& error) {
     auto tmp = path_ + ".compact";
@@ -174,6 +223,7 @@ private:
 
   std::string path_;
   int fd_ = -1;
+  off_t size_ = 0;                               // the file's length: whole lines only (on the lane's thread)
   std::vector<handoff_view> records_;
   std::atomic<int> flushes_queued_{0};           // posted and not yet started
   std::atomic<uint64_t> syncs_{0};

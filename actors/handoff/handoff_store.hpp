@@ -4,7 +4,9 @@
 //   - file: one JSON line per change appended to <node.state_dir>/handoff/handoffs.jsonl; on open the file
 //     is replayed (the last line of each id wins) and compacted (rewritten with one line per record) when it
 //     has grown to more than twice that.
-// A torn last line (a crash mid-write) is skipped with a warning. The file store does its blocking I/O on a
+// A torn last line (a crash mid-write) is skipped with a warning and mended before anything is appended (cut
+// off, or given its newline when it is a whole record), and a write that fails part-way is cut off again, so
+// a later record is never glued to a fragment and lost with it. The file store does its blocking I/O on a
 // thread of its own (a blocking_lane): save() only queues the line, and flush() says when every line queued
 // before it is written and fdatasync'ed, so the handoff service acknowledges a change once it is durable
 // without ever writing on a scheduler thread. Changes queued together share one fdatasync. Destroying the

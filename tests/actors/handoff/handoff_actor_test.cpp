@@ -74,6 +74,16 @@ void wait_listed(caf::scoped_actor& self, const handoff_actor& h, const std::str
   REQUIRE(listed(open_records(self, h), id));
 }
 
+/// Subscribes `agent` as acme's agent bob (returns the queue snapshot it got), then bob takes `id`.
+handoff_list subscribe_and_take(caf::scoped_actor& self, caf::scoped_actor& agent, const handoff_actor& h,
+                                const std::string& id) {
+  handoff_list snapshot;
+  agent->request(h, 5s, agent_subscribe{tenant_id{"acme"}, "bob", "Bob", caf::actor_cast<handoff_agent_listener>(agent)})
+    .receive([&](handoff_list& l) { snapshot = std::move(l); }, [&](caf::error&) {});
+  REQUIRE(act(self, h, action(handoff_ops::take, id)).code.empty());
+  return snapshot;
+}
+
 } // namespace
 
 TEST_CASE("an escalated turn opens a queued handoff record", "[handoff][node]") {
@@ -120,11 +130,7 @@ TEST_CASE("while an agent holds the conversation the bot does not answer, after 
   auto [session, id] = escalate(self, node);
   wait_listed(self, h, id);
   caf::scoped_actor agent{*node.sys};
-  handoff_list snapshot;
-  agent->request(h, 5s, agent_subscribe{tenant_id{"acme"}, "bob", "Bob", caf::actor_cast<handoff_agent_listener>(agent)})
-    .receive([&](handoff_list& l) { snapshot = std::move(l); }, [&](caf::error&) {});
-  CHECK(listed(snapshot, id));
-  REQUIRE(act(self, h, action(handoff_ops::take, id)).code.empty());
+  CHECK(listed(subscribe_and_take(self, agent, h, id), id));
 
   // Queued or not, the customer writes: the message goes to the agent, one final with no text.
   auto held = test::run_turn(self, node.handles.router, "acme", "alice", session, "thanks, my card is 4111 1111 1111 1111",
@@ -164,4 +170,54 @@ TEST_CASE("while an agent holds the conversation the bot does not answer, after 
     if (t.answer_text == reply.text && t.user_text.empty() && t.number == held.completed->turn + 1)
       agent_turn = true;
   CHECK(agent_turn);
+}
+
+TEST_CASE("a turn that escalates after an agent took the conversation stays with that agent", "[handoff][node]") {
+  // The race: the customer's next message went to the bot while the record was queued, an agent took the
+  // record, then that turn escalated too. The agent keeps the conversation and is told what was asked; no
+  // second record appears, and the customer's next message still goes to the agent.
+  test::test_node node;
+  caf::scoped_actor self{*node.sys};
+  auto& h = node.handles.handoff;
+  auto [session, id] = escalate(self, node);
+  wait_listed(self, h, id);
+  caf::scoped_actor agent{*node.sys};
+  subscribe_and_take(self, agent, h, id);
+
+  handoff_open late;
+  late.tenant = tenant_id{"acme"};
+  late.user = user_id{"alice"};
+  late.session = session_id{session};
+  late.turn = 2;
+  late.reason = "low_confidence";
+  turn_record t;
+  t.number = 2;
+  t.client_message_id = "c-late";
+  t.user_text = "the export still fails, mail me at alice@example.com";
+  t.answer_text = "I am not sure about that.";
+  late.turns.push_back(t);
+  std::string opened;
+  self->request(h, 5s, late).receive([&](handoff_opened& o) { opened = o.id; }, [](caf::error&) {});
+  CHECK(opened == id);
+
+  std::optional<handoff_customer_said> said;
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (!said && std::chrono::steady_clock::now() < end)
+    agent->receive([&](handoff_customer_said& m) { said = m; }, [](handoff_changed&) {}, caf::after(5s) >> [] {});
+  REQUIRE(said);
+  CHECK(said->handoff == id);
+  CHECK(said->turn == 2);
+  CHECK(said->text.find("the export still fails") != std::string::npos);
+  CHECK(said->text.find("alice@example.com") == std::string::npos);
+  std::vector<handoff_view> mine;  // other tests' records may share the service
+  for (auto& v : open_records(self, h).handoffs)
+    if (v.session.value == session)
+      mine.push_back(v);
+  REQUIRE(mine.size() == 1);
+  CHECK(mine[0].id == id);
+  CHECK(mine[0].state == handoff_states::assigned);
+
+  auto next = test::run_turn(self, node.handles.router, "acme", "alice", session, "are you still there?", "c-3");
+  REQUIRE(next.completed);
+  CHECK(next.completed->provider == "agent");
 }
