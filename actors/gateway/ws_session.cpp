@@ -33,6 +33,7 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(tcp::socket&& socket, std::shared_ptr<server_state> state, bool agent)
     : ws_(std::move(socket)), state_(std::move(state)), agent_endpoint_(agent), auth_timer_(ws_.get_executor()),
+      close_timer_(ws_.get_executor()),
       bucket_(state_->settings.cfg.messages_per_second, state_->settings.cfg.message_burst),
       out_(outbound_queue::for_config(state_->settings.cfg)) {
     if (state_->settings.metrics)
@@ -86,11 +87,13 @@ public:
       return;
     out_.force_push(error_frame(error_code, message));
     close_after_drain_ = code;
+    arm_close_deadline();
     if (!out_.writing())
       do_write();
   }
 
-  /// Closes the socket without a handshake; only once the io threads have stopped.
+  /// Closes the socket without a handshake: on the strand (a close that overran its deadline), or once the io
+  /// threads have stopped.
   void abort() {
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().close(ec);
@@ -357,11 +360,30 @@ private:
       return;
     closing_ = true;
     auth_timer_.cancel();
+    arm_close_deadline();
     ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) {});
+  }
+
+  /// Once the server has decided to close, the connection ends within handshake_timeout_s whatever the
+  /// client does. A client that stops reading but keeps sending would otherwise hold it open for ever: the
+  /// close frame (and the last frames before it) wait behind a write that never completes, and every frame
+  /// the client sends counts as activity, so the idle timeout never fires either.
+  void arm_close_deadline() {
+    if (close_deadline_armed_)
+      return;
+    close_deadline_armed_ = true;
+    close_timer_.expires_after(std::chrono::seconds(state_->settings.cfg.handshake_timeout_s));
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec)
+        return;  // closed in time (on_closed cancels the timer)
+      self->state_->log->warn("event=close_deadline_passed tenant={} queued={}", self->tenant_, self->out_.frames());
+      self->abort();  // the pending write and read fail, and the read side cleans up
+    });
   }
 
   void on_closed() {
     auth_timer_.cancel();
+    close_timer_.cancel();
     if (actor_)
       caf::anon_send(actor_, connection_closed{});
     if (agent_actor_)
@@ -377,6 +399,8 @@ private:
   bool agent_endpoint_ = false;  // /agent/ws: the agent console protocol
   beast::flat_buffer buffer_;
   asio::steady_timer auth_timer_;  ///< the first-frame auth deadline, then the token's expiry
+  asio::steady_timer close_timer_;  ///< how long a close (or a close after the queue drains) may take
+  bool close_deadline_armed_ = false;
   std::chrono::system_clock::time_point expires_;  ///< when the token (plus leeway) stops being valid
   token_bucket bucket_;
   outbound_queue out_;

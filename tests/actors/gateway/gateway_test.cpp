@@ -405,6 +405,23 @@ TEST_CASE("connections beyond max_connections are refused with HTTP 503", "[gate
   CHECK(second.http_status() == 503);
 }
 
+namespace {
+
+/// Whether `user` of `tenant` gets a ready connection within 10 s, retried: a connection's place under the
+/// caps comes back only once the server has let go of it.
+bool reconnects(gateway_fixture& fx, const std::string& tenant, const std::string& user) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ws_client retry;
+    if (connect_ready(retry, fx.port(), fx.token(tenant, user)))
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+} // namespace
+
 TEST_CASE("a user's connections beyond max_connections_per_user are closed with too_many_connections and 1013",
           "[gateway][limits]") {
   gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.max_connections_per_user = 2; }};
@@ -420,15 +437,7 @@ TEST_CASE("a user's connections beyond max_connections_per_user are closed with 
   CHECK(connect_agent(agent, fx.port(), fx.agent_token("acme", "alice", "Alice")));
   // A closed connection gives its place back once the server has let go of it (retried up to a deadline).
   first.close();
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  bool again = false;
-  while (!again && std::chrono::steady_clock::now() < deadline) {
-    ws_client retry;
-    again = connect_ready(retry, fx.port(), fx.token("acme", "alice"));
-    if (!again)
-      std::this_thread::sleep_for(50ms);
-  }
-  CHECK(again);
+  CHECK(reconnects(fx, "acme", "alice"));
 }
 
 TEST_CASE("a tenant's connections beyond max_connections_per_tenant are closed, other tenants still connect",
@@ -565,23 +574,42 @@ TEST_CASE("a connection that never authenticates is closed after the handshake t
   expect_refused(c, "unauthorized");
 }
 
+namespace {
+
+/// A raw TCP connection to the gateway on 127.0.0.1 that sent the WebSocket upgrade for `token`, with
+/// SO_RCVBUF set to `receive_buffer` before connecting when it is positive, and receive and send timeouts of
+/// `timeout`. The answer is left unread. -1 when the connection failed.
+int raw_upgrade(uint16_t port, const std::string& token, timeval timeout, int receive_buffer = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  if (receive_buffer > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);  // the window stays small
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string upgrade = "GET /ws?token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(upgrade.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+} // namespace
+
 TEST_CASE("a half-open peer that never answers pings is disconnected after the idle timeout", "[gateway][limits]") {
   // A raw socket completes the WebSocket upgrade, reads what the server sends (its pings included) but
   // never writes again, so no pong ever comes back: the server must drop it after idle_timeout_s.
   gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) { c.idle_timeout_s = 1; }};
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = raw_upgrade(fx.port(), fx.token("acme", "alice"), timeval{1, 0});
   REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(fx.port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  timeval tv{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string upgrade = "GET /ws?token=" + fx.token("acme", "alice") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  REQUIRE(::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(upgrade.size()));
   std::string received;
   bool closed = false;
   auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -597,6 +625,49 @@ TEST_CASE("a half-open peer that never answers pings is disconnected after the i
   CHECK(received.find("101 Switching Protocols") != std::string::npos);
   CHECK(received.find("\"ready\"") != std::string::npos);
   CHECK(closed);
+}
+
+TEST_CASE("a client that stops reading but keeps writing is dropped once its close overruns the deadline",
+          "[gateway][limits]") {
+  // A raw socket with a small receive buffer upgrades, then only writes pings and never reads. Once the
+  // socket buffers are full the server's write stalls, its queue (default bounds) overflows and it starts
+  // the "slow reader" close; the close frame waits behind the stalled write, so Beast's own close timeout
+  // never starts, and the pings keep the connection from ever being idle. Only the close deadline
+  // (handshake_timeout_s) ends it: the socket is dropped, and the user's one connection place comes back.
+  gateway_fixture fx{hs256_keys(), [](config::gateway_config& c) {
+                       c.handshake_timeout_s = 1;
+                       c.max_connections_per_user = 1;
+                       c.messages_per_second = 100000;
+                       c.message_burst = 100000;
+                     }};
+  int fd = raw_upgrade(fx.port(), fx.token("acme", "alice"), timeval{5, 0}, 4096);
+  REQUIRE(fd >= 0);
+  std::string head;
+  char c = 0;
+  while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
+    head += c;  // the upgrade answer only: nothing after it is ever read
+  REQUIRE(head.find("101 Switching Protocols") != std::string::npos);
+  // {"type":"ping"} as a masked client text frame (mask 0: the payload goes as it is).
+  const std::string payload = R"({"type":"ping"})";
+  std::string frame{"\x81"};
+  frame += static_cast<char>(0x80 | payload.size());
+  frame += std::string(4, '\0');
+  frame += payload;
+  std::string burst;
+  for (int i = 0; i < 8; ++i)  // few enough per write that the writes keep up until the buffers are full
+    burst += frame;
+  bool dropped = false;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!dropped && std::chrono::steady_clock::now() < deadline) {
+    if (::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL) < 0)
+      dropped = errno == EPIPE || errno == ECONNRESET;  // EAGAIN: the server stopped reading for a moment
+    else
+      std::this_thread::sleep_for(1ms);  // a steady trickle: the connection is never idle
+  }
+  ::close(fd);
+  CHECK(dropped);
+  // The dropped connection gave its place back: the same user connects again (retried up to a deadline).
+  CHECK(reconnects(fx, "acme", "alice"));
 }
 
 TEST_CASE("a client whose outbound queue overflows is disconnected with 1008", "[gateway][limits]") {
