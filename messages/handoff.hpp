@@ -84,7 +84,7 @@ struct handoff_view {
   bool bot_could_answer = false;
   bool customer_online = false;    ///< filled when shown, never stored
   int64_t taken_unix_ms = 0;
-  int64_t closed_unix_ms = 0;
+  int64_t closed_unix_ms = 0;      ///< when it finished: closed, or handed back to the bot
   std::string summary;             ///< memory's summary, then the last turns (redacted)
   std::vector<handoff_line> transcript;
   std::vector<std::string> facts;  ///< names of account facts the bot used

@@ -80,6 +80,13 @@ void broadcast(self_ptr self, const handoff_view& r) {
       self->send(a.listener, handoff_changed{view});
 }
 
+/// What the customer wrote, to the consoles of the agent holding `r`.
+void to_holder(self_ptr self, const handoff_view& r, const handoff_customer_said& said) {
+  for (const auto& a : shared(self).agents)
+    if (a.tenant == r.tenant && a.agent == r.agent)
+      self->send(a.listener, said);
+}
+
 void to_customer(self_ptr self, const handoff_view& r, handoff_customer_event e) {
   auto it = shared(self).customers.find(key(r.tenant, r.session));
   if (it == shared(self).customers.end())
@@ -280,7 +287,7 @@ agent_outcome on_action(self_ptr self, const agent_action& a) {
       enqueue(self, rec.tenant, rec.session, std::move(w));
     }
   } else if (op == handoff_ops::hand_back) {
-    r = book.hand_back(a.tenant, a.handoff, a.agent);
+    r = book.hand_back(a.tenant, a.handoff, a.agent, now);
     if (r.code.empty()) {
       count(self, *r.record, "returned");
       to_customer(self, *r.record, {"agent_left", r.record->id, r.record->agent_name, {}, 0, r.record->state});
@@ -387,10 +394,7 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
                               r.tenant.value, r.id, log::tag(r.tenant.value + "/" + r.session.value), o.reason);
         for (auto at : opened.joined) {
           const auto& line = r.transcript[at];
-          handoff_customer_said said{r.id, r.session, line.text, line.turn, line.at_unix_ms};
-          for (const auto& a : shared(self).agents)
-            if (a.tenant == r.tenant && a.agent == r.agent)
-              self->send(a.listener, said);
+          to_holder(self, r, {r.id, r.session, line.text, line.turn, line.at_unix_ms});
         }
         broadcast(self, r);
       }
@@ -421,10 +425,7 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
             if (!shared(self).book.customer_line(*rec, text, n, at))
               self->state.log->warn("event=handoff_transcript_full tenant={} handoff={} limit_bytes={}",
                                     rec->tenant.value, rec->id, handoff_book::max_transcript_bytes);
-            handoff_customer_said said{rec->id, rec->session, shared(self).book.redact(text), n, at};
-            for (const auto& a : shared(self).agents)
-              if (a.tenant == rec->tenant && a.agent == rec->agent)
-                self->send(a.listener, said);
+            to_holder(self, *rec, {rec->id, rec->session, shared(self).book.redact(text), n, at});
           }
           // Not stored (memory failed): the message still went nowhere else, and the agent did not see it.
           when_saved(self, [rp, n]() mutable { rp.deliver(handoff_route{true, true, false, n}); });

@@ -38,13 +38,18 @@ handoff_book::handoff_book(std::unique_ptr<store> s, std::shared_ptr<const safet
                            std::vector<std::string> intent_labels, std::size_t finished_kept)
   : store_(std::move(s)), pii_(std::move(pii)), labels_(std::move(intent_labels)),
     finished_kept_(std::max<std::size_t>(finished_kept, 1)) {
-  // The store lists records in the order they were first stored, which is close enough to the order they
-  // finished for choosing which finished ones to keep.
-  for (auto& v : store_->load()) {
+  // The store gives the open records and the most recently finished ones, in creation order; which finished
+  // one is forgotten first follows the order they finished.
+  std::vector<const handoff_view*> done;
+  for (auto& v : store_->load(finished_kept_)) {
     auto& r = add(std::move(v));
     if (is_finished(r))
-      finished(r);
+      done.push_back(&r);
   }
+  std::stable_sort(done.begin(), done.end(),
+                   [](const auto* a, const auto* b) { return finished_unix_ms(*a) < finished_unix_ms(*b); });
+  for (const auto* r : done)
+    finished(*r);
 }
 
 handoff_view& handoff_book::add(handoff_view v) {
@@ -97,6 +102,21 @@ handoff_view* handoff_book::find(const tenant_id& t, const std::string& id) {
   return it == by_id_.end() ? nullptr : &records_.at(it->second);
 }
 
+std::size_t handoff_book::add_turn(std::vector<handoff_line>& transcript, const turn_record& t) const {
+  if (agent_turn(t)) {
+    transcript.push_back({"agent", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+    return no_line;
+  }
+  auto at = no_line;
+  if (!t.user_text.empty()) {
+    transcript.push_back({"user", redact(t.user_text), t.number, t.at_unix_ms, {}, 0});
+    at = transcript.size() - 1;
+  }
+  if (!t.answer_text.empty())
+    transcript.push_back({"bot", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+  return at;
+}
+
 handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
   auto id = handoff_id(o.tenant.value, o.session.value, o.turn);
   if (auto* r = find(o.tenant, id))
@@ -114,12 +134,8 @@ handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
     for (const auto& t : o.turns) {
       if (agent_turn(t) || t.number <= seen)
         continue;
-      if (!t.user_text.empty()) {
-        held->transcript.push_back({"user", redact(t.user_text), t.number, t.at_unix_ms, {}, 0});
-        out.joined.push_back(held->transcript.size() - 1);
-      }
-      if (!t.answer_text.empty())
-        held->transcript.push_back({"bot", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+      if (auto at = add_turn(held->transcript, t); at != no_line)
+        out.joined.push_back(at);
     }
     if (held->transcript.size() != before)  // not a retry
       persist(*held);
@@ -148,18 +164,12 @@ handoff_book::opened handoff_book::open(const handoff_open& o, int64_t now_ms) {
   v.facts = o.facts;
   std::string asked;
   for (const auto& t : o.turns) {
-    if (agent_turn(t)) {
-      v.transcript.push_back({"agent", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+    auto at = add_turn(v.transcript, t);
+    if (at == no_line)
       continue;
-    }
-    if (!t.user_text.empty()) {
-      v.transcript.push_back({"user", redact(t.user_text), t.number, t.at_unix_ms, {}, 0});
-      asked += (asked.empty() ? "" : " / ") + clip(v.transcript.back().text, 200);
-    }
-    if (!t.answer_text.empty())
-      v.transcript.push_back({"bot", redact(t.answer_text), t.number, t.at_unix_ms, {}, 0});
+    asked += (asked.empty() ? "" : " / ") + clip(v.transcript[at].text, 200);
     if (t.number == o.turn)
-      v.question = redact(t.user_text);
+      v.question = v.transcript[at].text;
   }
   v.summary = o.summary.empty() ? "" : redact(o.summary) + "\n";
   v.summary += "Customer wrote: " + (asked.empty() ? std::string{"(nothing)"} : asked);
@@ -219,12 +229,14 @@ handoff_book::outcome handoff_book::reply(const tenant_id& t, const std::string&
   return {{}, r, seq};
 }
 
-handoff_book::outcome handoff_book::hand_back(const tenant_id& t, const std::string& id, const std::string& agent) {
+handoff_book::outcome handoff_book::hand_back(const tenant_id& t, const std::string& id, const std::string& agent,
+                                              int64_t now_ms) {
   auto held = held_by(t, id, agent);
   if (!held.code.empty())
     return held;
   auto* r = held.record;
   r->state = handoff_states::returned;
+  r->closed_unix_ms = now_ms;  // when it finished: which finished records a restart keeps follows it
   persist(*r);
   finished(*r);
   return {{}, r};

@@ -35,7 +35,8 @@ namespace sa::handoff {
 class handoff_book {
 public:
   /// `intent_labels`: what tag accepts (the intent model's labels).
-  /// `finished_kept` (>= 1): finished records kept in memory.
+  /// `finished_kept` (>= 1): finished records kept in memory. Loads the store's records (and throws what its
+  /// load() throws).
   handoff_book(std::unique_ptr<store> s, std::shared_ptr<const safety::pii_scanner> pii,
                std::vector<std::string> intent_labels, std::size_t finished_kept = default_finished_kept);
 
@@ -62,7 +63,7 @@ public:
                int64_t now_ms);
   outcome reply(const tenant_id& t, const std::string& id, const std::string& agent, const std::string& text,
                 int64_t now_ms);
-  outcome hand_back(const tenant_id& t, const std::string& id, const std::string& agent);
+  outcome hand_back(const tenant_id& t, const std::string& id, const std::string& agent, int64_t now_ms);
   outcome close(const tenant_id& t, const std::string& id, const std::string& agent, const std::string& resolution,
                 int64_t now_ms);
   outcome tag(const tenant_id& t, const std::string& id, const std::string& intent, bool bot_could_answer);
@@ -102,6 +103,11 @@ private:
   void persist(const handoff_view& r);
   /// The record when `agent` holds it (assigned to them), else the refusal (not_assigned, or refusal()'s).
   outcome held_by(const tenant_id& t, const std::string& id, const std::string& agent);
+
+  static constexpr std::size_t no_line = static_cast<std::size_t>(-1);
+  /// Appends a memory turn to a transcript, redacted: an agent's turn as the agent's line, else the
+  /// customer's line and the bot's. Returns the customer line's position, or no_line.
+  std::size_t add_turn(std::vector<handoff_line>& transcript, const turn_record& t) const;
 
   /// Indexes a record (the next in creation order) and returns it.
   handoff_view& add(handoff_view v);

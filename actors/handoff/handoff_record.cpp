@@ -13,6 +13,10 @@ std::string handoff_id(const std::string& tenant, const std::string& session, tu
   return "HO-" + log::tag(tenant + '\x1f' + session + ":" + std::to_string(turn));
 }
 
+int64_t finished_unix_ms(const handoff_view& v) {
+  return v.closed_unix_ms != 0 ? v.closed_unix_ms : v.taken_unix_ms;
+}
+
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
     .count();

@@ -2,8 +2,11 @@
 // memory (handoff_book) and hands each changed record to its store:
 //   - memory: nothing is written (tests, or a node without a state_dir to write to);
 //   - file: one JSON line per change appended to <node.state_dir>/handoff/handoffs.jsonl; on open the file
-//     is replayed (the last line of each id wins) and compacted (rewritten with one line per record) when it
-//     has grown to more than twice that.
+//     is indexed (the last line of each id wins) and compacted (rewritten with one line per record) when it
+//     has grown to more than twice that. Opening keeps only a small index entry per record ever stored, and
+//     load() reads back only the records the book keeps, so startup memory does not grow with the log's
+//     history; compaction and the directory entry are made durable (fsync of the file, then of its
+//     directory).
 // A torn last line (a crash mid-write) is skipped with a warning and mended before anything is appended (cut
 // off, or given its newline when it is a whole record), and a write that fails part-way is cut off again, so
 // a later record is never glued to a fragment and lost with it. The file store does its blocking I/O on a
@@ -28,8 +31,11 @@ namespace sa::handoff {
 class store {
 public:
   virtual ~store() = default;
-  /// Every record, its latest version, in the order they were first stored.
-  virtual std::vector<handoff_view> load() = 0;
+  /// The records a book keeps in memory, their latest versions, in the order they were first stored: every
+  /// open one (queued, assigned) and the `finished_kept` most recently finished (closed or handed back, by
+  /// finished_unix_ms). Called once, before anything is saved. Throws std::runtime_error when they cannot be
+  /// read back (the file changed underneath since it was opened).
+  virtual std::vector<handoff_view> load(std::size_t finished_kept) = 0;
   /// Queues the record's current version for storing. A write that fails is logged with the store and the
   /// record's id (the record stays in memory; the next change of it writes it whole again).
   virtual void save(const handoff_view& v) = 0;
@@ -45,8 +51,9 @@ std::unique_ptr<store> make_memory_store();
 /// Opens (creating it and its directory when missing) the append log at `path`, and starts its writer thread.
 result<std::unique_ptr<store>> open_file_store(const std::string& path);
 
-/// The records of the log at `path` without opening it for writing (export-training); fails when the file
-/// cannot be read.
-result<std::vector<handoff_view>> read_file_records(const std::string& path);
+/// The records of the log at `path` (all, or those `keep` accepts: only those are held in memory) without
+/// opening it for writing (export-training); fails when the file cannot be read.
+result<std::vector<handoff_view>> read_file_records(const std::string& path,
+                                                     const std::function<bool(const handoff_view&)>& keep = {});
 
 } // namespace sa::handoff

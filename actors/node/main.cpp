@@ -167,7 +167,9 @@ int export_training_command(const sa::config::config& cfg, const std::string& te
   auto path = sa::handoff_path(cfg);
   std::vector<sa::handoff_view> records;
   if (std::filesystem::exists(path)) {
-    auto read = sa::handoff::read_file_records(path);
+    // Only the tenant's tagged records are held: the log may hold years of handoffs.
+    auto read = sa::handoff::read_file_records(
+      path, [&tenant](const sa::handoff_view& v) { return v.tagged && v.tenant.value == tenant; });
     if (!read) {
       std::cerr << "support-agent: " << read.error() << "\n";
       return 1;

@@ -150,7 +150,7 @@ TEST_CASE("take, reply, hand back: the holder acts, everyone else is refused wit
   }
   SECTION("nobody holds a queued record: reply and hand back are refused") {
     CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::not_assigned);
-    CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::not_assigned);
+    CHECK(book.hand_back(acme, id, "bob", 6000).code == handoff_codes::not_assigned);
   }
   SECTION("the first taker holds it; a second is refused; taking it again is a no-op") {
     auto t = book.take(acme, id, "bob", "Bob", 5000);
@@ -161,7 +161,7 @@ TEST_CASE("take, reply, hand back: the holder acts, everyone else is refused wit
     CHECK(book.take(acme, id, "carol", "Carol", 5001).code == handoff_codes::already_taken);
     CHECK(book.take(acme, id, "bob", "Bob", 5002).code.empty());
     CHECK(book.reply(acme, id, "carol", "hi", 1).code == handoff_codes::not_assigned);
-    CHECK(book.hand_back(acme, id, "carol").code == handoff_codes::not_assigned);
+    CHECK(book.hand_back(acme, id, "carol", 6000).code == handoff_codes::not_assigned);
     CHECK(book.close(acme, id, "carol", "done", 1).code == handoff_codes::not_assigned);
     auto r1 = book.reply(acme, id, "bob", "Hello, I'm Bob. Your email bob@example.org is noted.", 6000);
     REQUIRE(r1.code.empty());
@@ -169,12 +169,12 @@ TEST_CASE("take, reply, hand back: the holder acts, everyone else is refused wit
     CHECK(book.reply(acme, id, "bob", "Second", 6001).seq == 2);
     CHECK(r1.record->transcript.back().role == "agent");
     CHECK(r1.record->transcript[4].text.find("bob@example.org") == std::string::npos);  // redacted copy
-    REQUIRE(book.hand_back(acme, id, "bob").code.empty());
+    REQUIRE(book.hand_back(acme, id, "bob", 6000).code.empty());
     CHECK(book.history(acme, id).record->state == handoff_states::returned);
     // Returned to the bot: a new escalation makes a new record; this one takes no more actions but tags.
     CHECK(book.take(acme, id, "carol", "Carol", 1).code == handoff_codes::handed_back);
     CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::handed_back);
-    CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::handed_back);
+    CHECK(book.hand_back(acme, id, "bob", 6000).code == handoff_codes::handed_back);
     CHECK(book.close(acme, id, "bob", "x", 1).code == handoff_codes::handed_back);
     CHECK(book.tag(acme, id, "billing", false).code.empty());
     CHECK(book.active_for(acme, session_id{"s-1"}) == nullptr);
@@ -219,7 +219,7 @@ TEST_CASE("an escalation while an agent holds the conversation joins the held re
   CHECK(retry.joined.empty());
   CHECK(held->transcript.size() == lines);
   // Once the agent hands back, the next escalation opens a new queued record as before.
-  REQUIRE(book.hand_back(acme, id, "bob").code.empty());
+  REQUIRE(book.hand_back(acme, id, "bob", 6000).code.empty());
   auto later = escalation();
   later.turn = 5;
   later.turns.push_back(turn(5, "still wrong", "Connecting you."));
@@ -248,7 +248,7 @@ TEST_CASE("close: from the queue by anyone, when assigned by the holder only, cl
   CHECK(r.closed_unix_ms == 2000);
   CHECK(book.take(acme, id, "bob", "Bob", 1).code == handoff_codes::closed);
   CHECK(book.reply(acme, id, "bob", "hi", 1).code == handoff_codes::closed);
-  CHECK(book.hand_back(acme, id, "bob").code == handoff_codes::closed);
+  CHECK(book.hand_back(acme, id, "bob", 6000).code == handoff_codes::closed);
   CHECK(book.close(acme, id, "bob", "", 1).code == handoff_codes::closed);
   CHECK(book.history(acme, id).code.empty());
   CHECK(book.tag(acme, id, "account", true).code.empty());
@@ -520,7 +520,7 @@ TEST_CASE("memory keeps every open record and only the most recently finished on
       REQUIRE(book.close(acme, ids[i], "bob", "answered", 5000 + i).code.empty());
     } else {
       REQUIRE(book.take(acme, ids[i], "bob", "Bob", 5000 + i).code.empty());
-      REQUIRE(book.hand_back(acme, ids[i], "bob").code.empty());
+      REQUIRE(book.hand_back(acme, ids[i], "bob", 5000 + i).code.empty());
     }
   }
   CHECK(book.size() == 2 + 3);
@@ -548,6 +548,96 @@ TEST_CASE("memory keeps every open record and only the most recently finished on
   handoff_book second{std::move(*reopened), scanner(), classifier::intent_model::labels(), 3};
   CHECK(second.size() == 2 + 3);
   CHECK(second.list(acme, false).size() == 2);
+}
+
+TEST_CASE("a restart keeps the records that finished last, and reads back only those", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  auto open_book = [&] {
+    auto s = open_file_store(path);
+    REQUIRE(s);
+    return handoff_book{std::move(*s), scanner(), classifier::intent_model::labels(), 2};
+  };
+  // A is created first and held longest: it finishes last, after B, C and D were closed.
+  std::vector<std::string> ids;
+  {
+    auto book = open_book();
+    for (const char* s : {"s-a", "s-b", "s-c", "s-d", "s-e"})
+      ids.push_back(book.open(escalation("acme", s), 1000).record->id);
+    REQUIRE(book.take(acme, ids[0], "bob", "Bob", 1500).code.empty());
+    for (int i = 1; i <= 3; ++i)
+      REQUIRE(book.close(acme, ids[i], "bob", "answered", 2000 + i).code.empty());
+    // C's latest line comes after D's, but D finished later.
+    REQUIRE(book.tag(acme, ids[2], "billing", true).code.empty());
+    REQUIRE(book.hand_back(acme, ids[0], "bob", 3000).code.empty());
+    CHECK(book.history(acme, ids[0]).code.empty());
+    CHECK(book.history(acme, ids[3]).code.empty());
+    CHECK(book.history(acme, ids[2]).code == handoff_codes::not_found);
+    settle(book);
+  }
+  auto kept = [&](handoff_book& book) {
+    CHECK(book.size() == 3);  // E is open, A and D finished last
+    CHECK(book.history(acme, ids[0]).record);
+    CHECK(book.history(acme, ids[3]).record);
+    CHECK(book.active_for(acme, session_id{"s-e"}));
+    CHECK(book.history(acme, ids[1]).code == handoff_codes::not_found);
+    CHECK(book.history(acme, ids[2]).code == handoff_codes::not_found);
+  };
+  {
+    // The store reads back the open record and the two finished last, not the whole log.
+    auto s = open_file_store(path);
+    REQUIRE(s);
+    auto loaded = (*s)->load(2);
+    REQUIRE(loaded.size() == 3);
+    CHECK(loaded[0].id == ids[0]);  // in creation order
+    CHECK(loaded[1].id == ids[3]);
+    CHECK(loaded[2].id == ids[4]);
+  }
+  {
+    auto book = open_book();
+    kept(book);
+    // Enough changes to compact the log on the next open.
+    for (int i = 0; i < 30; ++i)
+      REQUIRE(book.tag(acme, ids[0], i % 2 ? "billing" : "account", i % 2).code.empty());
+    settle(book);
+  }
+  CHECK(lines_in(path) > 30);
+  {
+    auto book = open_book();
+    CHECK(lines_in(path) == 5);  // compacted: one line per record, every record still there
+    kept(book);
+    CHECK(book.history(acme, ids[0]).record->tag_intent == "billing");  // the latest version (i = 29)
+    // The book forgets in the order records finished: closing E forgets D, not A (loaded before D).
+    REQUIRE(book.close(acme, ids[4], "bob", "answered", 4000).code.empty());
+    CHECK(book.history(acme, ids[0]).record);
+    CHECK(book.history(acme, ids[3]).code == handoff_codes::not_found);
+    settle(book);
+  }
+  auto all = read_file_records(path);
+  REQUIRE(all);
+  REQUIRE(all->size() == 5);
+  CHECK((*all)[2].tag_intent == "billing");
+  auto tagged = read_file_records(path, [](const handoff_view& v) { return v.tagged; });
+  REQUIRE(tagged);
+  CHECK(tagged->size() == 2);
+}
+
+TEST_CASE("a hand-back stored before hand-backs kept their time ranks by when it was taken", "[handoff]") {
+  temp_dir dir;
+  auto path = dir.file("handoff/handoffs.jsonl");
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream log(path);
+    log << R"({"id":"HO-1","tenant":"acme","user":"u","session":"s1","state":"returned_to_bot","taken_unix_ms":9000})" "\n"
+        << R"({"id":"HO-2","tenant":"acme","user":"u","session":"s2","state":"closed","closed_unix_ms":5000})" "\n"
+        << R"({"id":"HO-3","tenant":"acme","user":"u","session":"s3","state":"returned_to_bot","taken_unix_ms":1000})" "\n";
+  }
+  auto s = open_file_store(path);
+  REQUIRE(s);
+  auto loaded = (*s)->load(2);
+  REQUIRE(loaded.size() == 2);
+  CHECK(loaded[0].id == "HO-1");
+  CHECK(loaded[1].id == "HO-2");
 }
 
 TEST_CASE("export-training writes the tagged handoffs as a CSV train-intents accepts", "[handoff]") {

@@ -28,7 +28,7 @@ struct gated_store final : store {
     std::vector<std::function<void()>> waiting;
   };
   explicit gated_store(std::shared_ptr<shared> s) : s_(std::move(s)) {}
-  std::vector<handoff_view> load() override { return {}; }
+  std::vector<handoff_view> load(std::size_t) override { return {}; }
   void save(const handoff_view& v) override {
     std::lock_guard<std::mutex> g(s_->m);
     s_->saved.push_back(v);
