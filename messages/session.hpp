@@ -66,13 +66,15 @@ struct turn_completed {
   /// (tool empty: none). `actions` then lists "<tool>:proposed".
   action_proposal proposal;
   safety_verdict safety;            ///< the turn's safety verdict (most severe of its checks; redacted empty)
+  /// Escalated: the handoff record holding the conversation (empty: none recorded, or no handoff service).
+  std::string handoff;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_completed& x) {
   return f(caf::meta::type_name("turn_completed"), x.session, x.client_message_id, x.turn, x.text,
            x.intent, x.confidence, x.sources, x.actions, x.escalation, x.account_facts_used,
            x.account_unavailable, x.redactions, x.provider, x.usage, x.latency_us, x.account_problem,
-           x.account_missing, x.proposal, x.safety);
+           x.account_missing, x.proposal, x.safety, x.handoff);
 }
 
 struct turn_failed {

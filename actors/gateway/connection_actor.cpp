@@ -209,7 +209,9 @@ connection_actor spawn_connection(caf::actor_system& sys, connection_deps deps, 
         remember_answer(self, c);
         st.link.send(final_frame(c));
         if (c.escalation.escalate) {
-          auto id = handoff::handoff_id(st.deps.tenant, c.session.value, c.turn);
+          // The record the session opened, or joined. None recorded (the handoff service failed): the id it
+          // would have had, which the audit trail and this log line still tie to the turn.
+          auto id = c.handoff.empty() ? handoff::handoff_id(st.deps.tenant, c.session.value, c.turn) : c.handoff;
           st.log->info("event=escalated tenant={} session={} turn={} reason={} handoff={}", st.deps.tenant,
                        st.tag, c.turn, to_string(c.escalation.reason), id);
           st.link.send(escalated_frame(c, id));

@@ -2,7 +2,8 @@
 //
 //   user_turn -> [load memory once] -> classify -> pre-escalation rules (explicit request, sensitive)
 //             -> retrieve + account context (in parallel, as routed by intent) -> generate (streamed)
-//             -> post-escalation rules (confidence) -> memory append -> turn_completed
+//             -> post-escalation rules (confidence) -> memory append -> [escalated: handoff recorded]
+//             -> turn_completed
 //
 // Messages of one session are handled strictly in order: a turn that arrives while another runs waits
 // in a bounded queue. Every accepted turn ends in exactly one turn_completed or turn_failed, even when
@@ -37,6 +38,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <deque>
 #include <unordered_set>
@@ -83,6 +85,7 @@ struct turn_context {
   bool generating = false;  // a generate_request is out: the only time its answer may restart
   bool classified = false;  // t.cls holds the classifier's answer (metrics label a failure before it "unknown")
   bool first_text_sent = false;  // time to first token observed
+  bool recording_handoff = false;  // answered and stored; the escalation's handoff is being recorded
   std::unique_ptr<safety::stream_redactor> redactor;
   safety_verdict safety;                       // the turn's verdict: the most severe of its checks (no text)
   std::shared_ptr<safety::own_data> own = std::make_shared<safety::own_data>();  // contact data the answer may repeat
@@ -355,12 +358,13 @@ std::vector<std::string> fact_names(const account_facts& f) {
   return out;
 }
 
-/// An escalated turn opens a handoff record (its id is derived from session and turn, as the customer's
-/// `escalated` frame names it); the conversation's messages are routed through the handoff service from now on.
-void open_handoff(self_ptr self, const escalation_decision& d, const turn_record& rec, bool stored) {
+/// An escalated turn opens a handoff record; the conversation's messages are routed through the handoff service
+/// from now on. `recorded` gets the id of the record that holds the conversation once it is durable: the one
+/// derived from session and turn, or the one an agent already holds (the escalation joined it); empty when
+/// the service failed.
+void open_handoff(self_ptr self, const escalation_decision& d, const turn_record& rec, bool stored,
+                  std::function<void(std::string)> recorded) {
   auto& st = self->state;
-  if (!st.deps->handoff)
-    return;
   const auto& t = *st.turn;
   handoff_open o{st.tenant, st.user, st.id, rec.number, to_string(d.reason), d.detail, to_string(t.cls.intent),
                  st.memory.summary, st.memory.turns, fact_names(t.account)};
@@ -368,10 +372,11 @@ void open_handoff(self_ptr self, const escalation_decision& d, const turn_record
     o.turns.push_back(rec);
   st.handoff_check = true;
   self->request(st.deps->handoff, child_timeout(self), std::move(o))
-    .then([](const handoff_opened&) {},
-          [self](caf::error& err) {
+    .then([recorded](const handoff_opened& opened) { recorded(opened.id); },
+          [self, recorded](caf::error& err) {
             self->state.log->error("event=handoff_open_failed tenant={} session={} error={}", self->state.tenant.value,
                                    self->state.tag, to_string(err));
+            recorded({});
           });
 }
 
@@ -462,8 +467,6 @@ void complete_turn(self_ptr self, escalation_decision decision) {
                  stored);
     ++st.answered;
     st.escalated = st.escalated || decision.escalate;
-    if (decision.escalate)
-      open_handoff(self, decision, rec, stored);
     if (auto* m = metrics_of(self)) {
       m->turn_finished(st.tenant.value, to_string(t.cls.intent), decision.escalate ? "escalated" : "answered",
                        static_cast<double>(done.latency_us) / 1e6);
@@ -472,9 +475,27 @@ void complete_turn(self_ptr self, escalation_decision decision) {
     }
     st.cost_usd += done.usage.cost_usd;
     offer_quality_sample(self, decision);
-    self->send(t.input.listener, std::move(done));
-    settle_owed(self, t.input.client_message_id);
-    end_turn(self);
+    auto deliver = [self](turn_completed c) {
+      auto& input = self->state.turn->input;
+      self->send(input.listener, std::move(c));
+      settle_owed(self, input.client_message_id);
+      end_turn(self);
+    };
+    if (!decision.escalate || !st.deps->handoff) {
+      deliver(std::move(done));
+      return;
+    }
+    // The customer's `escalated` frame names the record holding the conversation, so the turn completes
+    // once that record is durable (a few milliseconds after the answer's last delta): the reference the
+    // customer is given exists, also when the escalation joined the record an agent already holds. The
+    // turn deadline no longer applies: the answer is complete, and the request has its own timeout.
+    t.recording_handoff = true;
+    open_handoff(self, decision, rec, stored, [self, serial, deliver, done](std::string id) mutable {
+      if (!is_current(self, serial))
+        return;
+      done.handoff = std::move(id);
+      deliver(std::move(done));
+    });
   };
   self->request(st.deps->memory, child_timeout(self), memory_append{st.tenant, st.id, st.user, rec})
     .then([finish](const memory_ack&) { finish(true); },
@@ -1315,7 +1336,7 @@ session_impl::behavior_type session(self_ptr self, tenant_id tenant, user_id use
         self->state.cost_usd += c.usd;
     },
     [self](const turn_deadline& d) {
-      if (!is_current(self, d.serial))
+      if (!is_current(self, d.serial) || self->state.turn->recording_handoff)
         return;
       // Whichever child stalled is replaced: the next turn starts with a fresh set.
       stop_children(self);

@@ -41,13 +41,14 @@ agent_action action(const char* op, const std::string& id, const std::string& ag
   return a;
 }
 
-/// Escalates a fresh conversation of acme/alice; returns (session, handoff id).
+/// Escalates a fresh conversation of acme/alice; returns (session, handoff id as the turn names it).
 std::pair<std::string, std::string> escalate(caf::scoped_actor& self, test::test_node& node) {
   auto session = unique_session("s-handoff-");
   auto t = test::run_turn(self, node.handles.router, "acme", "alice", session, "let me talk to a human please");
   REQUIRE(t.completed);
   REQUIRE(t.completed->escalation.escalate);
-  return {session, handoff::handoff_id("acme", session, t.completed->turn)};
+  CHECK(t.completed->handoff == handoff::handoff_id("acme", session, t.completed->turn));
+  return {session, t.completed->handoff};
 }
 
 /// The open records of acme, after every message sent to the service so far.
@@ -90,7 +91,8 @@ TEST_CASE("an escalated turn opens a queued handoff record", "[handoff][node]") 
   test::test_node node;
   caf::scoped_actor self{*node.sys};
   auto [session, id] = escalate(self, node);
-  wait_listed(self, node.handles.handoff, id);
+  // The turn completes once the record it names is stored: it is listed at once.
+  CHECK(listed(open_records(self, node.handles.handoff), id));
   auto h = act(self, node.handles.handoff, action(handoff_ops::history, id));
   REQUIRE(h.code.empty());
   CHECK(h.view.state == handoff_states::queued);
