@@ -2,6 +2,8 @@
 // exactly one success; while an agent holds the conversation the customer's messages reach the agent (one
 // final each, provider "agent") and both sides' turns land in the conversation memory; after the hand-back
 // the bot answers again, with turn numbers continuing after the agent's turns (the session reloaded them).
+// A turn that escalates after an agent took the conversation (its answer held back by a gated generator
+// until the take) names the agent's handoff, which the escalation joined.
 #include "actors/handoff/handoff_record.hpp"
 #include "tests/support/test_node.hpp"
 
@@ -10,6 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include <unistd.h>
 
@@ -85,6 +89,63 @@ handoff_list subscribe_and_take(caf::scoped_actor& self, caf::scoped_actor& agen
   return snapshot;
 }
 
+using gate_wait_atom = caf::atom_constant<caf::atom("gate_wait")>;
+using gate_open_atom = caf::atom_constant<caf::atom("gate_open")>;
+
+/// Holds generations back until the test opens it, and tells the test (through `reached`) when the first
+/// one arrived: a turn's answer can then be made to finish after something else happened.
+struct gate_state {
+  std::shared_ptr<std::promise<void>> reached;
+  bool open = false;
+  std::vector<caf::typed_response_promise<bool>> held;
+};
+
+caf::behavior generation_gate(caf::stateful_actor<gate_state>* self, std::shared_ptr<std::promise<void>> reached) {
+  self->state.reached = std::move(reached);
+  return {
+    [self](gate_wait_atom) -> caf::result<bool> {
+      if (self->state.open)
+        return true;
+      if (auto r = std::exchange(self->state.reached, nullptr))
+        r->set_value();
+      auto rp = self->make_response_promise<bool>();
+      self->state.held.push_back(rp);
+      return rp;
+    },
+    [self](gate_open_atom) {
+      self->state.open = true;
+      for (auto& rp : self->state.held)
+        rp.deliver(true);
+      self->state.held.clear();
+    },
+  };
+}
+
+/// A generator child that answers unsure (confidence 0.1: the turn escalates) once the gate in `slot` lets
+/// it (the gate is spawned once the node is up, before its first session).
+session_children gated_unsure_generator(std::shared_ptr<caf::actor> slot) {
+  auto c = default_children(test::shared_services());
+  c.generator = [slot](caf::local_actor* parent) -> generator_actor {
+    return parent->spawn<caf::linked>([gate = *slot](generator_actor::pointer self) -> generator_actor::behavior_type {
+      return {
+        [self, gate](const generate_request& r) -> caf::result<generation> {
+          auto rp = self->make_response_promise<generation>();
+          self->request(gate, caf::infinite, gate_wait_atom::value).then([self, rp, r](bool) mutable {
+            self->send(r.sink, generation_delta{r.session, r.turn, 0, "I am not sure about that."});
+            generation g;
+            g.text = "I am not sure about that.";
+            g.confidence = 0.1;
+            g.provider = "gated";
+            rp.deliver(std::move(g));
+          });
+          return rp;
+        },
+      };
+    });
+  };
+  return c;
+}
+
 } // namespace
 
 TEST_CASE("an escalated turn opens a queued handoff record", "[handoff][node]") {
@@ -102,6 +163,53 @@ TEST_CASE("an escalated turn opens a queued handoff record", "[handoff][node]") 
   // Another tenant's agent cannot see it.
   CHECK(act(self, node.handles.handoff, action(handoff_ops::history, id, "gina", "globex")).code
         == handoff_codes::not_found);
+}
+
+TEST_CASE("a turn that escalates while an agent takes the conversation names the agent's handoff",
+          "[handoff][node]") {
+  // Through the session: the customer's second message reaches the bot while H1 is queued, Bob takes H1
+  // while the answer is being generated, and the answer then escalates (low confidence). The turn's
+  // handoff - what the customer's `escalated` frame shows - is H1, not the id derived from turn 2.
+  auto reached = std::make_shared<std::promise<void>>();
+  auto bot_reached = reached->get_future();
+  auto slot = std::make_shared<caf::actor>();
+  test::test_node node{gated_unsure_generator(slot)};
+  auto gate = node.sys->spawn(generation_gate, reached);
+  *slot = gate;
+  caf::scoped_actor self{*node.sys};
+  auto& h = node.handles.handoff;
+  auto [session, id] = escalate(self, node);  // an explicit request: answered without the generator
+  wait_listed(self, h, id);
+
+  std::promise<test::turn_result> second;
+  auto second_done = second.get_future();
+  std::thread customer([&] {
+    caf::scoped_actor c{*node.sys};
+    second.set_value(test::run_turn(c, node.handles.router, "acme", "alice", session,
+                                    "how do I share my project with a secret link?", "c-2"));
+  });
+  bool generating = bot_reached.wait_for(20s) == std::future_status::ready;
+  CHECK(generating);
+  caf::scoped_actor agent{*node.sys};
+  if (generating)
+    subscribe_and_take(self, agent, h, id);
+  caf::anon_send(gate, gate_open_atom::value);
+  customer.join();
+  auto t = second_done.get();
+  REQUIRE(t.completed);
+  INFO("reason " << to_string(t.completed->escalation.reason) << ", provider " << t.completed->provider << ": "
+                 << t.completed->text);
+  CHECK(t.completed->escalation.escalate);
+  CHECK(t.completed->handoff == id);
+  CHECK(t.completed->handoff != handoff::handoff_id("acme", session, t.completed->turn));
+  std::size_t open_for_session = 0;
+  for (auto& v : open_records(self, h).handoffs)
+    if (v.session.value == session) {
+      ++open_for_session;
+      CHECK(v.state == handoff_states::assigned);
+    }
+  CHECK(open_for_session == 1);
+  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("two agents taking the same conversation at once: exactly one wins", "[handoff][node]") {
