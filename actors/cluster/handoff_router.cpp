@@ -53,8 +53,8 @@ struct customer_sub {
   tenant_id tenant;
   session_id session;
   handoff_customer_actor listener;
-  std::string attached_at;  // the member whose service has it; empty while its owner is not ready
-  agent_seen seen;          // what the client had shown: for the first owner only (later ones send it all)
+  std::set<std::string> attached;  // the members whose service has it (this node included)
+  agent_seen seen;                 // what the client had shown when it connected (the page drops repeats)
 };
 
 struct router_state {
@@ -264,20 +264,17 @@ caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q)
 
 // --- members joining and leaving ------------------------------------------------------------------------
 
+/// Attaches every customer connection at each ready member (this node included) that does not have it yet.
+/// The session's record may live on any of them - its owner's, or the member where the session ran before
+/// it moved - and only the service holding it sends the connection the agent's frames; the others just
+/// remember the connection (and drop the conversation it followed before, if any).
 void attach_pending(self_ptr self) {
   auto& st = self->state;
-  for (auto& c : st.customers) {
-    const auto& owner = *rendezvous_owner(c.session.value, st.names);
-    if (owner == c.attached_at)
-      continue;
-    auto target = target_of(self, owner);
-    if (!target) {
-      c.attached_at.clear();  // sent when the owner is greeted
-      continue;
-    }
-    self->send(target, customer_attach{c.tenant, c.session, c.listener, std::exchange(c.seen, agent_seen{})});
-    c.attached_at = owner;
-  }
+  auto ts = targets(self);
+  for (auto& c : st.customers)
+    for (auto& [name, target] : ts)
+      if (c.attached.insert(name).second)
+        self->send(target, customer_attach{c.tenant, c.session, c.listener, c.seen});
 }
 
 void greeted(self_ptr self, const std::string& name) {
@@ -334,7 +331,9 @@ void apply_view(self_ptr self, cluster_view& v) {
     st.member_nodes.insert(node);
     st.names.push_back(m.name);
     auto old = st.members.find(m.name);
-    if (old != st.members.end() && old->second.node == node) {
+    // The same incarnation: the same node and service. Otherwise it restarted (perhaps before its old
+    // connection was seen to drop) and knows nothing of what this router told the old one.
+    if (old != st.members.end() && old->second.node == node && old->second.handoff == m.handoff) {
       next.emplace(m.name, std::move(old->second));
       continue;
     }
@@ -346,8 +345,10 @@ void apply_view(self_ptr self, cluster_view& v) {
   bool lost = false;
   for (auto& [name, m] : st.members) {
     auto it = next.find(name);
-    if (it == next.end() || it->second.node != m.node) {
+    if (it == next.end() || it->second.generation != m.generation) {
       st.where.forget_member(name);
+      for (auto& c : st.customers)
+        c.attached.erase(name);  // attached again once the new incarnation is greeted
       lost = true;
     }
   }
@@ -356,7 +357,7 @@ void apply_view(self_ptr self, cluster_view& v) {
     auto& m = st.members.at(name);
     greet(self, name, m.generation, 0);
   }
-  attach_pending(self);  // sessions whose owner left (or joined and is ready) move
+  attach_pending(self);
   if (lost && !st.agents.empty())
     refresh_agents(self);
 }
@@ -466,18 +467,15 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
         } else {
           if (prev->session == a.session && prev->tenant == a.tenant)
             return;
-          // It moved to another conversation: the member that sent it the previous one's events stops (the new
-          // owner's service detaches it by itself when that is the same member).
-          if (!prev->attached_at.empty())
-            if (auto target = target_of(self, prev->attached_at))
-              self->send(target, customer_detach{prev->tenant, prev->session, prev->listener});
+          // It moved to another conversation: every member's service gets the new attach, which ends the
+          // previous one there.
           st.customers.erase(prev);
         }
         st.customers.push_back(customer_sub{a.tenant, a.session, a.listener, {}, std::move(a.seen)});
         attach_pending(self);
       },
       [self](customer_detach& d) {
-        // Only routers send these, to the member that had the connection's previous conversation.
+        // From a member's router (this version attaches a moved connection everywhere instead).
         auto from = origin_of(self);
         if (from == origin::stranger) {
           refuse_stranger(self, "customer_detach");

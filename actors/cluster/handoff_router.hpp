@@ -3,9 +3,11 @@
 // know whether a record lives here or on another member. Handoff records live where their session runs: the
 // session's owner (the session opens them with its own node's service directly, as before), so:
 //
-// - customer_attach (a customer connection on this node) goes to the session's owner, by the same
-//   rendezvous hashing as the cluster router's turns; when the owner changes (a member joined or left) the
-//   connection is attached to the new owner.
+// - customer_attach (a customer connection on this node) goes to every member, this node included: the
+//   session's record may be on its owner or on the member where the session ran before it moved, and a
+//   customer who reconnects must still get the agent's frames from there. A member that joins, or restarts,
+//   gets this node's connections once it is greeted; the service holding no record of the session only
+//   remembers the connection.
 // - agent_subscribe and handoff_list_request go to every member and the answers are merged (an agent sees its
 //   tenant's whole queue); the members' services then send their queue changes straight to the agent's
 //   connection. When a member joins, this node's agents are subscribed there too; when the member set

@@ -826,6 +826,17 @@ async def handoff_moved(cluster):
     said = await customer.until("agent_message")
     assert said["text"] == later and said["seq"] == 2, said
     print("the moved session's message reached the agent on node-2, and the agent's reply reached the customer")
+
+    # A page reload: the new connection is attached at node-3 (the owner) and at node-2, whose record Bob
+    # holds, so his next reply reaches it.
+    await customer.close()
+    customer = await Peer.open(a.url(token, session), "ready")
+    await customer.until("agent_joined")
+    third = "Welcome back: the certificate is issued now."
+    assert (await agent.act({"type": "reply", "handoff": hid, "text": third}))["delivered"] is True
+    said = await customer.until("agent_message", lambda f: f["seq"] == 3)
+    assert said["text"] == third, said
+    print("after the customer reconnected, the agent's reply on node-2 still reached them")
     for peer in (customer, agent):
         await peer.close()
 
