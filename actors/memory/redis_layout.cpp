@@ -73,6 +73,10 @@ local owner = ARGV[3]
 local max_turns = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
 local meta = redis.call('HMGET', KEYS[3], 'last', 'owner')
+-- Every commit writes meta with the turns and ids and gives all three the same TTL, so turns or ids without
+-- meta are what is left of a session whose meta Redis evicted (a maxmemory policy): without meta there is no
+-- owner to check them against, so they go, and the session starts afresh. Never handed to another user.
+if not meta[1] then redis.call('DEL', KEYS[1], KEYS[2]) end
 local last = tonumber(meta[1]) or 0
 if meta[2] and meta[2] ~= '' and meta[2] ~= owner then return {3, last} end
 if cmid ~= '' and redis.call('HEXISTS', KEYS[2], 'c:' .. cmid) == 1 then return {1, last} end
@@ -109,7 +113,9 @@ const std::string& load_script() {
   // KEYS: turns, ids, meta. Returns {last, owner, summary, {turns...}}.
   static const std::string body = R"lua(
 local meta = redis.call('HMGET', KEYS[3], 'last', 'owner', 'summary')
-return {meta[1] or '0', meta[2] or '', meta[3] or '', redis.call('LRANGE', KEYS[1], 0, -1)}
+-- Turns without meta (it was evicted) have no owner to check a reader against: none are returned.
+if not meta[1] then return {'0', '', '', {}} end
+return {meta[1], meta[2] or '', meta[3] or '', redis.call('LRANGE', KEYS[1], 0, -1)}
 )lua";
   return body;
 }

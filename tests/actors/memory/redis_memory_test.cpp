@@ -277,6 +277,28 @@ TEST_CASE("tenants are namespaced: the same session id under two tenants never m
   CHECK(third.append(acme, "shared-id", turn(2), bob).error == support_errc::session_forbidden);
 }
 
+TEST_CASE("a session whose meta Redis evicted is never read by, or mixed into, another user's", "[redis_memory]") {
+  // A maxmemory policy such as volatile-lru can evict one key of a session: without meta there is no owner
+  // to check, so its leftover turns and ids are neither loaded nor appended to.
+  redis_server server;
+  memory_node node{server};
+  REQUIRE(node.append(acme, "evicted", turn(1)).ack);
+  REQUIRE(node.append(acme, "evicted", turn(2)).ack);
+  auto keys = rl::keys_for("sa", acme, session_id{"evicted"});
+  REQUIRE(server.command({"DEL", keys.meta}).integer == 1);
+  memory_node other{server};
+  auto loaded = other.load(acme, "evicted");
+  CHECK(loaded.turns.empty());
+  CHECK(loaded.owner.value.empty());
+  CHECK(loaded.last_turn == 0);
+  REQUIRE(other.append(acme, "evicted", turn(1, "bob-1"), bob).ack);
+  auto stored = stored_turns(server, acme, "evicted");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].client_message_id == "bob-1");
+  CHECK(meta(server, acme, "evicted", "owner") == "bob");
+  CHECK(server.command({"HEXISTS", keys.ids, "c:m1"}).integer == 0);  // alice's ids went with her turns
+}
+
 TEST_CASE("two nodes that both believe they own a session can neither interleave nor lose turns", "[redis_memory]") {
   redis_server server;
   memory_node a{server, small_window(1000)};
