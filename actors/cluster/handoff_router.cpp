@@ -199,66 +199,132 @@ std::size_t strongest(const std::vector<std::optional<handoff_route>>& answers, 
   return best;
 }
 
+/// A member other than this node that may have a session's record.
+struct member_ref {
+  std::string name;
+  handoff_actor service;
+  handoff_route answer;  // what it said about the session
+};
+
+/// Probes the ready members other than this node about `q`'s session (read-only: nothing is stored, and the
+/// customer's words are not sent) and calls `done` with the member whose answer outranks `here`, if any. A
+/// member that does not answer within route_timeout counts as knowing nothing.
+void probe_members(self_ptr self, handoff_route_request q, handoff_route here,
+                   std::function<void(std::optional<member_ref>)> done) {
+  std::vector<std::pair<std::string, handoff_actor>> others;
+  for (auto& [name, m] : self->state.members)
+    if (m.ready && m.handoff)
+      others.emplace_back(name, m.handoff);
+  if (others.empty()) {
+    done(std::nullopt);
+    return;
+  }
+  struct pending {
+    std::vector<std::optional<handoff_route>> answers;
+    std::size_t left = 0;
+  };
+  auto g = std::make_shared<pending>();
+  g->answers.resize(others.size());
+  g->left = others.size();
+  auto finish = [g, here, others, done]() {
+    if (--g->left != 0)
+      return;
+    auto best = strongest(g->answers, here);
+    if (best == std::string::npos)
+      done(std::nullopt);
+    else
+      done(member_ref{others[best].first, others[best].second, *g->answers[best]});
+  };
+  q.probe = true;
+  q.text.clear();  // the members that do not know the session never see the customer's words
+  for (std::size_t i = 0; i < others.size(); ++i)
+    self->request(others[i].second, self->state.opts.route_timeout, q)
+      .then([g, i, finish](handoff_route& r) { g->answers[i] = r, finish(); },
+            [self, member = others[i].first, finish](caf::error& e) {
+              self->state.log->warn("event=handoff_member_unanswered member={} what=route_probe error={}", member,
+                                    to_string(e));
+              finish();
+            });
+}
+
 /// A customer message of a session running here (handoff.hpp: routing). This node's service answers when it
 /// has an open record of the session. Otherwise the ready members are probed, because a session that moved here
 /// (a member joined, or this node took over from a lost one) left its record where it ran before, and a record
-/// here that an agent once wrote into may be older than one on another member. A member that does not answer
-/// a probe within route_timeout counts as knowing nothing. The member whose answer outranks this node's is
-/// then sent the message itself: if its agent holds the conversation, it stores the message for them.
+/// here that an agent once wrote into may be older than one on another member. The member whose answer
+/// outranks this node's is then sent the message itself: if its agent holds the conversation, it stores the
+/// message for them.
 caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q) {
   auto rp = self->make_response_promise<handoff_route>();
   auto& st = self->state;
   self->request(st.local, st.opts.store_timeout, q)
     .then(
       [self, rp, q](handoff_route& here) mutable {
-        std::vector<std::pair<std::string, handoff_actor>> others;
-        for (auto& [name, m] : self->state.members)
-          if (m.ready && m.handoff)
-            others.emplace_back(name, m.handoff);
-        if (here.held || here.open || others.empty()) {
+        if (here.held || here.open) {
           rp.deliver(here);
           return;
         }
-        struct pending {
-          std::vector<std::optional<handoff_route>> answers;
-          std::size_t left = 0;
-        };
-        auto g = std::make_shared<pending>();
-        g->answers.resize(others.size());
-        g->left = others.size();
-        auto finish = [self, rp, g, q, here, others]() mutable {
-          if (--g->left != 0)
-            return;
-          auto best = strongest(g->answers, here);
-          if (best == std::string::npos) {
+        probe_members(self, q, here, [self, rp, q, here](std::optional<member_ref> best) mutable {
+          if (!best) {
             rp.deliver(here);
             return;
           }
-          auto member = others[best].first;
-          auto target = others[best].second;
           self->state.log->info("event=handoff_route_remote session={} member={} held={}",
-                                log::tag(q.tenant.value + "/" + q.session.value), member, g->answers[best]->held);
-          self->request(target, self->state.opts.store_timeout, q)
+                                log::tag(q.tenant.value + "/" + q.session.value), best->name, best->answer.held);
+          self->request(best->service, self->state.opts.store_timeout, q)
             .then([rp](handoff_route& r) mutable { rp.deliver(r); },
-                  [self, rp, member](caf::error& e) mutable {
+                  [self, rp, member = best->name](caf::error& e) mutable {
                     self->state.log->warn("event=handoff_member_unanswered member={} what=route error={}", member,
                                           to_string(e));
                     rp.deliver(std::move(e));
                   });
-        };
-        auto probe = q;
-        probe.probe = true;
-        probe.text.clear();  // the members that do not know the session never see the customer's words
-        for (std::size_t i = 0; i < others.size(); ++i)
-          self->request(others[i].second, self->state.opts.route_timeout, probe)
-            .then([g, i, finish](handoff_route& r) mutable { g->answers[i] = r, finish(); },
-                  [self, g, member = others[i].first, finish](caf::error& e) mutable {
-                    self->state.log->warn("event=handoff_member_unanswered member={} what=route_probe error={}",
-                                          member, to_string(e));
-                    finish();
-                  });
+        });
       },
       [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+/// An escalation of a session running here. It is recorded where the session's open record is, so that, as on
+/// one node, it joins the record an agent holds or replaces a queued one: here when this node's service has
+/// it (or no member does), else on the member that has it (the session moved here after its record was
+/// opened there).
+caf::result<handoff_opened> route_open(self_ptr self, handoff_open o) {
+  auto rp = self->make_response_promise<handoff_opened>();
+  auto& st = self->state;
+  handoff_route_request q{o.tenant, o.user, o.session, {}, {}, true};
+  self->request(st.local, st.opts.route_timeout, q)
+    .then(
+      [self, rp, o, q](handoff_route& here) mutable {
+        auto record = [self, rp, o](const handoff_actor& where, const std::string& member) mutable {
+          self->request(where, self->state.opts.store_timeout, std::move(o))
+            .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
+                  [self, rp, member](caf::error& e) mutable {
+                    self->state.log->warn("event=handoff_member_unanswered member={} what=open error={}", member,
+                                          to_string(e));
+                    rp.deliver(std::move(e));
+                  });
+        };
+        if (here.open) {
+          record(self->state.local, self->state.opts.self_name);
+          return;
+        }
+        // Only an open record elsewhere takes the escalation; "had an agent" does not.
+        here.had_agent = true;
+        probe_members(self, q, here, [self, record, o](std::optional<member_ref> best) mutable {
+          if (!best) {
+            record(self->state.local, self->state.opts.self_name);
+            return;
+          }
+          self->state.log->info("event=handoff_open_remote session={} member={} held={}",
+                                log::tag(o.tenant.value + "/" + o.session.value), best->name, best->answer.held);
+          record(best->service, best->name);
+        });
+      },
+      [self, rp, o](caf::error&) mutable {
+        // This node's service did not answer a probe: it records the escalation (or fails) itself.
+        self->request(self->state.local, self->state.opts.store_timeout, std::move(o))
+          .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
+                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      });
   return rp;
 }
 
@@ -436,9 +502,12 @@ handoff_router_actor spawn_handoff_router(caf::actor_system& sys, handoff_actor 
     self->set_down_handler([self](caf::down_msg& dm) { forget_connection(self, dm.source); });
     return {
       [self](handoff_open& o) -> caf::result<handoff_opened> {
-        if (origin_of(self) == origin::stranger)
+        auto from = origin_of(self);
+        if (from == origin::stranger)
           return refuse_stranger(self, "handoff_open");
-        return self->delegate(self->state.local, std::move(o));
+        if (from == origin::member)
+          return self->delegate(self->state.local, std::move(o));
+        return route_open(self, std::move(o));
       },
       [self](handoff_route_request& q) -> caf::result<handoff_route> {
         auto from = origin_of(self);

@@ -14,7 +14,10 @@
 //   changes, every agent here gets the merged queue again (handoff_queue_changed).
 // - agent_action goes to the member holding the record: known from earlier snapshots and probes (a cache),
 //   else found by a `history` probe to every member (read-only, not audited), then sent there.
-// - handoff_open goes to the local service: a session records its escalations where it runs.
+// - handoff_open (a session's escalation) goes where the session's open record is, as a route request finds
+//   it: to the local service when it has one or no member does, else to the member that has it (the session
+//   moved here after it was opened there), so the escalation joins the record an agent holds there, or
+//   replaces its queued one, as on one node, instead of opening a second record here.
 // - handoff_route_request (a session asking whether an agent holds its conversation; the node's sessions use
 //   this router) goes to the local service, and when that knows no open record of the session, to the members
 //   too: a session that moved here left its open record on the member where it ran before, and that member's

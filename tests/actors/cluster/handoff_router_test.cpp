@@ -65,7 +65,10 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
       return l;
     };
     return {
-      [](handoff_open&) { return handoff_opened{"HO-x"}; },
+      [=](handoff_open& o) {  // answers with the member's name, so a test sees where it was recorded
+        caf::anon_send(probe, fake_event{name, "open", o.session.value});
+        return handoff_opened{"HO-" + name};
+      },
       [=](handoff_route_request& q) {  // as the real service answers for its record of the session
         caf::anon_send(probe, fake_event{name, q.probe ? "ask" : "route", q.session.value});
         return route_answer(records, q);
@@ -411,6 +414,36 @@ TEST_CASE("a customer message of a session that moved here goes to the member wh
   REQUIRE(events(es, "route").size() == 1);
   CHECK(events(es, "route")[0].member == "node-a");
   CHECK(events(es, "ask").empty());
+}
+
+TEST_CASE("an escalation is recorded where the session's open record is, else here") {
+  // The session moved here after its record was opened on another member: the escalation goes there, so it
+  // joins the record an agent holds (or replaces a queued one) instead of opening a second one here.
+  fixture f;
+  f.start(f.service("node-a", {session_record("HO-a1", "s-here", handoff_states::queued, 0)}));
+  f.view({{"node-b", f.service("node-b", {session_record("HO-b1", "s-moved", handoff_states::assigned, 6)})},
+          {"node-c", f.service("node-c", {session_record("HO-c1", "s-waiting", handoff_states::queued, 0),
+                                           session_record("HO-c2", "s-was-helped", handoff_states::returned, 6)})}});
+  REQUIRE(seen("node-c", "greet")(collect(*f.self, [](const std::vector<event>& es) {
+    return events(es, "greet").size() >= 2;
+  })));
+  auto open = [&](const std::string& session) {
+    std::string where = "no answer";
+    handoff_open o;
+    o.tenant = tenant_id{"acme"};
+    o.user = user_id{"alice"};
+    o.session = session_id{session};
+    o.turn = 3;
+    (*f.self)->request(f.router, 5s, o).receive([&](handoff_opened& r) { where = r.id; }, [&](caf::error&) {});
+    return where;
+  };
+  CHECK(open("s-moved") == "HO-node-b");    // an agent holds it on node-b
+  CHECK(open("s-waiting") == "HO-node-c");  // queued on node-c
+  CHECK(open("s-here") == "HO-node-a");     // open here: the members are not asked
+  CHECK(open("s-was-helped") == "HO-node-a");  // finished there: a new record, here
+  CHECK(open("s-new") == "HO-node-a");
+  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "open").size() >= 5; });
+  CHECK(events(es, "open").size() == 5);
 }
 
 TEST_CASE("a record here that an agent once wrote into does not hide a member whose agent holds the session") {
