@@ -361,17 +361,23 @@ handoff_view session_record(const std::string& id, const std::string& session, c
   return v;
 }
 
-} // namespace
-
-TEST_CASE("a customer message of a session that moved here goes to the member whose agent holds it") {
-  fixture f;
-  f.start(f.service("node-a", {session_record("HO-a1", "s-here", handoff_states::assigned, 6)}));
+/// node-a (this node) with s-here in `here_state`; node-b, whose agent holds s-moved; node-c with s-waiting
+/// queued and s-was-helped handed back after an agent wrote into it. Returns once both members are greeted.
+void sessions_spread(fixture& f, const char* here_state) {
+  f.start(f.service("node-a", {session_record("HO-a1", "s-here", here_state, 0)}));
   f.view({{"node-b", f.service("node-b", {session_record("HO-b1", "s-moved", handoff_states::assigned, 6)})},
           {"node-c", f.service("node-c", {session_record("HO-c1", "s-waiting", handoff_states::queued, 0),
                                            session_record("HO-c2", "s-was-helped", handoff_states::returned, 6)})}});
   REQUIRE(seen("node-c", "greet")(collect(*f.self, [](const std::vector<event>& es) {
     return events(es, "greet").size() >= 2;
   })));
+}
+
+} // namespace
+
+TEST_CASE("a customer message of a session that moved here goes to the member whose agent holds it") {
+  fixture f;
+  sessions_spread(f, handoff_states::assigned);
 
   // Held on node-b: the message is stored there for the agent (turn 7), the bot stays quiet. Here first,
   // then both members probed, then node-b alone asked for real.
@@ -420,13 +426,7 @@ TEST_CASE("an escalation is recorded where the session's open record is, else he
   // The session moved here after its record was opened on another member: the escalation goes there, so it
   // joins the record an agent holds (or replaces a queued one) instead of opening a second one here.
   fixture f;
-  f.start(f.service("node-a", {session_record("HO-a1", "s-here", handoff_states::queued, 0)}));
-  f.view({{"node-b", f.service("node-b", {session_record("HO-b1", "s-moved", handoff_states::assigned, 6)})},
-          {"node-c", f.service("node-c", {session_record("HO-c1", "s-waiting", handoff_states::queued, 0),
-                                           session_record("HO-c2", "s-was-helped", handoff_states::returned, 6)})}});
-  REQUIRE(seen("node-c", "greet")(collect(*f.self, [](const std::vector<event>& es) {
-    return events(es, "greet").size() >= 2;
-  })));
+  sessions_spread(f, handoff_states::queued);
   auto open = [&](const std::string& session) {
     std::string where = "no answer";
     handoff_open o;
