@@ -186,7 +186,7 @@ struct redis_client::impl {
     std::lock_guard<std::mutex> guard{mtx_};
     if (stopping_)
       return {0, redis_error_kind::stopped};
-    if (pending_.load() >= options_.max_pending) {
+    if (pending_.load() >= options_.max_pending && !e->command.replaces_accepted) {
       ++overflows_;
       log_overflow();
       return {0, redis_error_kind::overflow};

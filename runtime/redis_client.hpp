@@ -67,6 +67,10 @@ struct redis_command {
   /// write it again on the next connection (on_waiting tells the listener) instead of failing it with
   /// connection_lost. Requires wait_for_connection.
   bool resend_after_loss = false;
+  /// true: never refused with overflow. For a command sent in place of one the caller already had accepted
+  /// and answered (EVAL after NOSCRIPT): refusing it would drop what was promised, and it adds no load the
+  /// bound did not already count.
+  bool replaces_accepted = false;
 };
 
 /// Receives the outcome of commands. Every callback runs on the client's loop thread, so it must be quick
@@ -100,7 +104,7 @@ struct redis_client_options {
   double backoff_jitter = 0.5;
   /// Commands accepted but not yet written to a connection (waiting for one, or for a pipeline slot);
   /// a submit beyond this is refused with overflow. Commands put back after a connection loss are never
-  /// refused, so the queue can exceed this by at most max_in_flight.
+  /// refused, so the queue can exceed this by at most max_in_flight; nor are replaces_accepted ones.
   std::size_t max_pending = 10'000;
   /// Commands written and unanswered at once (pipeline depth).
   std::size_t max_in_flight = 1'024;

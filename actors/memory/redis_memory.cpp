@@ -86,12 +86,13 @@ redis_layout::session_keys keys_of(self_ptr self, const tenant_id& t, const sess
 
 /// Hands the operation's command to the client; false when the client refused it (queue full, stopped).
 bool submit(self_ptr self, uint64_t op_id, std::vector<std::string> args, bool wait, bool resend,
-            redis_error_kind* refused = nullptr) {
+            redis_error_kind* refused = nullptr, bool replaces_accepted = false) {
   auto& st = self->state;
   redis_command c;
   c.args = std::move(args);
   c.wait_for_connection = wait;
   c.resend_after_loss = resend;
+  c.replaces_accepted = replaces_accepted;
   auto sub = st.client->submit(std::move(c), st.listener);
   if (!sub) {
     if (refused)
@@ -423,7 +424,9 @@ redis_memory_actor::behavior_type redis_memory(self_ptr self, std::shared_ptr<re
         bool is_append = op.what == pending_op::kind::append;
         auto eval = is_append ? redis_layout::append_command(op.keys, op.args, false)
                               : redis_layout::load_command(op.keys, false);
-        if (submit(self, op_id, std::move(eval), is_append, is_append))
+        // In place of the command already accepted (an append may have been acknowledged while it waited):
+        // a full queue must not refuse it.
+        if (submit(self, op_id, std::move(eval), is_append, is_append, nullptr, true))
           return;
         m.reply = redis_reply{redis_reply::kind::error, 0, "ERR cannot resend the script", {}};
         self->state.by_command[m.request_id] = op_id;

@@ -122,10 +122,15 @@ TEST_CASE("the queue is bounded: a submit beyond max_pending is refused and coun
   CHECK_FALSE(refused);
   CHECK(refused.refused == redis_error_kind::overflow);
   CHECK(client.stats().overflows == 1);
+  // A command sent in place of one already accepted (EVAL after NOSCRIPT) is never refused.
+  auto in_place = cmd({"RPUSH", "q", "replaced"});
+  in_place.replaces_accepted = true;
+  REQUIRE(client.submit(in_place, l));
+  CHECK(client.stats().overflows == 1);
   // What was accepted is not lost: it runs once Redis is back.
   server.start();
-  REQUIRE(l->wait_done(10));
-  CHECK(list(server, "q").size() == 10);
+  REQUIRE(l->wait_done(11));
+  CHECK(list(server, "q").size() == 11);
 }
 
 TEST_CASE("a connection lost mid-pipeline resends idempotent commands and fails the others", "[redis]") {
