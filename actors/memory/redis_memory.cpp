@@ -132,12 +132,21 @@ pending_op take(self_ptr self, uint64_t op_id) {
 
 // --- loads ------------------------------------------------------------------------------------------
 
-/// Ends a load: with Redis' answer (which refreshes the working copy) or, without one, the working copy.
+/// Ends a load: with Redis' answer (which refreshes the working copy, unless the copy is ahead of it) or,
+/// without one, the working copy.
 void finish_load(self_ptr self, uint64_t op_id, conversation_memory* from_redis) {
   auto& st = self->state;
   auto op = take(self, op_id);
   auto now = clock_type::now();
   if (from_redis) {
+    // A working copy ahead of Redis's answer holds appends sent after this load and not yet committed
+    // (Redis answers in order): replacing it would drop them from it, and the session's next turn number
+    // would then be refused here as a conflict. It is the newer answer too.
+    const auto* mine = st.store.find(op.tenant, op.session, now);
+    if (mine && mine->last_turn > from_redis->last_turn) {
+      op.then(*mine);
+      return;
+    }
     st.store.restore(op.tenant, op.session, *from_redis, now);
     op.then(std::move(*from_redis));
     return;

@@ -299,6 +299,33 @@ TEST_CASE("a session whose meta Redis evicted is never read by, or mixed into, a
   CHECK(server.command({"HEXISTS", keys.ids, "c:m1"}).integer == 0);  // alice's ids went with her turns
 }
 
+TEST_CASE("a load answered before this node's own later append does not roll the working copy back",
+          "[redis_memory]") {
+  // The load is sent, then turn 2 is appended; Redis answers the load with turn 1 as the last, then commits
+  // turn 2. The working copy keeps turn 2, so turn 3 is accepted (it was refused here as a conflict).
+  redis_server server;
+  memory_node node{server};
+  REQUIRE(node.append(acme, "s-order", turn(1)).ack);
+  server.pause();
+  caf::scoped_actor self{node.sys};
+  self->send(node.memory, memory_load{acme, session_id{"s-order"}});
+  self->send(node.memory, memory_append{acme, session_id{"s-order"}, alice, turn(2)});
+  CHECK(eventually([&] { return node.stats().redis_in_flight + node.stats().redis_pending >= 2; }, 5s));
+  server.resume();
+  std::optional<conversation_memory> loaded;
+  std::optional<memory_ack> acked;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](conversation_memory& m) { loaded = std::move(m); }, [&](memory_ack& a) { acked = a; },
+                  [&](caf::error& e) { FAIL(node.sys.render(e)); }, caf::after(10s) >> [] { FAIL("no answer"); });
+  REQUIRE(loaded);
+  REQUIRE(acked);
+  CHECK(loaded->last_turn == 2);  // the working copy, ahead of what Redis answered
+  auto third = node.append(acme, "s-order", turn(3));
+  CHECK(third.ack);
+  CHECK(third.error == support_errc::ok);
+  CHECK(stored_turns(server, acme, "s-order").size() == 3);
+}
+
 TEST_CASE("two nodes that both believe they own a session can neither interleave nor lose turns", "[redis_memory]") {
   redis_server server;
   memory_node a{server, small_window(1000)};
