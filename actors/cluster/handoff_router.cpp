@@ -54,7 +54,7 @@ struct customer_sub {
   session_id session;
   handoff_customer_actor listener;
   std::set<std::string> attached;  // the members whose service has it (this node included)
-  agent_seen seen;                 // what the client had shown when it connected (the page drops repeats)
+  agent_seen seen;                 // what the client had shown: for the first owner attached only
 };
 
 struct router_state {
@@ -283,48 +283,55 @@ caf::result<handoff_route> route_message(self_ptr self, handoff_route_request q)
   return rp;
 }
 
+/// Time left until `deadline`, at least 1 ms (a request with a timeout of 0 would wait for ever).
+std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds{1});
+}
+
 /// An escalation of a session running here. It is recorded where the session's open record is, so that, as on
 /// one node, it joins the record an agent holds or replaces a queued one: here when this node's service has
 /// it (or no member does), else on the member that has it (the session moved here after its record was
-/// opened there).
+/// opened there). If that member fails to record it, this node does: an escalation is never left unrecorded
+/// for want of the better place. All of it within store_timeout, which is as long as the session waits.
 caf::result<handoff_opened> route_open(self_ptr self, handoff_open o) {
   auto rp = self->make_response_promise<handoff_opened>();
   auto& st = self->state;
+  auto deadline = std::chrono::steady_clock::now() + st.opts.store_timeout;
+  auto record_here = [self, rp, o, deadline]() mutable {
+    self->request(self->state.local, left_until(deadline), o)
+      .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
+            [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  };
   handoff_route_request q{o.tenant, o.user, o.session, {}, {}, true};
-  self->request(st.local, st.opts.route_timeout, q)
+  self->request(st.local, std::min(st.opts.route_timeout, left_until(deadline)), q)
     .then(
-      [self, rp, o, q](handoff_route& here) mutable {
-        auto record = [self, rp, o](const handoff_actor& where, const std::string& member) mutable {
-          self->request(where, self->state.opts.store_timeout, std::move(o))
-            .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
-                  [self, rp, member](caf::error& e) mutable {
-                    self->state.log->warn("event=handoff_member_unanswered member={} what=open error={}", member,
-                                          to_string(e));
-                    rp.deliver(std::move(e));
-                  });
-        };
+      [self, rp, o, q, deadline, record_here](handoff_route& here) mutable {
         if (here.open) {
-          record(self->state.local, self->state.opts.self_name);
+          record_here();
           return;
         }
         // Only an open record elsewhere takes the escalation; "had an agent" does not.
         here.had_agent = true;
-        probe_members(self, q, here, [self, record, o](std::optional<member_ref> best) mutable {
+        auto chosen = [self, rp, o, deadline, record_here](std::optional<member_ref> best) mutable {
           if (!best) {
-            record(self->state.local, self->state.opts.self_name);
+            record_here();
             return;
           }
           self->state.log->info("event=handoff_open_remote session={} member={} held={}",
                                 log::tag(o.tenant.value + "/" + o.session.value), best->name, best->answer.held);
-          record(best->service, best->name);
-        });
+          self->request(best->service, left_until(deadline), o)
+            .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
+                  [self, member = best->name, record_here](caf::error& e) mutable {
+                    self->state.log->warn("event=handoff_member_unanswered member={} what=open error={}", member,
+                                          to_string(e));
+                    record_here();
+                  });
+        };
+        probe_members(self, q, here, std::move(chosen));
       },
-      [self, rp, o](caf::error&) mutable {
-        // This node's service did not answer a probe: it records the escalation (or fails) itself.
-        self->request(self->state.local, self->state.opts.store_timeout, std::move(o))
-          .then([rp](handoff_opened& r) mutable { rp.deliver(r); },
-                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      });
+      // The probe failed: this node's service records it, or fails.
+      [record_here](caf::error&) mutable { record_here(); });
   return rp;
 }
 
@@ -333,14 +340,21 @@ caf::result<handoff_opened> route_open(self_ptr self, handoff_open o) {
 /// Attaches every customer connection at each ready member (this node included) that does not have it yet.
 /// The session's record may live on any of them - its owner's, or the member where the session ran before
 /// it moved - and only the service holding it sends the connection the agent's frames; the others just
-/// remember the connection (and drop the conversation it followed before, if any).
+/// remember the connection (and drop the conversation it followed before, if any). What the client had
+/// shown (agent_seen) goes to the session's owner only, the first time, as before connections went to every
+/// member: another member's record of the session may be an older one, whose every line a client naming a
+/// newer handoff would get again. (So a member holding a moved session's record sends what was never
+/// delivered, but not lines that went to a connection as it was dropping.)
 void attach_pending(self_ptr self) {
   auto& st = self->state;
   auto ts = targets(self);
-  for (auto& c : st.customers)
+  for (auto& c : st.customers) {
+    const auto& owner = *rendezvous_owner(c.session.value, st.names);
     for (auto& [name, target] : ts)
       if (c.attached.insert(name).second)
-        self->send(target, customer_attach{c.tenant, c.session, c.listener, c.seen});
+        self->send(target, customer_attach{c.tenant, c.session, c.listener,
+                                           name == owner ? std::exchange(c.seen, agent_seen{}) : agent_seen{}});
+  }
 }
 
 void greeted(self_ptr self, const std::string& name) {

@@ -322,39 +322,29 @@ agent_outcome on_action(self_ptr self, const agent_action& a) {
 
 // --- customers and agents going away -------------------------------------------------------------------
 
-/// Removes customer connection `who` from the sessions it follows (all of them, or only `only`, a key), except
-/// `except` (a key); agents of a session that lost its last connection see the customer go offline. True when
-/// it followed one of them.
+/// Removes customer connection `who` from the conversation it follows here (only when that is `only`, a key,
+/// if given; not when it is `except`); agents of a session that lost its last connection see the customer go
+/// offline. True when it followed one and was removed.
 bool drop_customer(self_ptr self, const caf::actor_addr& who, const std::string& only = {},
                    const std::string& except = {}) {
   auto& h = shared(self);
-  bool dropped = false;
-  for (auto it = h.customers.begin(); it != h.customers.end();) {
-    if ((!only.empty() && it->first != only) || (!except.empty() && it->first == except)) {
-      ++it;
-      continue;
-    }
+  auto f = h.following.find(who);
+  if (f == h.following.end() || (!only.empty() && f->second != only) || (!except.empty() && f->second == except))
+    return false;
+  auto k = std::move(f->second);
+  h.following.erase(f);
+  if (auto it = h.customers.find(k); it != h.customers.end()) {
     auto& list = it->second;
-    auto before = list.size();
     list.erase(std::remove_if(list.begin(), list.end(),
                               [&](const handoff_customer_actor& c) { return c.address() == who; }),
                list.end());
-    if (list.size() == before) {
-      ++it;
-      continue;
-    }
-    dropped = true;
-    auto sep = it->first.find('\x1f');
-    tenant_id t{it->first.substr(0, sep)};
-    session_id s{it->first.substr(sep + 1)};
     if (list.empty())
-      it = h.customers.erase(it);
-    else
-      ++it;
-    if (auto* r = h.book.active_for(t, s))
-      broadcast(self, *r);  // customer_online changed
+      h.customers.erase(it);
   }
-  return dropped;
+  auto sep = k.find('\x1f');
+  if (auto* r = h.book.active_for(tenant_id{k.substr(0, sep)}, session_id{k.substr(sep + 1)}))
+    broadcast(self, *r);  // customer_online changed
+  return true;
 }
 
 void on_down(self_ptr self, const caf::actor_addr& who) {
@@ -447,12 +437,14 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
     [self](customer_attach& a) {
       // One conversation per connection: a connection that moved to this session leaves the one it followed
       // (and is monitored already).
-      bool followed = drop_customer(self, a.listener.address(), {}, key(a.tenant, a.session));
-      auto& list = shared(self).customers[key(a.tenant, a.session)];
+      auto k = key(a.tenant, a.session);
+      bool followed = drop_customer(self, a.listener.address(), {}, k);
+      auto& list = shared(self).customers[k];
       for (auto& c : list)
         if (c == a.listener)
           return;
       list.push_back(a.listener);
+      shared(self).following[a.listener.address()] = k;
       if (!followed)
         self->monitor(a.listener);
       auto* r = shared(self).book.latest_for(a.tenant, a.session);
@@ -468,13 +460,8 @@ service_actor::behavior_type service(self_ptr self, std::shared_ptr<const handof
     [self](customer_detach& d) {
       // Its next conversation is followed on another member: unless it still follows one here, stop watching it.
       auto who = d.listener.address();
-      if (!drop_customer(self, who, key(d.tenant, d.session)))
-        return;
-      for (auto& [k, list] : shared(self).customers)
-        for (auto& c : list)
-          if (c.address() == who)
-            return;
-      self->demonitor(who);
+      if (drop_customer(self, who, key(d.tenant, d.session)))
+        self->demonitor(who);  // it follows one conversation at a time: nothing here any more
     },
     [self](agent_subscribe& s) -> handoff_list {
       shared(self).agents.push_back({s.tenant, s.agent, s.listener});

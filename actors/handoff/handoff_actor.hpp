@@ -41,6 +41,9 @@ struct hub {
   };
   std::vector<agent_sub> agents;
   std::map<std::string, std::vector<handoff_customer_actor>> customers;  // tenant \x1f session -> connections
+  /// connection -> the conversation (tenant \x1f session) it follows here: one at a time, and found without
+  /// scanning every conversation (clustered, every member's service has every customer connection).
+  std::map<caf::actor_addr, std::string> following;
 };
 
 struct handoff_deps {

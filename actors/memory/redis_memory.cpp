@@ -132,18 +132,28 @@ pending_op take(self_ptr self, uint64_t op_id) {
 
 // --- loads ------------------------------------------------------------------------------------------
 
-/// Ends a load: with Redis' answer (which refreshes the working copy, unless the copy is ahead of it) or,
-/// without one, the working copy.
+/// An append of the session is waiting for Redis's answer.
+bool append_waiting(self_ptr self, const tenant_id& t, const session_id& s) {
+  for (const auto& [id, op] : self->state.ops)
+    if (op.what == pending_op::kind::append && op.tenant == t && op.session == s)
+      return true;
+  return false;
+}
+
+/// Ends a load: with Redis' answer (which refreshes the working copy, unless an append the copy has is still
+/// on its way) or, without one, the working copy.
 void finish_load(self_ptr self, uint64_t op_id, conversation_memory* from_redis) {
   auto& st = self->state;
   auto op = take(self, op_id);
   auto now = clock_type::now();
   if (from_redis) {
-    // A working copy ahead of Redis's answer holds appends sent after this load and not yet committed
-    // (Redis answers in order): replacing it would drop them from it, and the session's next turn number
-    // would then be refused here as a conflict. It is the newer answer too.
+    // While an append of the session sent after this load is still waiting for Redis (which answers in
+    // order), the working copy holds it and Redis's answer does not: replacing the copy would drop the turn
+    // from it, and the session's next turn number would be refused here as a conflict. The copy is the
+    // newer answer then. Otherwise Redis's answer wins, also over a copy that is ahead of it (Redis expired,
+    // evicted or lost the session: the copy is stale).
     const auto* mine = st.store.find(op.tenant, op.session, now);
-    if (mine && mine->last_turn > from_redis->last_turn) {
+    if (mine && mine->last_turn > from_redis->last_turn && append_waiting(self, op.tenant, op.session)) {
       op.then(*mine);
       return;
     }

@@ -65,8 +65,10 @@ handoff_actor spawn_fake_service(caf::actor_system& sys, std::string name, std::
       return l;
     };
     return {
-      [=](handoff_open& o) {  // answers with the member's name, so a test sees where it was recorded
+      [=](handoff_open& o) -> caf::result<handoff_opened> {  // answers with the member's name: where it went
         caf::anon_send(probe, fake_event{name, "open", o.session.value});
+        if (o.session.value == "s-broken-at-" + name)
+          return caf::make_error(caf::sec::runtime_error, "the store failed");
         return handoff_opened{"HO-" + name};
       },
       [=](handoff_route_request& q) {  // as the real service answers for its record of the session
@@ -299,8 +301,9 @@ TEST_CASE("an agent sees every member's queue merged, and members leaving and jo
 
 TEST_CASE("a customer connection is attached at every member, and at one that joins or restarts once greeted") {
   // The session's record may be on its owner or where the session ran before it moved: every member's service
-  // has the connection, with what the client had shown (agent_seen), and only the one holding the record
-  // sends it frames. A member that restarts under the same name (a new service) gets it again.
+  // has the connection, and only the one holding the record sends it frames. What the client had shown
+  // (agent_seen) goes to the first owner only. A member that restarts under the same name (a new service)
+  // gets the connection again.
   fixture f;
   f.start(f.service("node-a", {}));
   auto b = f.service("node-b", {});
@@ -312,8 +315,8 @@ TEST_CASE("a customer connection is attached at every member, and at one that jo
   auto both = [](const std::vector<event>& es) { return events(es, "attach").size() >= 2; };
   auto es = collect(*f.self, both);
   REQUIRE(events(es, "attach").size() == 2);
-  for (auto& e : events(es, "attach"))
-    CHECK(e.detail == s + "@HO-b1:2");
+  for (auto& e : events(es, "attach"))  // what the client had shown: to the owner only
+    CHECK(e.detail == (e.member == "node-b" ? s + "@HO-b1:2" : s));
   CHECK((seen("node-a", "attach")(es) && seen("node-b", "attach")(es)));
 
   auto c = f.service("node-c", {});
@@ -321,7 +324,7 @@ TEST_CASE("a customer connection is attached at every member, and at one that jo
   es = collect(*f.self, seen("node-c", "attach"));
   CHECK(seen("node-c", "greet")(es));
   REQUIRE(events(es, "attach").size() == 1);  // node-a and node-b have it already
-  CHECK(events(es, "attach")[0].detail == s + "@HO-b1:2");
+  CHECK(events(es, "attach")[0].detail == s);  // a later owner: only what was never delivered
 
   // node-b restarts before its old connection was seen to drop: one view names its new service.
   f.view({{"node-b", f.service("node-b", {})}, {"node-c", c}});
@@ -444,6 +447,26 @@ TEST_CASE("an escalation is recorded where the session's open record is, else he
   CHECK(open("s-new") == "HO-node-a");
   auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "open").size() >= 5; });
   CHECK(events(es, "open").size() == 5);
+}
+
+TEST_CASE("an escalation the member with the open record fails to record is recorded here") {
+  fixture f;
+  f.start(f.service("node-a", {}));
+  f.view({{"node-b",
+           f.service("node-b", {session_record("HO-b9", "s-broken-at-node-b", handoff_states::assigned, 6)})}});
+  REQUIRE(seen("node-b", "greet")(collect(*f.self, seen("node-b", "greet"))));
+  handoff_open o;
+  o.tenant = tenant_id{"acme"};
+  o.user = user_id{"alice"};
+  o.session = session_id{"s-broken-at-node-b"};
+  o.turn = 3;
+  std::string where = "no answer";
+  (*f.self)->request(f.router, 5s, o).receive([&](handoff_opened& r) { where = r.id; }, [&](caf::error&) {});
+  CHECK(where == "HO-node-a");  // node-b was asked first and failed
+  auto es = collect(*f.self, [](const std::vector<event>& es) { return events(es, "open").size() >= 2; });
+  REQUIRE(events(es, "open").size() == 2);
+  CHECK(events(es, "open")[0].member == "node-b");
+  CHECK(events(es, "open")[1].member == "node-a");
 }
 
 TEST_CASE("a record here that an agent once wrote into does not hide a member whose agent holds the session") {

@@ -324,6 +324,13 @@ TEST_CASE("a load answered before this node's own later append does not roll the
   CHECK(third.ack);
   CHECK(third.error == support_errc::ok);
   CHECK(stored_turns(server, acme, "s-order").size() == 3);
+
+  // With no append on its way, Redis's answer wins even over a copy ahead of it (Redis lost the session):
+  // the copy is stale, and keeping it would refuse the session's next turn.
+  auto keys = rl::keys_for("sa", acme, session_id{"s-order"});
+  server.command({"DEL", keys.turns, keys.ids, keys.meta});
+  CHECK(node.load(acme, "s-order").last_turn == 0);
+  CHECK(node.append(acme, "s-order", turn(1, "again-1")).ack);
 }
 
 TEST_CASE("two nodes that both believe they own a session can neither interleave nor lose turns", "[redis_memory]") {
