@@ -121,27 +121,31 @@ caf::behavior generation_gate(caf::stateful_actor<gate_state>* self, std::shared
   };
 }
 
-/// A generator child that answers unsure (confidence 0.1: the turn escalates) once the gate in `slot` lets
-/// it (the gate is spawned once the node is up, before its first session).
+/// A generator that answers unsure (confidence 0.1: the turn escalates) once `gate` lets it.
+generator_actor::behavior_type gated_unsure(generator_actor::pointer self, caf::actor gate) {
+  return {
+    [self, gate](const generate_request& r) -> caf::result<generation> {
+      auto rp = self->make_response_promise<generation>();
+      self->request(gate, caf::infinite, gate_wait_atom::value).then([self, rp, r](bool) mutable {
+        self->send(r.sink, generation_delta{r.session, r.turn, 0, "I am not sure about that."});
+        generation g;
+        g.text = "I am not sure about that.";
+        g.confidence = 0.1;
+        g.provider = "gated";
+        rp.deliver(std::move(g));
+      });
+      return rp;
+    },
+  };
+}
+
+/// Session children whose generator is gated_unsure, held by the gate in `slot` (spawned once the node is up,
+/// before its first session). The gate is a spawn argument: CAF 0.17 dereferences a null argument tuple
+/// when an actor is spawned without one.
 session_children gated_unsure_generator(std::shared_ptr<caf::actor> slot) {
   auto c = default_children(test::shared_services());
   c.generator = [slot](caf::local_actor* parent) -> generator_actor {
-    return parent->spawn<caf::linked>([gate = *slot](generator_actor::pointer self) -> generator_actor::behavior_type {
-      return {
-        [self, gate](const generate_request& r) -> caf::result<generation> {
-          auto rp = self->make_response_promise<generation>();
-          self->request(gate, caf::infinite, gate_wait_atom::value).then([self, rp, r](bool) mutable {
-            self->send(r.sink, generation_delta{r.session, r.turn, 0, "I am not sure about that."});
-            generation g;
-            g.text = "I am not sure about that.";
-            g.confidence = 0.1;
-            g.provider = "gated";
-            rp.deliver(std::move(g));
-          });
-          return rp;
-        },
-      };
-    });
+    return parent->spawn<caf::linked>(gated_unsure, *slot);
   };
   return c;
 }
