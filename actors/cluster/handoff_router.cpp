@@ -207,9 +207,10 @@ struct member_ref {
 };
 
 /// Probes the ready members other than this node about `q`'s session (read-only: nothing is stored, and the
-/// customer's words are not sent) and calls `done` with the member whose answer outranks `here`, if any. A
-/// member that does not answer within route_timeout counts as knowing nothing.
-void probe_members(self_ptr self, handoff_route_request q, handoff_route here,
+/// customer's words are not sent) and calls `done` with the member whose answer outranks `floor` (usually
+/// this node's own answer), if any. A member that does not answer within route_timeout counts as knowing
+/// nothing.
+void probe_members(self_ptr self, handoff_route_request q, handoff_route floor,
                    std::function<void(std::optional<member_ref>)> done) {
   std::vector<std::pair<std::string, handoff_actor>> others;
   for (auto& [name, m] : self->state.members)
@@ -226,10 +227,10 @@ void probe_members(self_ptr self, handoff_route_request q, handoff_route here,
   auto g = std::make_shared<pending>();
   g->answers.resize(others.size());
   g->left = others.size();
-  auto finish = [g, here, others, done]() {
+  auto finish = [g, floor, others, done]() {
     if (--g->left != 0)
       return;
-    auto best = strongest(g->answers, here);
+    auto best = strongest(g->answers, floor);
     if (best == std::string::npos)
       done(std::nullopt);
     else
@@ -306,13 +307,14 @@ caf::result<handoff_opened> route_open(self_ptr self, handoff_open o) {
   handoff_route_request q{o.tenant, o.user, o.session, {}, {}, true};
   self->request(st.local, std::min(st.opts.route_timeout, left_until(deadline)), q)
     .then(
-      [self, rp, o, q, deadline, record_here](handoff_route& here) mutable {
+      [self, rp, o, q, deadline, record_here](const handoff_route& here) mutable {
         if (here.open) {
           record_here();
           return;
         }
-        // Only an open record elsewhere takes the escalation; "had an agent" does not.
-        here.had_agent = true;
+        // Only an open record elsewhere takes the escalation: the floor outranks "had an agent".
+        handoff_route floor;
+        floor.had_agent = true;
         auto chosen = [self, rp, o, deadline, record_here](std::optional<member_ref> best) mutable {
           if (!best) {
             record_here();
@@ -328,7 +330,7 @@ caf::result<handoff_opened> route_open(self_ptr self, handoff_open o) {
                     record_here();
                   });
         };
-        probe_members(self, q, here, std::move(chosen));
+        probe_members(self, q, floor, std::move(chosen));
       },
       // The probe failed: this node's service records it, or fails.
       [record_here](caf::error&) mutable { record_here(); });

@@ -28,9 +28,6 @@ std::string clip(const std::string& s, std::size_t n) {
   return s.substr(0, cut) + "…";
 }
 
-bool is_finished(const handoff_view& r) {
-  return r.state == handoff_states::closed || r.state == handoff_states::returned;
-}
 
 } // namespace
 

@@ -13,6 +13,10 @@ std::string handoff_id(const std::string& tenant, const std::string& session, tu
   return "HO-" + log::tag(tenant + '\x1f' + session + ":" + std::to_string(turn));
 }
 
+bool is_finished(const handoff_view& v) {
+  return v.state == handoff_states::closed || v.state == handoff_states::returned;
+}
+
 int64_t finished_unix_ms(const handoff_view& v) {
   return v.closed_unix_ms != 0 ? v.closed_unix_ms : v.taken_unix_ms;
 }

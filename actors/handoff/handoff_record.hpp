@@ -27,6 +27,9 @@ nlohmann::json to_json(const handoff_view& v, detail d);
 /// Reads a stored record; false (and `error`) when a required field is missing or mistyped.
 bool from_json(const nlohmann::json& j, handoff_view& out, std::string& error);
 
+/// Closed or handed back: no agent action but tag and history applies to it any more.
+bool is_finished(const handoff_view& v);
+
 /// When a finished record (closed or handed back) finished: closed_unix_ms, or for a hand-back recorded
 /// before hand-backs set it, when it was taken (the closest earlier time the record has).
 int64_t finished_unix_ms(const handoff_view& v);

@@ -51,9 +51,6 @@ struct log_index {
   std::size_t whole_bytes = 0;
 };
 
-bool is_finished(const handoff_view& v) {
-  return v.state == handoff_states::closed || v.state == handoff_states::returned;
-}
 
 result<log_index> scan(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
